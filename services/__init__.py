@@ -1,0 +1,1 @@
+"""Procura: the customer portal of a B2B IT reseller, as nameko services."""

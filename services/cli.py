@@ -1,0 +1,91 @@
+"""`procura`: the operator's command line.
+
+serve SERVICE         run one service (what make run and every container do)
+migrate               upgrade every service's database, declare broker queues
+declare-queues        declare every consumer queue, retry and dead-letter queue
+create-staff USERNAME create a reseller staff account (password on standard input)
+seed-demo             load the demo company, users, contract and catalog (once)
+dead-letters list|replay [EVENT_ID]
+mail-sink             the local SMTP sink writing .eml files under var/mail/
+makemigrations SERVICE MESSAGE   (developers) autogenerate an Alembic revision
+"""
+import eventlet
+
+eventlet.monkey_patch()  # before anything opens a socket
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import warnings  # noqa: E402
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+def _declare_all():
+    from services.common.config import SERVICES
+    from services.common.entrypoints import declare_topology
+    from services.common.runner import all_service_classes
+    return declare_topology(all_service_classes(SERVICES))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="procura", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve")
+    p.add_argument("service")
+    p = sub.add_parser("migrate")
+    p.add_argument("--no-queues", action="store_true", help="skip declaring broker queues")
+    sub.add_parser("declare-queues")
+    p = sub.add_parser("create-staff")
+    p.add_argument("username")
+    p.add_argument("--email", default=None)
+    p = sub.add_parser("seed-demo")
+    p.add_argument("--products", type=int, default=3000)
+    p = sub.add_parser("dead-letters")
+    p.add_argument("action", choices=["list", "replay"])
+    p.add_argument("event_id", nargs="?")
+    p = sub.add_parser("mail-sink")
+    p.add_argument("--port", type=int, default=1025)
+    p = sub.add_parser("makemigrations")
+    p.add_argument("service")
+    p.add_argument("message")
+    args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        from services.common.runner import serve
+        serve(args.service)
+    elif args.command == "migrate":
+        from services.common.migrations import upgrade_all
+        upgrade_all()
+        if not args.no_queues:
+            _declare_all()
+        print("databases migrated" + ("" if args.no_queues else ", queues declared"))
+    elif args.command == "declare-queues":
+        for name in _declare_all():
+            print(name)
+    elif args.command == "create-staff":
+        from services.identity.admin import create_staff
+        password = sys.stdin.readline().rstrip("\n")
+        user_id = create_staff(args.username, password, email=args.email)
+        print(f"staff user {args.username} created (id {user_id})")
+    elif args.command == "seed-demo":
+        from services.demo import seed
+        seed(products=args.products)
+    elif args.command == "dead-letters":
+        from services.common.entrypoints import dead_letters, replay_dead_letters
+        if args.action == "list":
+            for item in dead_letters():
+                print(json.dumps(item))
+        else:
+            print(f"replayed {replay_dead_letters(event_id=args.event_id)}")
+    elif args.command == "mail-sink":
+        from services.notifications.sink import run_sink
+        run_sink(port=args.port)
+    elif args.command == "makemigrations":
+        from services.common.migrations import make_revision
+        make_revision(args.service, args.message)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Configuration from environment variables.
+
+Every setting has a local default so that `make run` needs no configuration; containers
+and Kubernetes override them with environment variables.
+"""
+import os
+from pathlib import Path
+
+SERVICES = ("identity", "catalog", "orders", "approvals", "reporting", "notifications", "gateway")
+# services that own a database (the gateway keeps nothing durable)
+DATA_SERVICES = tuple(s for s in SERVICES if s != "gateway")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def env(name, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def var_dir() -> Path:
+    path = Path(env("PROCURA_VAR", str(ROOT / "var")))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url(service: str) -> str:
+    """`<SERVICE>_DATABASE_URL`, else one SQLite file per service under var/."""
+    url = env(f"{service.upper()}_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{var_dir() / (service + '.db')}"
+
+
+def amqp_uri() -> str:
+    return env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def nameko_config(service: str) -> dict:
+    """The nameko config of one service process.
+
+    HEARTBEAT is shorter than nameko's 60 s so that a stalled connection is noticed before
+    the broker redelivers; max_workers (which is also the prefetch count) is per service.
+    """
+    workers = int(env(f"{service.upper()}_MAX_WORKERS", env("MAX_WORKERS", "10")))
+    return {
+        "AMQP_URI": amqp_uri(),
+        "HEARTBEAT": int(env("AMQP_HEARTBEAT", "15")),
+        "max_workers": workers,
+        "parent_calls_tracked": 10,
+        "WEB_SERVER_ADDRESS": f"{env('GATEWAY_HOST', '127.0.0.1')}:{env('GATEWAY_PORT', '8080')}",
+        "RPC_TIMEOUT": float(env("RPC_TIMEOUT", "10")),
+        "SERVICE_NAME": service,
+        "serializer": "json",
+        "LOGGING": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "filters": {"request_id": {"()": "services.common.context.RequestIdFilter"}},
+            "formatters": {"plain": {
+                "format": "%(asctime)s %(levelname)s " + service + " [%(request_id)s] %(name)s: %(message)s"}},
+            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                                     "filters": ["request_id"]}},
+            "root": {"level": env("LOG_LEVEL", "INFO"), "handlers": ["console"]},
+            "loggers": {"nameko": {"level": "WARNING"}, "kombu": {"level": "WARNING"},
+                        "amqp": {"level": "WARNING"}},
+        },
+    }
+
+
+def public_url() -> str:
+    """Where users reach the portal; used in links inside emails."""
+    return env("PUBLIC_URL", f"http://127.0.0.1:{env('GATEWAY_PORT', '8080')}")

@@ -1,0 +1,66 @@
+"""The caller context that travels with every RPC, and the request id in every log line."""
+import logging
+import uuid
+from dataclasses import asdict, dataclass, field
+
+from eventlet import corolocal
+
+_local = corolocal.local()
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def set_request_id(request_id):
+    _local.request_id = request_id
+
+
+def current_request_id():
+    return getattr(_local, "request_id", None)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds the request id of the current worker (green thread) to each log record."""
+
+    def filter(self, record):
+        record.request_id = current_request_id() or "-"
+        return True
+
+
+@dataclass
+class CallerContext:
+    """Who is calling, for whom, in which language. Passed explicitly as the first argument
+    of every RPC; every query on company data filters by `company_id`."""
+    user_id: int | None = None
+    company_id: int | None = None
+    roles: list = field(default_factory=list)
+    features: list = field(default_factory=list)
+    catalog_ids: list = field(default_factory=list)
+    staff: bool = False
+    locale: str = "en"
+    request_id: str | None = None
+    email: str | None = None
+    name: str | None = None
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data):
+        if isinstance(data, CallerContext):
+            return data
+        data = data or {}
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+    @classmethod
+    def system(cls, request_id=None):
+        """The context of work the platform does by itself (event handlers, schedules)."""
+        return cls(staff=True, request_id=request_id or current_request_id())
+
+    def has_role(self, role):
+        return role in self.roles
+
+    def has_feature(self, feature):
+        return feature in self.features

@@ -1,0 +1,265 @@
+"""How the gateway declares an endpoint.
+
+One `@endpoint(...)` does: the route under /api/v1, authentication (a locally verified
+access token), the right the endpoint needs, marshmallow validation of body and query,
+the body-size limit (413), request-id propagation, the Idempotency-Key header, mapping of
+domain errors and RPC timeouts to problem+json, and the endpoint's entry in the OpenAPI
+document. Handlers receive a `Call` and return plain data (dumped by the response schema)
+or a `Reply`.
+"""
+import functools
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+
+from marshmallow import Schema, ValidationError
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from services.common.context import CallerContext, new_request_id, set_request_id
+from services.common.errors import DomainError
+from services.common.tokens import InvalidToken, context_from_claims, token_kid, verify_access_token
+from services.gateway.rights import PUBLIC, Right
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+MAX_BODY = 1024 * 1024
+ENDPOINTS = []  # every declared endpoint, in declaration order (OpenAPI, authorisation matrix)
+
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+          405: "Method Not Allowed", 409: "Conflict", 410: "Gone", 413: "Payload Too Large",
+          415: "Unsupported Media Type", 422: "Unprocessable Content", 423: "Locked",
+          429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+          503: "Service Unavailable"}
+
+MESSAGES = {
+    "fr": {"unauthorized": "Authentification requise.", "forbidden": "Accès refusé.",
+           "validation_failed": "Certaines valeurs ne sont pas valides.",
+           "malformed_json": "Le corps de la requête n'est pas un JSON valide.",
+           "payload_too_large": "Le corps de la requête dépasse 1 Mio.",
+           "service_unavailable": "Service momentanément indisponible. Réessayez.",
+           "internal_error": "Erreur interne."},
+    "en": {"unauthorized": "Authentication required.", "forbidden": "You lack the right to do this.",
+           "validation_failed": "Some values are not valid.",
+           "malformed_json": "The request body is not valid JSON.",
+           "payload_too_large": "The request body is larger than 1 MiB.",
+           "service_unavailable": "A service is unavailable for a moment. Retry.",
+           "internal_error": "Internal error."},
+}
+
+
+def message(code, locale):
+    return MESSAGES.get(locale, MESSAGES["en"]).get(code) or MESSAGES["en"].get(code, code)
+
+
+@dataclass
+class Reply:
+    """A reply with a status other than the endpoint's default, or extra headers."""
+    data: object = None
+    status: int = 200
+    headers: dict = field(default_factory=dict)
+    content_type: str | None = None  # raw (non-JSON) body when set
+
+
+@dataclass
+class Call:
+    """What a handler gets: the caller, the validated body and query, the raw request."""
+    ctx: CallerContext
+    body: dict
+    query: dict
+    request: object
+    idempotency_key: str | None
+    locale: str
+    token: str | None = None
+
+
+@dataclass
+class Endpoint:
+    method: str
+    path: str
+    right: Right
+    body: Schema | None
+    query: Schema | None
+    response: Schema | None
+    status: int
+    summary: str
+    tags: tuple
+    raw_body: bool
+    name: str = ""
+    idempotent: bool = False
+    errors: tuple = ()
+
+    @property
+    def openapi_path(self):
+        return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", API_PREFIX + self.path)
+
+    def sample_path(self, **values):
+        """The path with sample values (for the authorisation matrix)."""
+        def fill(match):
+            conv, name = match.group(1), match.group(2)
+            return str(values.get(name, 999999 if conv == "int:" else "NOPE-0"))
+        return re.sub(r"<(int:|\w+:)?(\w+)>", fill, API_PREFIX + self.path)
+
+
+def problem(status, code, detail, errors=None, headers=None, locale="en", request_id=None):
+    body = {"type": f"/problems/{code}", "title": TITLES.get(status, "Error"), "status": status,
+            "detail": detail or message(code, locale), "code": code}
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for key, value in (headers or {}).items():
+        response.headers[key] = str(value)
+    if request_id:
+        response.headers["X-Request-Id"] = request_id
+    return response
+
+
+def problem_from_error(exc: DomainError, locale, request_id):
+    headers = {}
+    extra = dict(exc.extra or {})
+    retry_after = extra.pop("retry_after", None)
+    if retry_after is not None or exc.status in (429, 503):
+        headers["Retry-After"] = int(retry_after or 5)
+    return problem(exc.status, exc.code, exc.detail, exc.errors, headers, locale, request_id)
+
+
+class TokenKeys:
+    """identity's public keys, fetched by RPC when first needed and when an unknown key id
+    appears; then every token is verified here, with no call to identity."""
+
+    keys: dict = {}
+    last_fetch = 0.0
+    # user id -> tokens issued before this time are refused (rights changed, disabled)
+    revoked_before: dict = {}
+
+    @classmethod
+    def verify(cls, token, fetch_keys):
+        kid = token_kid(token)
+        if kid not in cls.keys and time.time() - cls.last_fetch > 1:
+            cls.last_fetch = time.time()
+            cls.keys = {k["kid"]: k["public_key"] for k in fetch_keys()}
+        public = cls.keys.get(kid)
+        if public is None:
+            raise InvalidToken("unknown signing key")
+        claims = verify_access_token(token, public)
+        cutoff = cls.revoked_before.get(int(claims["sub"]))
+        if cutoff is not None and claims["iat"] <= cutoff:
+            raise InvalidToken("token revoked")
+        return claims
+
+
+def _locale(request):
+    header = (request.headers.get("Accept-Language") or "").lower()
+    return "fr" if header.startswith("fr") else "en"
+
+
+def _parse_body(request):
+    request.max_content_length = MAX_BODY
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise RequestEntityTooLarge()
+    return request.get_data(cache=True)
+
+
+def endpoint(method, path, *, right: Right, body=None, query=None, response=None, status=200,
+             summary="", tags=(), raw_body=False, idempotent=False, errors=()):
+    """Declare a gateway endpoint; see the module docstring."""
+
+    def decorator(fn):
+        spec = Endpoint(method=method, path=path, right=right, body=body, query=query,
+                        response=response, status=status, summary=summary or (fn.__doc__ or "").strip(),
+                        tags=tuple(tags), raw_body=raw_body, name=fn.__name__,
+                        idempotent=idempotent, errors=tuple(errors))
+        ENDPOINTS.append(spec)
+
+        @functools.wraps(fn)
+        def handler(self, request, **path_args):
+            return dispatch(self, spec, fn, request, path_args)
+
+        handler.endpoint_spec = spec
+        return HttpRequestHandler.decorator(method, API_PREFIX + path)(handler)
+
+    return decorator
+
+
+def dispatch(service, spec: Endpoint, fn, request, path_args):
+    request_id = request.headers.get("X-Request-Id") or new_request_id()
+    request_id = re.sub(r"[^A-Za-z0-9._-]", "", request_id)[:64] or new_request_id()
+    set_request_id(request_id)
+    locale = _locale(request)
+    try:
+        raw = _parse_body(request)
+        token = None
+        auth = request.headers.get("Authorization", "")
+        if spec.right.needs_token:
+            if not auth.startswith("Bearer "):
+                return problem(401, "unauthorized", None, locale=locale, request_id=request_id,
+                               headers={"WWW-Authenticate": "Bearer"})
+            token = auth[7:].strip()
+            try:
+                claims = TokenKeys.verify(
+                    token, lambda: service.identity_rpc.public_keys(CallerContext.system(request_id)))
+            except InvalidToken as exc:
+                return problem(401, "invalid_token", str(exc), locale=locale,
+                               request_id=request_id, headers={"WWW-Authenticate": "Bearer"})
+            ctx = context_from_claims(claims, request_id)
+            if "Accept-Language" in request.headers:
+                ctx.locale = locale
+            if not spec.right.allows(ctx):
+                return problem(403, "forbidden", f"this needs {spec.right.description}",
+                               locale=locale, request_id=request_id)
+        else:
+            ctx = CallerContext(locale=locale, request_id=request_id)
+        locale = ctx.locale if "Accept-Language" not in request.headers else locale
+
+        data = {}
+        if spec.body is not None and not spec.raw_body:
+            if not raw.strip():
+                payload = {}
+            else:
+                try:
+                    payload = json.loads(raw)
+                except (ValueError, UnicodeDecodeError):
+                    return problem(400, "malformed_json", None, locale=locale, request_id=request_id)
+            if not isinstance(payload, dict):
+                return problem(422, "validation_failed", "the body must be a JSON object",
+                               locale=locale, request_id=request_id)
+            data = spec.body.load(payload)
+        query = spec.query.load(request.args.to_dict()) if spec.query is not None else {}
+
+        call = Call(ctx=ctx, body=data, query=query, request=request,
+                    idempotency_key=(request.headers.get("Idempotency-Key") or None),
+                    locale=locale, token=token)
+        result = fn(service, call, **path_args)
+        return render(spec, result, request_id)
+    except ValidationError as exc:
+        return problem(422, "validation_failed", None, errors=exc.messages, locale=locale,
+                       request_id=request_id)
+    except RequestEntityTooLarge:
+        return problem(413, "payload_too_large", None, locale=locale, request_id=request_id)
+    except DomainError as exc:
+        return problem_from_error(exc, locale, request_id)
+    except Exception:
+        log.exception("unexpected error in %s %s", spec.method, spec.path)
+        return problem(500, "internal_error", None, locale=locale, request_id=request_id)
+
+
+def render(spec: Endpoint, result, request_id):
+    reply = result if isinstance(result, Reply) else Reply(result, spec.status)
+    if reply.content_type is not None:
+        response = Response(reply.data, status=reply.status, content_type=reply.content_type)
+    elif reply.status == 204 or reply.data is None and reply.status in (202, 204):
+        response = Response(status=reply.status)
+    else:
+        data = reply.data
+        if spec.response is not None and data is not None:
+            data = spec.response.dump(data)
+        response = Response(json.dumps(data, default=str), status=reply.status,
+                            mimetype="application/json")
+    for key, value in reply.headers.items():
+        response.headers[key] = str(value)
+    response.headers["X-Request-Id"] = request_id
+    return response

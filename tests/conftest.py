@@ -1,0 +1,11 @@
+"""Root conftest. nameko 2.14's pytest plugin no longer monkey-patches: do it first."""
+import warnings
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+pytest_plugins = ["services.common.testing"]
+
