@@ -9,7 +9,10 @@ dead-letters list|replay [EVENT_ID]
 mail-sink             the local SMTP sink writing .eml files under var/mail/
 makemigrations SERVICE MESSAGE   (developers) autogenerate an Alembic revision
 """
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # before anything opens a socket
 

@@ -3,6 +3,7 @@ import warnings
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
+warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")
 import eventlet  # noqa: E402
 
 eventlet.monkey_patch()

@@ -235,7 +235,7 @@ def declare_topology(service_classes, uri=None):
         declared = []
         for cls in service_classes:
             for source, event_type, name in consumer_queues(cls):
-                Queue(name, exchange=get_event_exchange(source), routing_key=event_type,
+                Queue(name, exchange=get_event_exchange(source, {}), routing_key=event_type,
                       durable=True)(channel).declare()
                 declared.append(name)
         channel.close()

@@ -64,7 +64,7 @@ def publish_pending(session, model, publisher, service, batch=200):
     for row in rows:
         try:
             publisher.publish(
-                envelope(row), exchange=get_event_exchange(row.source), routing_key=row.type,
+                envelope(row), exchange=get_event_exchange(row.source, {}), routing_key=row.type,
                 mandatory=True, delivery_mode=PERSISTENT,
                 extra_headers={"nameko.request_id": row.request_id or ""})
         except UndeliverableMessage:

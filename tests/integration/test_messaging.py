@@ -1,0 +1,110 @@
+"""The nameko gaps of ARCHITECTURE.md, each closed in services/common and shown on the real
+broker: outbox publishing, queues declared before consumers start, retry then dead-letter
+and replay, RPC timeouts, and idempotent handling of redelivered events."""
+import json
+
+import eventlet
+import pytest
+from kombu import Connection
+from nameko.events import get_event_exchange
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from services.common.context import CallerContext
+from services.common.entrypoints import (DEAD_LETTER_QUEUE, dead_letters, declare_topology,
+                                         replay_dead_letters)
+from services.common.errors import NotFound, Unavailable
+from services.common.testing import create_database, wait_for
+from tests.integration.messaging_services import Base, Publisher, Subscriber
+
+pytestmark = pytest.mark.integration
+CTX = CallerContext(user_id=1, company_id=1).to_dict()
+
+
+@pytest.fixture
+def dbs(tmp_path, monkeypatch):
+    from services.common.db import make_engine
+    drops = []
+    for name in ("testpub", "testsub"):
+        url, drop = create_database(name, tmp_path)
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        monkeypatch.setenv(f"{name.upper()}_DATABASE_URL", url)
+        drops.append(drop)
+    yield
+    for drop in drops:
+        drop()
+
+
+def effects(config):
+    with ServiceRpcProxy("testsub", config) as sub:
+        return sub.effects(CTX)
+
+
+def test_event_published_before_consumer_first_started_is_delivered(dbs, start_service, procura_env):
+    # The consumer's queue is declared at deploy time; the consumer itself is not running.
+    declare_topology([Subscriber])
+    start_service(Publisher)
+    with ServiceRpcProxy("testpub", procura_env) as pub:
+        pub.publish(CTX, "early")
+    eventlet.sleep(1)  # the relay has published by now, into the declared queue
+    start_service(Subscriber)
+    got = wait_for(lambda: effects(procura_env), message="the early event")
+    assert [note for _, note in got] == ["early"]
+
+
+def test_event_not_emitted_when_transaction_rolls_back(dbs, start_service, procura_env):
+    start_service(Publisher)
+    start_service(Subscriber)
+    with ServiceRpcProxy("testpub", procura_env) as pub:
+        with pytest.raises(NotFound):
+            pub.fail_after_emit(CTX, "ghost")
+        pub.publish(CTX, "real")
+    got = wait_for(lambda: effects(procura_env), message="the real event")
+    eventlet.sleep(0.5)
+    assert [note for _, note in effects(procura_env)] == ["real"]
+    assert got
+
+
+def test_failing_handler_is_retried_then_dead_lettered_then_replayed(dbs, start_service, procura_env):
+    start_service(Publisher)
+    start_service(Subscriber)
+    with ServiceRpcProxy("testpub", procura_env) as pub:
+        pub.publish(CTX, "poison-1")
+    uri = procura_env["AMQP_URI"]
+    # retried twice (0.2 s, 0.4 s), then parked
+    items = wait_for(lambda: dead_letters(uri), timeout=15, message="a dead letter")
+    assert len(items) == 1 and items[0]["attempts"] == 3
+    assert "cannot handle poison-1" in items[0]["error"]
+    assert items[0]["queue"] == "evt-testpub-thing_happened--testsub.on_thing"
+    assert effects(procura_env) == []  # every failed attempt rolled back
+    # listing does not consume
+    assert len(dead_letters(uri)) == 1
+    assert replay_dead_letters(uri) == 1
+    assert wait_for(lambda: dead_letters(uri), timeout=15, message="parked again")[0]["attempts"] == 3
+
+
+def test_rpc_to_a_stopped_service_times_out(dbs, start_service, procura_env, monkeypatch):
+    # testsub's queue exists (declared) but nothing consumes it: nameko alone would wait forever
+    container = start_service(Subscriber)
+    container.stop()
+    start_service(Publisher, RPC_TIMEOUT=1)
+    with ServiceRpcProxy("testpub", procura_env) as pub:
+        with eventlet.Timeout(10):
+            with pytest.raises(Unavailable):
+                pub.call_sub(CTX)
+
+
+def test_redelivered_event_has_its_effect_once(dbs, start_service, procura_env):
+    start_service(Subscriber)
+    envelope = {"event_id": "0b7c3f0e-1111-4a8c-9a9e-000000000001", "type": "thing_happened",
+                "source": "testpub", "occurred_at": "2026-11-22T10:00:00Z", "request_id": "r1",
+                "payload": {"note": "twice"}}
+    with Connection(procura_env["AMQP_URI"]) as conn:
+        producer = conn.Producer(serializer="json")
+        for _ in range(3):
+            producer.publish(envelope, exchange=get_event_exchange("testpub", {}),
+                             routing_key="thing_happened", declare=[get_event_exchange("testpub", {})])
+    wait_for(lambda: effects(procura_env), message="the event")
+    eventlet.sleep(1)
+    assert effects(procura_env) == [[envelope["event_id"], "twice"]]
