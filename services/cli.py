@@ -1,6 +1,7 @@
 """`procura`: the operator's command line.
 
 serve SERVICE         run one service (what make run and every container do)
+check-broker          exit with advice when RabbitMQ is not reachable
 migrate               upgrade every service's database, declare broker queues
 declare-queues        declare every consumer queue, retry and dead-letter queue
 create-staff USERNAME create a reseller staff account (password on standard input)
@@ -31,6 +32,20 @@ def _declare_all():
     return declare_topology(all_service_classes(SERVICES))
 
 
+def check_broker():
+    """Stop at once, with a way out, when RabbitMQ is not reachable."""
+    from kombu import Connection
+
+    from services.common.config import amqp_uri
+    try:
+        with Connection(amqp_uri(), connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:
+        sys.exit(f"RabbitMQ is not reachable at {amqp_uri()} ({exc}).\n"
+                 "Start one with `docker compose up -d rabbitmq`, or your distribution's "
+                 "`rabbitmq-server -detached`, or set AMQP_URI.")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="procura", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -40,6 +55,7 @@ def main(argv=None):
     p = sub.add_parser("migrate")
     p.add_argument("--no-queues", action="store_true", help="skip declaring broker queues")
     sub.add_parser("declare-queues")
+    sub.add_parser("check-broker")
     p = sub.add_parser("create-staff")
     p.add_argument("username")
     p.add_argument("--email", default=None)
@@ -49,7 +65,7 @@ def main(argv=None):
     p.add_argument("action", choices=["list", "replay"])
     p.add_argument("event_id", nargs="?")
     p = sub.add_parser("mail-sink")
-    p.add_argument("--port", type=int, default=1025)
+    p.add_argument("--port", type=int, default=None, help="default: $SMTP_PORT or 1025")
     p = sub.add_parser("makemigrations")
     p.add_argument("service")
     p.add_argument("message")
@@ -64,6 +80,8 @@ def main(argv=None):
         if not args.no_queues:
             _declare_all()
         print("databases migrated" + ("" if args.no_queues else ", queues declared"))
+    elif args.command == "check-broker":
+        check_broker()
     elif args.command == "declare-queues":
         for name in _declare_all():
             print(name)
@@ -84,7 +102,8 @@ def main(argv=None):
             print(f"replayed {replay_dead_letters(event_id=args.event_id)}")
     elif args.command == "mail-sink":
         from services.notifications.sink import run_sink
-        run_sink(port=args.port)
+        from services.common.config import env
+        run_sink(port=args.port or int(env("SMTP_PORT", "1025")))
     elif args.command == "makemigrations":
         from services.common.migrations import make_revision
         make_revision(args.service, args.message)

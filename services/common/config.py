@@ -62,7 +62,7 @@ def nameko_config(service: str) -> dict:
                                      "filters": ["request_id"]}},
             "root": {"level": env("LOG_LEVEL", "INFO"), "handlers": ["console"]},
             "loggers": {"nameko": {"level": "WARNING"}, "kombu": {"level": "WARNING"},
-                        "amqp": {"level": "WARNING"}},
+                        "amqp": {"level": "ERROR"}},
         },
     }
 

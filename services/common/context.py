@@ -42,6 +42,9 @@ class CallerContext:
     request_id: str | None = None
     email: str | None = None
     name: str | None = None
+    # the company's fixed currency: it never changes, so it travels in the token and
+    # pricing needs no call to identity
+    currency: str | None = None
 
     def to_dict(self):
         return asdict(self)

@@ -36,8 +36,8 @@ EVENT_RETRIES = Counter("procura_event_retries_total", "Event handler failures s
 EVENTS_DEAD_LETTERED = Counter("procura_events_dead_lettered_total",
                                "Events parked on the dead-letter queue", ["service", "entrypoint"])
 
-# default metrics ports, one per service; several instances of one service take the next
-# free ports (or honcho's $PORT, or METRICS_PORT)
+# default metrics ports, one per service (9101 identity … 9107 gateway); further instances
+# of one service take +10, +20, …; containers set METRICS_PORT
 BASE_PORTS = {name: 9101 + i for i, name in enumerate(SERVICES)}
 
 
@@ -64,7 +64,7 @@ class Metrics(DependencyProvider):
         service = self.container.service_name
         if Metrics._served or env("METRICS_DISABLED"):
             return
-        port = env("METRICS_PORT") or env("PORT")
+        port = env("METRICS_PORT")
         candidates = [int(port)] if port else [BASE_PORTS.get(service, 9100) + 10 * i
                                                for i in range(10)]
         for candidate in candidates:

@@ -37,6 +37,14 @@ def make_revision(service: str, message: str):
         command.revision(alembic_config(service, url), message=message, autogenerate=True)
 
 
+def _render_item(type_, obj, autogen_context):
+    # JSONText is stored as TEXT: migrations say so and never import application code
+    from services.common.db import JSONText
+    if type_ == "type" and isinstance(obj, JSONText):
+        return "sa.Text()"
+    return False
+
+
 def run_env(target_metadata):
     """The body of every service's migrations/env.py."""
     from alembic import context
@@ -53,7 +61,7 @@ def run_env(target_metadata):
     with engine.connect() as connection:
         # batch mode lets ALTERs work on SQLite too
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True, compare_type=True)
+                          render_as_batch=True, compare_type=True, render_item=_render_item)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -62,6 +62,7 @@ def publish_pending(session, model, publisher, service, batch=200):
     rows = session.scalars(query).all()
     published = 0
     for row in rows:
+        _fault("before_publish")
         try:
             publisher.publish(
                 envelope(row), exchange=get_event_exchange(row.source, {}), routing_key=row.type,

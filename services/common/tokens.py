@@ -1,7 +1,8 @@
 """Access tokens: JWTs signed with Ed25519 by identity, verified locally by the gateway.
 
 Claims: sub (user id), cid (company id, absent for staff), roles, features, cat (catalog
-ids), staff, loc (locale), email, name, iat, exp, jti; the header's `kid` names the key.
+ids), staff, loc (locale), email, name, cur (company currency), iat, exp,
+jti; the header's `kid` names the key.
 """
 import time
 import uuid
@@ -31,7 +32,7 @@ def issue_access_token(ctx: CallerContext, private_pem: str, kid: str,
     now = int(now if now is not None else time.time())
     claims = {"sub": str(ctx.user_id), "roles": list(ctx.roles), "features": list(ctx.features),
               "cat": list(ctx.catalog_ids), "staff": bool(ctx.staff), "loc": ctx.locale,
-              "email": ctx.email, "name": ctx.name, "iat": now, "exp": now + lifetime,
+              "email": ctx.email, "name": ctx.name, "cur": ctx.currency, "iat": now, "exp": now + lifetime,
               "jti": uuid.uuid4().hex}
     if ctx.company_id is not None:
         claims["cid"] = ctx.company_id
@@ -62,4 +63,5 @@ def context_from_claims(claims: dict, request_id=None) -> CallerContext:
                          roles=claims.get("roles", []), features=claims.get("features", []),
                          catalog_ids=claims.get("cat", []), staff=bool(claims.get("staff")),
                          locale=claims.get("loc", "en"), request_id=request_id,
-                         email=claims.get("email"), name=claims.get("name"))
+                         email=claims.get("email"), name=claims.get("name"),
+                         currency=claims.get("cur"))

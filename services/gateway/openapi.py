@@ -11,12 +11,17 @@ PROBLEM = {"type": "object", "properties": {
 
 
 def _schema_name(schema):
+    """Component name of a schema; a schema narrowed with only/exclude stays inline."""
+    if isinstance(schema, type):
+        return schema.__name__.removesuffix("Schema") or "Body"
+    if schema.only or schema.exclude or getattr(schema, "partial", False):
+        return None
     return type(schema).__name__.removesuffix("Schema") or "Body"
 
 
 def build_spec(endpoints=None):
     spec = APISpec(title="Procura API", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
+                   plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
                    info={"description": "The customer portal of a B2B IT reseller."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})

@@ -1,7 +1,100 @@
-"""Gateway endpoints of the orders service."""
-from services.gateway.api import endpoint  # noqa: F401
-from services.gateway.rights import AUTHENTICATED  # noqa: F401
+"""Gateway endpoints of the orders service: carts, checkout, orders, fulfilment."""
+from marshmallow import Schema
+
+from services.gateway.api import Reply, endpoint
+from services.gateway.rights import AUTHENTICATED, STAFF
+from services.orders import schemas as s
+
+
+class Empty(Schema):
+    pass
 
 
 class OrdersRoutes:
-    pass
+    @endpoint("GET", "/carts", right=AUTHENTICATED, response=s.CartList(), tags=("carts",))
+    def list_carts(self, call):
+        """The caller's saved carts."""
+        return self.orders_rpc.list_carts(call.ctx)
+
+    @endpoint("POST", "/carts", right=AUTHENTICATED, body=s.CartCreate(), response=s.CartOut(),
+              status=201, tags=("carts",))
+    def create_cart(self, call):
+        """Start a new named cart."""
+        return self.orders_rpc.create_cart(call.ctx, call.body["name"])
+
+    @endpoint("GET", "/carts/<int:cart_id>", right=AUTHENTICATED, response=s.CartOut(),
+              tags=("carts",), errors=(404,))
+    def get_cart(self, call, cart_id):
+        """A cart with current prices; lines whose price changed are flagged."""
+        return self.orders_rpc.get_cart(call.ctx, cart_id)
+
+    @endpoint("PATCH", "/carts/<int:cart_id>", right=AUTHENTICATED, body=s.CartCreate(),
+              response=s.CartOut(), tags=("carts",), errors=(404,))
+    def rename_cart(self, call, cart_id):
+        """Rename a cart."""
+        return self.orders_rpc.rename_cart(call.ctx, cart_id, call.body["name"])
+
+    @endpoint("DELETE", "/carts/<int:cart_id>", right=AUTHENTICATED, status=204,
+              tags=("carts",), errors=(404,))
+    def delete_cart(self, call, cart_id):
+        """Delete a cart."""
+        self.orders_rpc.delete_cart(call.ctx, cart_id)
+        return Reply(status=204)
+
+    @endpoint("POST", "/carts/<int:cart_id>/items", right=AUTHENTICATED, body=s.CartItem(),
+              response=s.CartOut(), status=201, tags=("carts",), errors=(404,))
+    def add_cart_item(self, call, cart_id):
+        """Add a product to a cart."""
+        return self.orders_rpc.add_item(call.ctx, cart_id, call.body["part_number"],
+                                        call.body["quantity"])
+
+    @endpoint("PATCH", "/carts/<int:cart_id>/items/<int:line_id>", right=AUTHENTICATED,
+              body=s.CartLineUpdate(), response=s.CartOut(), tags=("carts",), errors=(404,))
+    def update_cart_item(self, call, cart_id, line_id):
+        """Change a line's quantity."""
+        return self.orders_rpc.update_line(call.ctx, cart_id, line_id, call.body["quantity"])
+
+    @endpoint("DELETE", "/carts/<int:cart_id>/items/<int:line_id>", right=AUTHENTICATED,
+              response=s.CartOut(), tags=("carts",), errors=(404,))
+    def remove_cart_item(self, call, cart_id, line_id):
+        """Remove a line."""
+        return self.orders_rpc.remove_line(call.ctx, cart_id, line_id)
+
+    @endpoint("POST", "/carts/<int:cart_id>/quick-add", right=AUTHENTICATED, body=s.QuickAdd(),
+              response=s.QuickAddResult(), tags=("carts",), errors=(404,))
+    def quick_add(self, call, cart_id):
+        """QuickCart: add many part numbers at once; one status per input line."""
+        return self.orders_rpc.quick_add(call.ctx, cart_id, call.body["lines"])
+
+    @endpoint("POST", "/orders", right=AUTHENTICATED, body=s.Checkout(), response=s.OrderOut(),
+              status=201, tags=("orders",), idempotent=True, errors=(404, 409))
+    def checkout(self, call):
+        """Check out a cart; prices are re-checked. Send an Idempotency-Key."""
+        return self.orders_rpc.checkout(call.ctx, s.Checkout().dump(call.body),
+                                        idempotency_key=call.idempotency_key)
+
+    @endpoint("GET", "/orders", right=AUTHENTICATED, query=s.OrdersQuery(),
+              response=s.OrderList(), tags=("orders",))
+    def list_orders(self, call):
+        """The caller's orders, or the company's with the recent_orders feature."""
+        q = call.query
+        return self.orders_rpc.list_orders(call.ctx, q["status"], q["limit"], q["cursor"])
+
+    @endpoint("GET", "/orders/<number>", right=AUTHENTICATED, response=s.OrderOut(),
+              tags=("orders",), errors=(404,))
+    def get_order(self, call, number):
+        """An order with lines, status history and shipments."""
+        return self.orders_rpc.get_order(call.ctx, number)
+
+    @endpoint("POST", "/orders/<number>/cancel", right=AUTHENTICATED, body=Empty(),
+              response=s.OrderOut(), tags=("orders",), errors=(404, 409))
+    def cancel_order(self, call, number):
+        """Cancel an order that has not shipped."""
+        return self.orders_rpc.cancel_order(call.ctx, number)
+
+    @endpoint("POST", "/backoffice/orders/<number>/ship", right=STAFF, body=s.Ship(),
+              response=s.OrderOut(), tags=("back office",), errors=(404, 409))
+    def ship_order(self, call, number):
+        """Record a shipment with its carrier and tracking number."""
+        return self.orders_rpc.ship_order(call.ctx, number, call.body["carrier"],
+                                          call.body["tracking_number"])

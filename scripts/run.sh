@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# make run: install, migrate, load demo data once, start every service (one process each)
+# and the local mail sink; Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install.sh
+export PYTHONUNBUFFERED=1
+.venv/bin/procura check-broker
+.venv/bin/procura migrate
+.venv/bin/procura seed-demo
+concurrency="${SCALE:-}"
+if [ -n "${SMTP_HOST:-}" ]; then
+  concurrency="${concurrency:+$concurrency,}mailsink=0"
+fi
+echo "Procura on http://127.0.0.1:${GATEWAY_PORT:-8080} (API docs: /docs). Ctrl-C stops."
+exec .venv/bin/honcho start -f Procfile ${concurrency:+-c "$concurrency"}

@@ -1,0 +1,1 @@
+"""Approvals: purchase-authorization workflows, approval requests, decisions, audit trail."""

@@ -1,0 +1,19 @@
+"""marshmallow pieces every service's schemas use."""
+from marshmallow import Schema, ValidationError, fields, validate
+
+
+class MoneySchema(Schema):
+    amount = fields.Decimal(required=True, as_string=True, places=2)
+    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+
+
+class PageQuery(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None)
+
+
+def page(items_schema, items, next_cursor):
+    return {"items": items_schema.dump(items), "next_cursor": next_cursor}
+
+
+__all__ = ["MoneySchema", "PageQuery", "page", "ValidationError", "fields", "validate"]

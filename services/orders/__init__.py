@@ -1,0 +1,1 @@
+"""Orders: carts, checkout, orders and their status history, fulfilment."""

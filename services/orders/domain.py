@@ -1,0 +1,326 @@
+"""Order rules: carts, checkout, the order's status machine, fulfilment.
+
+Functions take a SQLAlchemy session and plain values; prices come in already quoted by
+catalog (the service layer asks for them), so nothing here talks to another service.
+"""
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from services.common.errors import Conflict, Invalid, NotFound
+from services.common.money import Money
+from services.common.outbox import emit
+from services.orders.models import Cart, CartLine, Order, OrderLine, Shipment, StatusChange
+
+MAX_QUANTITY = 10000
+# where each status may go next; anything else is refused (and a redelivered event that
+# asks for the same move again is a no-op)
+TRANSITIONS = {
+    "pending_approval": {"approved", "rejected", "cancelled"},
+    "approved": {"submitted", "processing", "shipped", "cancelled"},
+    "submitted": {"processing", "shipped", "cancelled"},
+    "processing": {"shipped", "cancelled"},
+    "shipped": {"delivered"},
+    "delivered": {"invoiced"},
+    "invoiced": set(),
+    "rejected": set(),
+    "cancelled": set(),
+}
+CARRIER_TRACKING = {
+    "ups": "https://www.ups.com/track?tracknum={}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={}",
+    "purolator": "https://www.purolator.com/en/shipping/tracker?pin={}",
+    "canada post": "https://www.canadapost-postescanada.ca/track-reperage/en#/search?searchFor={}",
+    "dhl": "https://www.dhl.com/en/express/tracking.html?AWB={}",
+}
+
+
+def buyer_of(ctx):
+    return {"user_id": ctx.user_id, "email": ctx.email, "name": ctx.name, "locale": ctx.locale}
+
+
+# ---- carts ---------------------------------------------------------------------------
+
+def list_carts(session, ctx):
+    return session.scalars(select(Cart).where(Cart.company_id == ctx.company_id,
+                                              Cart.user_id == ctx.user_id).order_by(Cart.id)).all()
+
+
+def get_cart(session, ctx, cart_id) -> Cart:
+    cart = session.get(Cart, cart_id)
+    if cart is None or cart.company_id != ctx.company_id or cart.user_id != ctx.user_id:
+        raise NotFound("no such cart", code="cart_not_found")
+    return cart
+
+
+def create_cart(session, ctx, name):
+    cart = Cart(company_id=ctx.company_id, user_id=ctx.user_id, name=name or "Cart")
+    session.add(cart)
+    session.flush()
+    return cart
+
+
+def rename_cart(session, ctx, cart_id, name):
+    cart = get_cart(session, ctx, cart_id)
+    cart.name = name
+    return cart
+
+
+def delete_cart(session, ctx, cart_id):
+    session.delete(get_cart(session, ctx, cart_id))
+
+
+def check_quantity(quantity):
+    return isinstance(quantity, int) and 0 < quantity <= MAX_QUANTITY
+
+
+def add_line(session, cart, part_number, quantity, unit_price: Money | None):
+    """Add to the cart, merging with a line of the same part number."""
+    for line in cart.lines:
+        if line.part_number == part_number:
+            if not check_quantity(line.quantity + quantity):
+                raise Invalid("quantity out of range", code="invalid_quantity",
+                              errors={"quantity": [f"at most {MAX_QUANTITY}"]})
+            line.quantity += quantity
+            return line
+    line = CartLine(part_number=part_number, quantity=quantity,
+                    seen_unit_price=unit_price.amount if unit_price else None,
+                    currency=unit_price.currency if unit_price else None)
+    cart.lines.append(line)
+    session.flush()
+    return line
+
+
+def quick_add(session, cart, requested, priced):
+    """QuickCart: one status per input line, good lines added even when others fail."""
+    by_part = {p["part_number"]: p for p in priced}
+    results = []
+    for item in requested:
+        part, qty = item.get("part_number"), item.get("quantity")
+        quote = by_part.get(part)
+        if not check_quantity(qty):
+            status = "invalid_quantity"
+        elif quote is None or quote["status"] == "not_found":
+            status = "not_found"
+        elif quote["status"] != "ok":
+            status = "not_allowed"
+        else:
+            add_line(session, cart, part, qty, Money.from_dict(quote["unit_price"]))
+            status = "added"
+        results.append({"part_number": part, "quantity": qty, "status": status})
+    return results
+
+
+def update_line(session, ctx, cart_id, line_id, quantity):
+    cart = get_cart(session, ctx, cart_id)
+    line = next((l for l in cart.lines if l.id == line_id), None)
+    if line is None:
+        raise NotFound("no such cart line", code="cart_line_not_found")
+    if not check_quantity(quantity):
+        raise Invalid("quantity out of range", code="invalid_quantity",
+                      errors={"quantity": [f"between 1 and {MAX_QUANTITY}"]})
+    line.quantity = quantity
+    return cart
+
+
+def remove_line(session, ctx, cart_id, line_id):
+    cart = get_cart(session, ctx, cart_id)
+    line = next((l for l in cart.lines if l.id == line_id), None)
+    if line is None:
+        raise NotFound("no such cart line", code="cart_line_not_found")
+    cart.lines.remove(line)
+    return cart
+
+
+def price_cart(cart, priced, currency):
+    """The cart as the buyer sees it: current prices, changes flagged, totals."""
+    by_part = {p["part_number"]: p for p in priced}
+    lines, subtotal = [], Money.zero(currency)
+    for line in cart.lines:
+        quote = by_part.get(line.part_number, {"status": "not_found"})
+        price = Money.from_dict(quote["unit_price"]) if quote.get("unit_price") else None
+        changed = (price is not None and line.seen_unit_price is not None
+                   and price.amount != Decimal(line.seen_unit_price))
+        if price is not None and quote["status"] == "ok":
+            subtotal = subtotal + price * line.quantity
+        lines.append({"id": line.id, "part_number": line.part_number,
+                      "name": quote.get("name"), "quantity": line.quantity,
+                      "unit_price": price.to_dict() if price else None,
+                      "status": quote["status"], "price_changed": changed})
+    return {"id": cart.id, "name": cart.name, "lines": lines,
+            "totals": {"subtotal": subtotal.to_dict(), "total": subtotal.to_dict()}}
+
+
+# ---- checkout ------------------------------------------------------------------------
+
+def place_order(session, ctx, cart, priced, currency, shipping_address, payment,
+                billing_account_id=None, notes=None):
+    """Write the order as pending_approval and emit order_placed, in one transaction."""
+    if not cart.lines:
+        raise Invalid("the cart is empty", code="cart_empty")
+    by_part = {p["part_number"]: p for p in priced}
+    problems = {}
+    for line in cart.lines:
+        quote = by_part.get(line.part_number)
+        if quote is None or quote["status"] != "ok":
+            problems[line.part_number] = [quote["status"] if quote else "not_found"]
+    if problems:
+        raise Invalid("some lines cannot be ordered", code="lines_not_orderable", errors=problems)
+    order = Order(company_id=ctx.company_id, user_id=ctx.user_id, buyer=buyer_of(ctx),
+                  status="pending_approval", currency=currency, subtotal=0, total=0,
+                  shipping_address=shipping_address, payment=payment,
+                  billing_account_id=billing_account_id, notes=notes)
+    subtotal = Money.zero(currency)
+    for line in cart.lines:
+        q = by_part[line.part_number]
+        price = Money.from_dict(q["unit_price"])
+        total = price * line.quantity
+        subtotal = subtotal + total
+        order.lines.append(OrderLine(
+            part_number=line.part_number, mfg_part_number=q.get("mfg_part_number"),
+            name=q.get("name") or line.part_number, manufacturer=q.get("manufacturer"),
+            category=q.get("category"), quantity=line.quantity, unit_price=price.amount,
+            line_total=total.amount, price_source=q.get("price_source", "list"),
+            on_contract=1 if q.get("on_contract") else 0))
+    order.subtotal = order.total = subtotal.amount
+    order.history.append(StatusChange(status="pending_approval"))
+    session.add(order)
+    session.flush()
+    order.number = f"SO-{order.id:07d}"
+    session.delete(cart)  # checked out
+    emit(session, "orders", "order_placed", order_placed_payload(order))
+    return order
+
+
+def order_placed_payload(order):
+    return {"order_id": order.id, "order_number": order.number, "company_id": order.company_id,
+            "user_id": order.user_id, "buyer": order.buyer, "currency": order.currency,
+            "lines": [line_dict(l, order.currency) for l in order.lines],
+            "totals": totals(order), "shipping_address": order.shipping_address,
+            "payment": order.payment, "placed_at": order.placed_at.isoformat() + "Z"}
+
+
+def line_dict(line, currency):
+    return {"part_number": line.part_number, "mfg_part_number": line.mfg_part_number,
+            "name": line.name, "manufacturer": line.manufacturer, "category": line.category,
+            "quantity": line.quantity,
+            "unit_price": Money(line.unit_price, currency).to_dict(),
+            "line_total": Money(line.line_total, currency).to_dict(),
+            "price_source": line.price_source, "on_contract": bool(line.on_contract)}
+
+
+def totals(order):
+    return {"subtotal": Money(order.subtotal, order.currency).to_dict(),
+            "total": Money(order.total, order.currency).to_dict()}
+
+
+# ---- the status machine --------------------------------------------------------------
+
+def find_order(session, number) -> Order | None:
+    return session.scalar(select(Order).where(Order.number == number))
+
+
+def get_order(session, ctx, number) -> Order:
+    order = find_order(session, number)
+    if order is None or (not ctx.staff and order.company_id != ctx.company_id):
+        raise NotFound("no such order", code="order_not_found")
+    if not ctx.staff and order.user_id != ctx.user_id and "recent_orders" not in ctx.features:
+        raise NotFound("no such order", code="order_not_found")
+    return order
+
+
+def move(session, order, status, note=None):
+    """Move an order on, recording history and emitting order_status_changed.
+    Returns False when the order is already there (a repeated request or event)."""
+    if order.status == status:
+        return False
+    if status not in TRANSITIONS[order.status]:
+        raise Conflict(f"an order that is {order.status} cannot become {status}",
+                       code="invalid_transition")
+    previous, order.status = order.status, status
+    order.history.append(StatusChange(status=status, note=note))
+    session.flush()
+    emit(session, "orders", "order_status_changed", {
+        "order_number": order.number, "company_id": order.company_id, "user_id": order.user_id,
+        "buyer": order.buyer, "status": status, "previous_status": previous, "reason": note,
+        "changed_at": order.history[-1].at.isoformat() + "Z"})
+    return True
+
+
+def approval_decided(session, order_number, approved: bool, comment=None):
+    """From approvals' order_approved / order_rejected."""
+    order = find_order(session, order_number)
+    if order is None:
+        raise NotFound(f"order {order_number} not found", code="order_not_found")
+    target = "approved" if approved else "rejected"
+    if order.status != "pending_approval":
+        return False  # cancelled meanwhile, or already decided
+    return move(session, order, target, comment)
+
+
+def cancel(session, ctx, number):
+    order = get_order(session, ctx, number)
+    if order.status in ("shipped", "delivered", "invoiced"):
+        raise Conflict("a shipped order cannot be cancelled", code="already_shipped")
+    move(session, order, "cancelled", "cancelled by the buyer")
+    return order
+
+
+def ship(session, ctx, number, carrier, tracking_number):
+    order = get_order(session, ctx, number)
+    if order.status not in ("approved", "submitted", "processing"):
+        raise Conflict(f"an order that is {order.status} cannot be shipped",
+                       code="invalid_transition")
+    shipment = Shipment(carrier=carrier, tracking_number=tracking_number)
+    order.shipments.append(shipment)
+    move(session, order, "shipped")
+    emit(session, "orders", "order_shipped", {
+        "order_number": order.number, "company_id": order.company_id, "buyer": order.buyer,
+        "carrier": carrier, "tracking_number": tracking_number,
+        "tracking_url": tracking_url(carrier, tracking_number),
+        "shipped_at": shipment.shipped_at.isoformat() + "Z"})
+    return order
+
+
+def tracking_url(carrier, tracking_number):
+    template = CARRIER_TRACKING.get(carrier.strip().lower())
+    return template.format(tracking_number) if template else None
+
+
+def list_orders(session, ctx, status=None, limit=50, cursor=None):
+    query = select(Order).where(Order.company_id == ctx.company_id)
+    if "recent_orders" not in ctx.features:
+        query = query.where(Order.user_id == ctx.user_id)
+    if status:
+        query = query.where(Order.status == status)
+    if cursor:
+        query = query.where(Order.id < int(cursor))
+    rows = session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)).all()
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def count_orders(session):
+    return session.scalar(select(func.count()).select_from(Order))
+
+
+def order_view(order):
+    """The order as its buyer sees it."""
+    return {
+        "number": order.number, "status": order.status,
+        "placed_at": order.placed_at.isoformat() + "Z", "buyer": order.buyer,
+        "lines": [line_dict(l, order.currency) for l in order.lines], "totals": totals(order),
+        "shipping_address": order.shipping_address, "payment": order.payment,
+        "notes": order.notes,
+        "status_history": [{"status": h.status, "at": h.at.isoformat() + "Z", "note": h.note}
+                           for h in order.history],
+        "shipments": [{"carrier": s.carrier, "tracking_number": s.tracking_number,
+                       "tracking_url": tracking_url(s.carrier, s.tracking_number),
+                       "shipped_at": s.shipped_at.isoformat() + "Z",
+                       "delivered_at": s.delivered_at.isoformat() + "Z" if s.delivered_at else None}
+                      for s in order.shipments],
+    }
+
+
+def cart_summary(cart):
+    return {"id": cart.id, "name": cart.name, "line_count": len(cart.lines)}

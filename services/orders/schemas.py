@@ -1,0 +1,151 @@
+"""Orders' payloads: HTTP bodies, RPC replies."""
+from marshmallow import Schema, fields, validate
+
+from services.common.schemas import PageQuery
+
+STATUSES = ("pending_approval", "approved", "submitted", "processing", "shipped", "delivered",
+            "invoiced", "rejected", "cancelled")
+
+
+class CartCreate(Schema):
+    name = fields.String(load_default="Cart", validate=validate.Length(min=1, max=120))
+
+
+class CartItem(Schema):
+    part_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10000))
+
+
+class CartLineUpdate(Schema):
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10000))
+
+
+class QuickAddLine(Schema):
+    part_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    # validated per line by the domain, so one bad line does not refuse the others
+    quantity = fields.Raw(required=True)
+
+
+class QuickAdd(Schema):
+    lines = fields.List(fields.Nested(QuickAddLine), required=True,
+                        validate=validate.Length(min=1, max=500))
+
+
+class Address(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    line1 = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    line2 = fields.String(load_default=None, validate=validate.Length(max=200))
+    city = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    region = fields.String(load_default=None, validate=validate.Length(max=100))
+    postal_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    country = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
+
+
+class Payment(Schema):
+    method = fields.String(required=True, validate=validate.OneOf(["card", "purchase_order", "account"]))
+    card_id = fields.Integer(load_default=None)
+    po_number = fields.String(load_default=None, validate=validate.Length(max=60))
+
+
+class Checkout(Schema):
+    cart_id = fields.Integer(required=True)
+    billing_account_id = fields.Integer(load_default=None)
+    shipping_address_id = fields.Integer(load_default=None)
+    shipping_address = fields.Nested(Address, load_default=None)
+    payment = fields.Nested(Payment, required=True)
+    notes = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class OrdersQuery(PageQuery):
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+
+
+class Ship(Schema):
+    carrier = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    tracking_number = fields.String(required=True, validate=validate.Length(min=1, max=80))
+
+
+class Money(Schema):
+    amount = fields.String()
+    currency = fields.String()
+
+
+class CartLineOut(Schema):
+    id = fields.Integer()
+    part_number = fields.String()
+    name = fields.String(allow_none=True)
+    quantity = fields.Integer()
+    unit_price = fields.Nested(Money, allow_none=True)
+    status = fields.String()
+    price_changed = fields.Boolean()
+
+
+class Totals(Schema):
+    subtotal = fields.Nested(Money)
+    total = fields.Nested(Money)
+
+
+class CartOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    lines = fields.List(fields.Nested(CartLineOut))
+    totals = fields.Nested(Totals)
+
+
+class CartSummary(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    line_count = fields.Integer()
+
+
+class CartList(Schema):
+    items = fields.List(fields.Nested(CartSummary))
+
+
+class QuickAddResult(Schema):
+    lines = fields.List(fields.Dict())
+
+
+class OrderLineOut(Schema):
+    part_number = fields.String()
+    mfg_part_number = fields.String(allow_none=True)
+    name = fields.String()
+    manufacturer = fields.String(allow_none=True)
+    quantity = fields.Integer()
+    unit_price = fields.Nested(Money)
+    line_total = fields.Nested(Money)
+    price_source = fields.String()
+    on_contract = fields.Boolean()
+
+
+class StatusChangeOut(Schema):
+    status = fields.String()
+    at = fields.String()
+    note = fields.String(allow_none=True)
+
+
+class ShipmentOut(Schema):
+    carrier = fields.String()
+    tracking_number = fields.String()
+    tracking_url = fields.String(allow_none=True)
+    shipped_at = fields.String()
+    delivered_at = fields.String(allow_none=True)
+
+
+class OrderOut(Schema):
+    number = fields.String()
+    status = fields.String()
+    placed_at = fields.String()
+    buyer = fields.Dict()
+    lines = fields.List(fields.Nested(OrderLineOut))
+    totals = fields.Nested(Totals)
+    shipping_address = fields.Dict()
+    payment = fields.Dict()
+    notes = fields.String(allow_none=True)
+    status_history = fields.List(fields.Nested(StatusChangeOut))
+    shipments = fields.List(fields.Nested(ShipmentOut))
+
+
+class OrderList(Schema):
+    items = fields.List(fields.Nested(OrderOut(only=("number", "status", "placed_at", "totals"))))
+    next_cursor = fields.String(allow_none=True)

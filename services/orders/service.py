@@ -1,0 +1,147 @@
+"""The orders service: entrypoints only; the rules are in domain.py."""
+from services.common.base import ServiceBase
+from services.common.db import Database
+from services.common.entrypoints import RpcClient, event_handler, rpc
+from services.common.errors import Invalid
+from services.common.idempotency import once
+from services.common.money import Money
+from services.common.outbox import OutboxRelay
+from services.orders import domain
+from services.orders.models import Base
+
+
+class OrdersService(ServiceBase):
+    name = "orders"
+    db = Database("orders", Base)
+    relay = OutboxRelay()
+    catalog = RpcClient("catalog")
+    identity = RpcClient("identity")
+
+    def _quote(self, ctx, lines):
+        """Authoritative prices for the whole cart, in one call to catalog."""
+        if not lines:
+            return []
+        reply = self.catalog.price_lines(ctx, ctx.currency,
+                                         [{"part_number": l.part_number, "quantity": l.quantity}
+                                          for l in lines])
+        return reply["lines"]
+
+    # ---- carts
+    @rpc
+    def list_carts(self, ctx):
+        return {"items": [domain.cart_summary(c) for c in domain.list_carts(self.db, ctx)]}
+
+    @rpc
+    def create_cart(self, ctx, name):
+        cart = domain.create_cart(self.db, ctx, name)
+        return domain.price_cart(cart, [], ctx.currency)
+
+    @rpc
+    def get_cart(self, ctx, cart_id):
+        cart = domain.get_cart(self.db, ctx, cart_id)
+        return domain.price_cart(cart, self._quote(ctx, cart.lines), ctx.currency)
+
+    @rpc
+    def rename_cart(self, ctx, cart_id, name):
+        cart = domain.rename_cart(self.db, ctx, cart_id, name)
+        return domain.price_cart(cart, self._quote(ctx, cart.lines), ctx.currency)
+
+    @rpc
+    def delete_cart(self, ctx, cart_id):
+        domain.delete_cart(self.db, ctx, cart_id)
+
+    @rpc
+    def add_item(self, ctx, cart_id, part_number, quantity):
+        cart = domain.get_cart(self.db, ctx, cart_id)
+        quote = self.catalog.price_lines(ctx, ctx.currency,
+                                         [{"part_number": part_number, "quantity": quantity}])
+        line = quote["lines"][0]
+        if line["status"] == "not_found":
+            raise Invalid("no such product", code="product_not_found",
+                          errors={"part_number": ["not found"]})
+        if line["status"] != "ok":
+            raise Invalid("this product cannot be ordered", code=f"product_{line['status']}",
+                          errors={"part_number": [line["status"]]})
+        domain.add_line(self.db, cart, part_number, quantity, Money.from_dict(line["unit_price"]))
+        return domain.price_cart(cart, self._quote(ctx, cart.lines), ctx.currency)
+
+    @rpc
+    def quick_add(self, ctx, cart_id, lines):
+        cart = domain.get_cart(self.db, ctx, cart_id)
+        wanted = [{"part_number": l["part_number"], "quantity": 1} for l in lines]
+        priced = self.catalog.price_lines(ctx, ctx.currency, wanted)["lines"] if wanted else []
+        return {"lines": domain.quick_add(self.db, cart, lines, priced)}
+
+    @rpc
+    def update_line(self, ctx, cart_id, line_id, quantity):
+        cart = domain.update_line(self.db, ctx, cart_id, line_id, quantity)
+        return domain.price_cart(cart, self._quote(ctx, cart.lines), ctx.currency)
+
+    @rpc
+    def remove_line(self, ctx, cart_id, line_id):
+        cart = domain.remove_line(self.db, ctx, cart_id, line_id)
+        return domain.price_cart(cart, self._quote(ctx, cart.lines), ctx.currency)
+
+    # ---- checkout and orders
+    @rpc
+    def checkout(self, ctx, request, idempotency_key=None):
+        scope = f"checkout:{ctx.company_id}:{ctx.user_id}"
+        return once(self.db, scope, idempotency_key, request, lambda: self._checkout(ctx, request))
+
+    def _checkout(self, ctx, request):
+        cart = domain.get_cart(self.db, ctx, request["cart_id"])
+        payment = dict(request["payment"])
+        if payment["method"] == "card":
+            if not payment.get("card_id"):
+                raise Invalid("choose a saved card", code="card_required",
+                              errors={"payment": {"card_id": ["required for card payment"]}})
+            card = self.identity.get_card(ctx, payment["card_id"])
+            if not card.get("consent_at"):
+                raise Invalid("this card has no consent on record", code="consent_required")
+            payment["card"] = {"brand": card.get("brand"), "last4": card.get("last4")}
+        if payment["method"] == "purchase_order" and not payment.get("po_number"):
+            raise Invalid("a purchase order number is needed", code="po_number_required",
+                          errors={"payment": {"po_number": ["required"]}})
+        address = request.get("shipping_address")
+        if address is None:
+            address = self._company_address(ctx, request.get("shipping_address_id"))
+        order = domain.place_order(self.db, ctx, cart, self._quote(ctx, cart.lines), ctx.currency,
+                                   address, payment, request.get("billing_account_id"),
+                                   request.get("notes"))
+        return domain.order_view(order)
+
+    def _company_address(self, ctx, address_id):
+        company = self.identity.get_company(ctx)
+        for address in company.get("addresses", []):
+            if address_id is None or address.get("id") == address_id:
+                return address
+        raise Invalid("choose a shipping address", code="shipping_address_required",
+                      errors={"shipping_address": ["required"]})
+
+    @rpc
+    def list_orders(self, ctx, status=None, limit=50, cursor=None):
+        rows, next_cursor = domain.list_orders(self.db, ctx, status, limit, cursor)
+        return {"items": [domain.order_view(o) for o in rows], "next_cursor": next_cursor}
+
+    @rpc
+    def get_order(self, ctx, number):
+        return domain.order_view(domain.get_order(self.db, ctx, number))
+
+    @rpc
+    def cancel_order(self, ctx, number):
+        return domain.order_view(domain.cancel(self.db, ctx, number))
+
+    @rpc
+    def ship_order(self, ctx, number, carrier, tracking_number):
+        return domain.order_view(domain.ship(self.db, ctx, number, carrier, tracking_number))
+
+    # ---- the saga
+    @event_handler("approvals", "order_approved")
+    def on_order_approved(self, event):
+        p = event["payload"]
+        domain.approval_decided(self.db, p["order_number"], True, p.get("comment"))
+
+    @event_handler("approvals", "order_rejected")
+    def on_order_rejected(self, event):
+        p = event["payload"]
+        domain.approval_decided(self.db, p["order_number"], False, p.get("comment"))
