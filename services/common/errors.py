@@ -16,7 +16,7 @@ class DomainError(Exception):
         self.code = code or self.default_code
         self.errors = errors
         if status is not None:
-            self.status = status
+            self.status = int(status)  # nameko serialises args as strings
         self.extra = extra or {}
         # args are what nameko serialises; keep them JSON-safe and in __init__ order
         super().__init__(detail, self.code, errors, self.status, self.extra)

@@ -1,0 +1,1 @@
+"""identity: companies, users, credentials, groups and rights, tokens, saved payment cards."""

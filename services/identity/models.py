@@ -1,0 +1,208 @@
+"""What identity stores: companies with their billing accounts and addresses, users and
+their credentials, groups and rights, tokens, login attempts, email preferences, saved
+payment cards (never the number or CVC) and the keys that sign access tokens."""
+from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import relationship
+
+from services.common.db import make_base, utcnow
+
+Base = make_base()
+
+
+class Company(Base):
+    __tablename__ = "companies"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200), nullable=False)
+    customer_number = Column(String(40), nullable=False, unique=True)
+    # fixed at creation: every price, order and report of the company is in this currency
+    currency = Column(String(3), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    billing_accounts = relationship("BillingAccount", back_populates="company",
+                                    order_by="BillingAccount.id")
+    addresses = relationship("Address", back_populates="company", order_by="Address.id")
+
+
+class BillingAccount(Base):
+    __tablename__ = "billing_accounts"
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, ForeignKey("companies.id"), nullable=False, index=True)
+    account_number = Column(String(40), nullable=False, unique=True)
+    name = Column(String(200), nullable=False)
+    is_primary = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    company = relationship("Company", back_populates="billing_accounts")
+
+
+class Address(Base):
+    __tablename__ = "addresses"
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, ForeignKey("companies.id"), nullable=False, index=True)
+    kind = Column(String(20), nullable=False, default="shipping")  # shipping | billing
+    name = Column(String(200), nullable=False)
+    line1 = Column(String(200), nullable=False)
+    line2 = Column(String(200))
+    city = Column(String(100), nullable=False)
+    region = Column(String(100))
+    postal_code = Column(String(20))
+    country = Column(String(2), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    company = relationship("Company", back_populates="addresses")
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    # null for reseller staff
+    company_id = Column(Integer, ForeignKey("companies.id"), index=True)
+    username = Column(String(64), nullable=False, unique=True)
+    email = Column(String(254), index=True)
+    first_name = Column(String(100), nullable=False, default="")
+    last_name = Column(String(100), nullable=False, default="")
+    phone = Column(String(40))
+    locale = Column(String(2), nullable=False, default="en")
+    status = Column(String(10), nullable=False, default="active")  # active | disabled
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_at = Column(DateTime)
+    last_login_at = Column(DateTime)
+    password_changed_at = Column(DateTime)
+    is_staff = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    credential = relationship("Credential", uselist=False, back_populates="user")
+
+
+class Credential(Base):
+    __tablename__ = "credentials"
+    user_id = Column(Integer, ForeignKey("users.id"), primary_key=True)
+    password_hash = Column(String(255), nullable=False)  # argon2id, parameters inside
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+    user = relationship("User", back_populates="credential")
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("company_id", "name", name="uq_groups_company_name"),
+                      UniqueConstraint("company_id", "key", name="uq_groups_company_key"))
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, ForeignKey("companies.id"), nullable=False, index=True)
+    # the key of a standard group (administrators, power_users, users, finance_users),
+    # or an optional key of a custom group
+    key = Column(String(40))
+    name = Column(String(100), nullable=False)
+    standard = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+    group_id = Column(Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id"), primary_key=True, index=True)
+
+
+class GroupRight(Base):
+    """A role, feature or catalog grant of a group (kind: role | feature | catalog)."""
+    __tablename__ = "group_rights"
+    group_id = Column(Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    kind = Column(String(10), primary_key=True)
+    value = Column(String(40), primary_key=True)
+
+
+class UserRight(Base):
+    """A role, feature or catalog grant given to one user directly."""
+    __tablename__ = "user_rights"
+    user_id = Column(Integer, ForeignKey("users.id"), primary_key=True)
+    kind = Column(String(10), primary_key=True)
+    value = Column(String(40), primary_key=True)
+
+
+class RefreshToken(Base):
+    """Opaque refresh tokens, stored as a SHA-256 digest. Every rotation stays in the family
+    of the login that started it, so that the reuse of a rotated token revokes them all."""
+    __tablename__ = "refresh_tokens"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False, index=True)
+    family_id = Column(String(32), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+    revoked_at = Column(DateTime)
+
+
+class ResetToken(Base):
+    """One-time links: set a new user's first password, or reset a forgotten one."""
+    __tablename__ = "reset_tokens"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False, index=True)
+    purpose = Column(String(20), nullable=False)  # set_password | reset_password
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+    used_at = Column(DateTime)
+
+
+class LoginAttempt(Base):
+    """Every login attempt, for rate limiting by username and by client address."""
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),
+                      Index("ix_login_attempts_client_address_at", "client_address", "at"))
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False)
+    client_address = Column(String(64))
+    succeeded = Column(Boolean, nullable=False)
+    outcome = Column(String(30), nullable=False)
+    at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class AccessRevocation(Base):
+    """Access tokens of this user issued at or before `revoked_before` (epoch seconds) are
+    refused by the gateway; kept so that a gateway starting later can load recent ones."""
+    __tablename__ = "access_revocations"
+    user_id = Column(Integer, ForeignKey("users.id"), primary_key=True)
+    revoked_before = Column(Integer, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class EmailPreferences(Base):
+    __tablename__ = "email_preferences"
+    user_id = Column(Integer, ForeignKey("users.id"), primary_key=True)
+    marketing = Column(Boolean, nullable=False, default=False)
+    order_updates = Column(Boolean, nullable=False, default=True)
+    report_deliveries = Column(Boolean, nullable=False, default=True)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class PaymentCard(Base):
+    """A saved card: what the payment gateway's token stands for, and the holder's consent.
+    The card number and CVC are never stored."""
+    __tablename__ = "payment_cards"
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False, index=True)
+    company_id = Column(Integer, ForeignKey("companies.id"), nullable=False, index=True)
+    brand = Column(String(20), nullable=False)
+    last4 = Column(String(4), nullable=False)
+    exp_month = Column(Integer, nullable=False)
+    exp_year = Column(Integer, nullable=False)
+    holder_first_name = Column(String(100), nullable=False)
+    holder_last_name = Column(String(100), nullable=False)
+    nickname = Column(String(100), nullable=False)
+    consent_at = Column(DateTime, nullable=False)
+    terms_version = Column(String(20), nullable=False)
+    gateway_token = Column(String(200))  # cleared when the card is removed
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    removed_at = Column(DateTime)
+
+
+class SigningKey(Base):
+    """Ed25519 keys that sign access tokens; the public halves are served to the gateway."""
+    __tablename__ = "signing_keys"
+    id = Column(Integer, primary_key=True)
+    kid = Column(String(40), nullable=False, unique=True)
+    private_pem = Column(Text, nullable=False)
+    public_pem = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    retired_at = Column(DateTime)

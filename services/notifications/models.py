@@ -1,0 +1,96 @@
+"""Notifications' own tables: the outgoing mail queue and its attempts, the email
+preferences read model (fed by identity's events), the suppression list and the
+unsubscribe tokens."""
+from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+
+from services.common.db import JSONText, make_base, utcnow
+
+Base = make_base()
+
+# status of an outgoing message
+QUEUED = "queued"          # waiting to be sent (next_attempt_at says when)
+SENDING = "sending"        # claimed by a delivery worker (claimed_at, claimed_by)
+SENT = "sent"              # accepted by the SMTP server
+FAILED = "failed"          # refused for good, or out of attempts; an operator may requeue it
+SUPPRESSED = "suppressed"  # optional mail the recipient opted out of: kept, never sent
+STATUSES = (QUEUED, SENDING, SENT, FAILED, SUPPRESSED)
+
+
+class OutgoingMail(Base):
+    """One message to one recipient. The Message-ID is derived from the event and the
+    recipient, so a redelivered event can never queue a second copy."""
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (Index("ix_outgoing_mail_due", "status", "next_attempt_at"),)
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(String(255), nullable=False, unique=True)
+    event_id = Column(String(36), index=True)
+    kind = Column(String(60), nullable=False)
+    category = Column(String(30), nullable=False)
+    recipient = Column(String(320), nullable=False, index=True)
+    locale = Column(String(5), nullable=False)
+    subject = Column(Text, nullable=False)
+    body_text = Column(Text, nullable=False)
+    body_html = Column(Text, nullable=False)
+    headers = Column(JSONText)  # extra headers, e.g. List-Unsubscribe on optional mail
+    attachment_filename = Column(String(255))
+    attachment_content_type = Column(String(100))
+    attachment = Column(Text)
+    status = Column(String(12), nullable=False, default=QUEUED)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    claimed_at = Column(DateTime)
+    claimed_by = Column(String(80))
+    last_error = Column(Text)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    sent_at = Column(DateTime)
+
+
+class MailAttempt(Base):
+    """Each delivery attempt and how it ended, for operators."""
+    __tablename__ = "mail_attempts"
+    id = Column(Integer, primary_key=True)
+    mail_id = Column(Integer, ForeignKey("outgoing_mail.id", ondelete="CASCADE"), nullable=False,
+                     index=True)
+    number = Column(Integer, nullable=False)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    outcome = Column(String(12), nullable=False)  # sent, retry, failed
+    smtp_code = Column(Integer)
+    error = Column(Text)
+    worker = Column(String(80))
+
+
+class EmailPreference(Base):
+    """identity's email preferences of one user, kept from `email_preferences_changed`."""
+    __tablename__ = "email_preferences"
+    user_id = Column(Integer, primary_key=True, autoincrement=False)
+    email = Column(String(320), nullable=False, index=True)
+    marketing = Column(Boolean, nullable=False, default=True)
+    order_updates = Column(Boolean, nullable=False, default=True)
+    report_deliveries = Column(Boolean, nullable=False, default=True)
+    # when identity recorded the change: an older event arriving late changes nothing
+    as_of = Column(DateTime, nullable=False)
+
+
+class Suppression(Base):
+    """An address that must receive no optional mail of one stream (marketing,
+    report_deliveries), by its own request."""
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("email", "stream", name="uq_suppressions_email_stream"),)
+    id = Column(Integer, primary_key=True)
+    email = Column(String(320), nullable=False)
+    stream = Column(String(30), nullable=False)
+    reason = Column(String(30), nullable=False, default="unsubscribe")
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class UnsubscribeToken(Base):
+    """The token of one unsubscribe link, stored as its SHA-256 only."""
+    __tablename__ = "unsubscribe_tokens"
+    token_hash = Column(String(64), primary_key=True)
+    email = Column(String(320), nullable=False)
+    stream = Column(String(30), nullable=False)
+    locale = Column(String(5), nullable=False, default="en")
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    used_at = Column(DateTime)

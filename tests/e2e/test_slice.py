@@ -1,0 +1,128 @@
+"""The foundation slice over HTTP, as a customer and the reseller's staff would drive it:
+company creation with a set-password email, product import, a product page, a cart, an
+idempotent checkout, automatic approval, the confirmation email and the orders report."""
+import re
+import time
+import uuid
+
+import pytest
+import requests
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CSV = """part_number,mfg_part_number,manufacturer,category,name,description,list_price,currency,language,availability
+E2E-LAT-5450,N021L545014CA,Dell,Notebooks,Dell Latitude 5450 14in i5,"Business notebook, 16 GB, 512 GB SSD",1649.00,CAD,en,in_stock
+E2E-MX-KEYS,920-009295,Logitech,Accessories,Logitech MX Keys,Wireless keyboard,139.99,CAD,en,in_stock
+"""
+
+
+def wait_until(fn, timeout=20, interval=0.3):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture(scope="module")
+def company(system, staff):
+    suffix = uuid.uuid4().hex[:6]
+    r = staff.post(system.api + "/backoffice/companies", json={
+        "name": f"Contoso {suffix}", "customer_number": f"C{suffix}", "currency": "CAD",
+        "admin": {"username": f"admin.{suffix}", "email": f"admin.{suffix}@contoso.test",
+                  "first_name": "Alice", "last_name": "Martin", "locale": "en"}})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    email = f"admin.{suffix}@contoso.test"
+    mail = system.wait_mail(lambda m: email in str(m["To"]))
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    token = re.search(r"token=([A-Za-z0-9_\-]+)", text).group(1)
+    r = requests.post(system.api + "/auth/reset-password",
+                      json={"token": token, "new_password": "Contoso-admin-2026!"})
+    assert r.status_code == 204, r.text
+    admin = system.session(f"admin.{suffix}", "Contoso-admin-2026!")
+    return {**body, "admin": admin, "email": email}
+
+
+def test_health_docs_and_metrics(system):
+    assert requests.get(system.url + "/healthz").json() == {"status": "ok"}
+    ready = requests.get(system.url + "/readyz").json()
+    assert ready["ready"] and set(ready["services"]) >= {"identity", "catalog", "orders"}
+    spec = requests.get(system.api + "/openapi.json").json()
+    assert spec["openapi"].startswith("3.") and "/api/v1/orders" in spec["paths"]
+    page = requests.get(system.url + "/docs")
+    assert "swagger-ui-bundle.js" in page.text
+    assert requests.get(system.url + "/docs/swagger-ui-bundle.js").status_code == 200
+    assert "procura_entrypoint_requests_total" in requests.get(system.url + "/metrics").text
+
+
+def test_errors_are_problem_json(system, company):
+    r = requests.get(system.api + "/carts")
+    assert r.status_code == 401 and r.headers["Content-Type"] == "application/problem+json"
+    admin = company["admin"]
+    r = admin.post(system.api + "/carts", data="{not json", headers={"X-Request-Id": "req-e2e-1"})
+    assert r.status_code == 400 and r.json()["code"] == "malformed_json"
+    assert r.headers["X-Request-Id"] == "req-e2e-1"
+    r = admin.post(system.api + "/carts", json={"name": ""})
+    assert r.status_code == 422 and "name" in r.json()["errors"]
+    r = admin.post(system.api + "/carts", data="x" * (1024 * 1024 + 10),
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    r = admin.get(system.api + "/orders/SO-9999999")
+    assert r.status_code == 404 and r.json()["code"] == "order_not_found"
+
+
+def test_order_from_import_to_report(system, staff, company):
+    r = staff.post(system.api + "/backoffice/products/import", data=CSV,
+                   headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200, r.text
+    assert r.json()["rejected"] == []
+
+    admin = company["admin"]
+    product = admin.get(system.api + "/products/E2E-LAT-5450")
+    assert product.status_code == 200, product.text
+    assert product.json()["price"] == {"amount": "1649.00", "currency": "CAD"}
+
+    cart = admin.post(system.api + "/carts", json={"name": "Laptops"}).json()
+    r = admin.post(system.api + f"/carts/{cart['id']}/items",
+                   json={"part_number": "E2E-LAT-5450", "quantity": 2})
+    assert r.status_code == 201, r.text
+    assert r.json()["totals"]["total"] == {"amount": "3298.00", "currency": "CAD"}
+
+    checkout = {"cart_id": cart["id"], "payment": {"method": "purchase_order", "po_number": "PO-77"},
+                "shipping_address": {"name": "Contoso HQ", "line1": "1 King St W",
+                                     "city": "Toronto", "region": "ON", "postal_code": "M5H 1A1",
+                                     "country": "CA"}}
+    key = uuid.uuid4().hex
+    r = admin.post(system.api + "/orders", json=checkout, headers={"Idempotency-Key": key})
+    assert r.status_code == 201, r.text
+    order = r.json()
+    assert order["status"] == "pending_approval"
+    # a retry with the same key replays the first reply: no second order
+    again = admin.post(system.api + "/orders", json=checkout, headers={"Idempotency-Key": key})
+    assert again.status_code == 201 and again.json()["number"] == order["number"]
+    other = admin.post(system.api + "/orders", json={**checkout, "notes": "x"},
+                       headers={"Idempotency-Key": key})
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+
+    number = order["number"]
+    approved = wait_until(lambda: admin.get(system.api + f"/orders/{number}").json()
+                          if admin.get(system.api + f"/orders/{number}").json()["status"] == "approved"
+                          else None)
+    assert [h["status"] for h in approved["status_history"]] == ["pending_approval", "approved"]
+    assert len(admin.get(system.api + "/orders").json()["items"]) == 1
+
+    mail = system.wait_mail(lambda m: company["email"] in str(m["To"]) and number in str(m["Subject"]))
+    assert number in mail.get_body(preferencelist=("plain",)).get_content()
+
+    def reported():
+        rows = admin.get(system.api + "/reports/orders_summary").json()["rows"]
+        return rows if rows and rows[0]["status"] == "approved" else None
+    rows = wait_until(reported)
+    assert rows[0]["orders"] == 1 and rows[0]["total"] == "3298.00"
+    csv = admin.get(system.api + "/reports/orders_summary", params={"format": "csv"})
+    assert csv.headers["Content-Type"].startswith("text/csv")
+    assert csv.text.splitlines()[0] == "month,status,orders,total,currency"
+    assert "3298.00" in csv.text
