@@ -1,8 +1,15 @@
 """Test fixtures shared by every service's tests (loaded as a pytest plugin by the root
 conftest). Storage tests run on the database named by PROCURA_TEST_DB (`sqlite` or
 `postgresql`); `make test` runs the suite once on each. Nothing here mocks a service."""
+import contextlib
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +18,7 @@ from services.common.config import DATA_SERVICES, nameko_config
 PG_ADMIN_URL = os.environ.get("PROCURA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def test_db_kind():
+def db_kind():
     return os.environ.get("PROCURA_TEST_DB", "sqlite")
 
 
@@ -27,7 +34,7 @@ def _pg_admin():
 
 def create_database(service, tmp_path):
     """A fresh, empty database for one service; returns (url, drop)."""
-    if test_db_kind() == "postgresql":
+    if db_kind() == "postgresql":
         name = f"procura_test_{service}_{uuid.uuid4().hex[:10]}"
         conn, base = _pg_admin()
         conn.run(f'CREATE DATABASE "{name}"')
@@ -59,7 +66,6 @@ def databases(tmp_path, monkeypatch):
         urls[service] = url
         drops.append(drop)
     yield urls
-    from sqlalchemy.pool import _refs  # noqa: F401  (engines are disposed by containers)
     for drop in drops:
         drop()
 
@@ -133,3 +139,144 @@ def wait_for(predicate, timeout=10.0, interval=0.05, message="condition"):
             return value
         eventlet.sleep(interval)
     raise AssertionError(f"timed out waiting for {message}")
+
+
+# ---- the whole system, started as `make run` starts it (e2e tests and benchmarks) ----
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / ".venv" / "bin"
+STAFF_PASSWORD = "Staff-password-2026"
+DEMO_PASSWORD = "Procura-demo-2026"
+MGMT = os.environ.get("RABBIT_MGMT", "http://127.0.0.1:15672")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class System:
+    """A running Procura: its base URL, environment, mail folder and helpers."""
+
+    def __init__(self, env, var):
+        self.env = env
+        self.var = var
+        self.url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
+        self.api = self.url + "/api/v1"
+        self.proc = None
+        self.log = open(var / "system.log", "ab")
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [str(BIN / "honcho"), "start", "-f", str(ROOT / "Procfile")], cwd=ROOT, env=self.env,
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_ready()
+
+    def wait_ready(self, timeout=60):
+        import requests
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if requests.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.3)
+        raise RuntimeError("Procura did not become ready:\n" + self.tail())
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def tail(self, n=80):
+        self.log.flush()
+        lines = (self.var / "system.log").read_text(errors="replace").splitlines()
+        return "\n".join(lines[-n:])
+
+    def cli(self, *args, input=None):
+        return subprocess.run([str(BIN / "procura"), *args], cwd=ROOT, env=self.env, input=input,
+                              capture_output=True, text=True, check=True).stdout
+
+    # ---- HTTP helpers
+    def login(self, username, password=DEMO_PASSWORD):
+        import requests
+        r = requests.post(self.api + "/auth/login", json={"username": username, "password": password})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def session(self, username, password=DEMO_PASSWORD):
+        import requests
+        token = self.login(username, password)["access_token"]
+        s = requests.Session()
+        s.headers["Authorization"] = f"Bearer {token}"
+        return s
+
+    def mails(self):
+        folder = self.var / "mail"
+        return sorted(folder.glob("*.eml")) if folder.exists() else []
+
+    def wait_mail(self, predicate, timeout=20):
+        import email
+        from email import policy
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for path in self.mails():
+                msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+                if predicate(msg):
+                    return msg
+            time.sleep(0.2)
+        raise AssertionError("no such email arrived; have: " +
+                             ", ".join(p.name for p in self.mails()))
+
+
+def _vhost():
+    import requests
+    name = f"procura_e2e_{uuid.uuid4().hex[:8]}"
+    auth = ("guest", "guest")
+    requests.put(f"{MGMT}/api/vhosts/{name}", auth=auth).raise_for_status()
+    requests.put(f"{MGMT}/api/permissions/{name}/guest", auth=auth,
+                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    return name, lambda: requests.delete(f"{MGMT}/api/vhosts/{name}", auth=auth)
+
+
+
+@contextlib.contextmanager
+def launch_system(var: Path, products=300, extra_env=None):
+    """Start Procura as `make run` does (migrate, seed-demo, create-staff, the Procfile
+    through honcho) on a private vhost, private databases and free ports."""
+    vhost, drop_vhost = _vhost()
+    env = dict(os.environ)
+    env.update({"PROCURA_VAR": str(var), "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+                "GATEWAY_PORT": str(free_port()), "SMTP_PORT": str(free_port()),
+                "SMTP_HOST": "", "PUBLIC_URL": "http://portal.test", "PYTHONUNBUFFERED": "1",
+                "EVENT_RETRY_DELAYS": "0.5,1", "OUTBOX_RELAY_INTERVAL": "0.3",
+                "LOG_LEVEL": "INFO"})
+    env.update(extra_env or {})
+    drops = []
+    for service in DATA_SERVICES:
+        url, drop = create_database(service, var)
+        env[f"{service.upper()}_DATABASE_URL"] = url
+        drops.append(drop)
+    system = System(env, var)
+    try:
+        system.cli("migrate")
+        system.cli("seed-demo", "--products", str(products))
+        system.cli("create-staff", "e2e.staff", input=STAFF_PASSWORD + "\n")
+        system.start()
+        yield system
+    finally:
+        system.stop()
+        drop_vhost()
+        for drop in drops:
+            try:
+                drop()
+            except Exception as exc:  # a database still in use must not hide the result
+                print(f"could not drop a test database: {exc}", file=sys.stderr)

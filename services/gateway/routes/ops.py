@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from services.common.config import DATA_SERVICES
 from services.common.context import CallerContext
-from services.gateway.api import API_PREFIX
+from services.gateway.api import API_PREFIX, problem
 from services.gateway.openapi import build_spec
 
 DOCS_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
@@ -69,3 +69,8 @@ class OpsRoutes:
             return Response("not found", status=404)
         return Response(path.read_bytes(), mimetype=mimetypes.guess_type(path.name)[0] or
                         "application/octet-stream")
+
+    @http("GET,POST,PUT,PATCH,DELETE", API_PREFIX + "/<path:unknown>")
+    def unknown_endpoint(self, request, unknown):
+        # werkzeug tries more specific rules first, so this only answers unmatched paths
+        return problem(404, "no_such_endpoint", f"no endpoint at {request.path}")
