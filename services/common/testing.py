@@ -23,28 +23,28 @@ def db_kind():
 
 
 def _pg_admin():
-    import pg8000.native
-    rest = PG_ADMIN_URL.split("://", 1)[1]
-    user, hostpart = rest.split("@", 1)
-    host, db = hostpart.split("/", 1)
-    host, port = host.split(":") if ":" in host else (host, "5432")
-    return pg8000.native.Connection(user=user, host=host, port=int(port), database=db), \
-        f"postgresql://{user}@{host}:{port}"
+    import psycopg2
+    conn = psycopg2.connect(PG_ADMIN_URL)
+    conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
+    return conn, PG_ADMIN_URL.rsplit("/", 1)[0]
+
+
+def _pg_run(sql):
+    conn, _ = _pg_admin()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
 
 
 def create_database(service, tmp_path):
     """A fresh, empty database for one service; returns (url, drop)."""
     if db_kind() == "postgresql":
         name = f"procura_test_{service}_{uuid.uuid4().hex[:10]}"
-        conn, base = _pg_admin()
-        conn.run(f'CREATE DATABASE "{name}"')
-        conn.close()
-
-        def drop():
-            c, _ = _pg_admin()
-            c.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            c.close()
-        return f"{base}/{name}", drop
+        _pg_run(f'CREATE DATABASE "{name}"')
+        base = PG_ADMIN_URL.rsplit("/", 1)[0]
+        return f"{base}/{name}", lambda: _pg_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return f"sqlite:///{tmp_path / (service + '.db')}", lambda: None
 
 
