@@ -14,12 +14,13 @@ class DomainError(Exception):
     def __init__(self, detail="", code=None, errors=None, status=None, extra=None):
         self.detail = detail
         self.code = code or self.default_code
-        self.errors = errors
+        # nameko turns None into "None" on the wire
+        self.errors = errors if errors and errors != "None" else None
         if status is not None:
             self.status = int(status)  # nameko serialises args as strings
         self.extra = extra or {}
         # args are what nameko serialises; keep them JSON-safe and in __init__ order
-        super().__init__(detail, self.code, errors, self.status, self.extra)
+        super().__init__(detail, self.code, self.errors or {}, self.status, self.extra)
 
     def __init_subclass__(cls, **kwargs):
         # every subclass crosses RPC as itself, not as a RemoteError

@@ -69,10 +69,18 @@ def publish_pending(session, model, publisher, service, batch=200):
                 mandatory=True, delivery_mode=PERSISTENT,
                 extra_headers={"nameko.request_id": row.request_id or ""})
         except UndeliverableMessage:
+            # every durable consumer queue is declared at deploy time, so a return means
+            # nobody listens (e.g. a broadcast with no gateway running): retry for a while
+            # in case a consumer is starting, then give up on this row
             row.attempts += 1
             row.last_error = "unroutable: no queue bound for this event"
             row.next_attempt_at = now + timedelta(seconds=min(300, 2 ** min(row.attempts, 8)))
             OUTBOX_UNROUTABLE.labels(service).inc()
+            if row.attempts >= int(env("OUTBOX_UNROUTABLE_ATTEMPTS", "8")):
+                log.warning("event %s %s had no consumer after %s attempts; dropped",
+                            row.type, row.event_id, row.attempts)
+                row.sent_at = utcnow()
+                row.last_error = "unroutable: dropped, no consumer"
             continue
         _fault("after_publish")
         row.sent_at = utcnow()

@@ -1,7 +1,265 @@
-"""Gateway endpoints of the identity service."""
-from services.gateway.api import endpoint  # noqa: F401
-from services.gateway.rights import AUTHENTICATED  # noqa: F401
+"""Gateway endpoints of the identity service: authentication, own account, payment cards,
+company administration and back-office company creation.
+
+Also keeps the gateway's list of revoked access tokens (`TokenKeys.revoked_before`)
+current: every gateway process hears identity's `access_revoked` events on its own
+broadcast queue, and loads identity's recent revocations when it starts and every 30 s
+after, which also covers an event missed while the process was disconnected.
+
+Card numbers and CVCs are turned into a payment-gateway token here, at the edge: they never
+travel over the broker to any service, and are never logged or echoed.
+"""
+import logging
+import time
+
+from nameko.events import BROADCAST
+from nameko.events import event_handler as nameko_event_handler
+from nameko.timer import timer
+
+from services.common.config import env
+from services.common.context import CallerContext
+from services.common.errors import DomainError, Invalid
+from services.common.schemas import PageQuery
+from services.common.tokens import ACCESS_TOKEN_SECONDS
+from services.gateway.api import Reply, TokenKeys, endpoint
+from services.gateway.rights import AUTHENTICATED, PUBLIC, STAFF, any_of, role
+from services.identity.payments import payment_gateway
+from services.identity.schemas import (BillingAccountSchema, CardInputSchema,
+                                       ChangePasswordSchema, CompanyCreatedSchema,
+                                       CompanyCreateSchema, CompanyGroupListSchema,
+                                       CompanyGroupSchema, CompanySchema, CompanyUserListSchema,
+                                       CompanyUserSchema, EmailPreferencesSchema,
+                                       ForgotPasswordSchema, ForgotUsernameSchema,
+                                       GroupUpdateSchema, LoginSchema,
+                                       MeSchema, PaymentCardListSchema, PaymentCardSchema,
+                                       ProfileUpdateSchema, RefreshTokenSchema,
+                                       ResetPasswordSchema, TokenPairSchema, UserCreateSchema,
+                                       UserListQuerySchema, UserUpdateSchema)
+
+log = logging.getLogger(__name__)
+
+SIGNED_IN = any_of(AUTHENTICATED, STAFF)
+SECURITY_ADMIN = role("security_admin")
+
+
+def remember_revocation(user_id, revoked_before):
+    """Refuse this user's access tokens issued at or before `revoked_before`."""
+    user_id, revoked_before = int(user_id), int(revoked_before)
+    known = TokenKeys.revoked_before.get(user_id)
+    if known is None or revoked_before > known:
+        TokenKeys.revoked_before[user_id] = revoked_before
+
+
+def forget_old_revocations(now=None):
+    # a token issued before this has expired anyway
+    horizon = (now or time.time()) - ACCESS_TOKEN_SECONDS - 60
+    for user_id, cutoff in list(TokenKeys.revoked_before.items()):
+        if cutoff < horizon:
+            TokenKeys.revoked_before.pop(user_id, None)
+
+
+def client_address(request):
+    """The caller's address for login rate limits. Behind a proxy that appends the client's
+    address to X-Forwarded-For (GATEWAY_TRUST_FORWARDED_FOR=1), its last entry."""
+    if env("GATEWAY_TRUST_FORWARDED_FOR") == "1" and request.headers.get("X-Forwarded-For"):
+        return request.headers["X-Forwarded-For"].split(",")[-1].strip()[:64]
+    return request.remote_addr
 
 
 class IdentityRoutes:
-    pass
+
+    # ---- revoked access tokens
+    @nameko_event_handler("identity", "access_revoked", handler_type=BROADCAST,
+                          reliable_delivery=False)
+    def on_access_revoked(self, event):
+        payload = event.get("payload") or {}
+        remember_revocation(payload["user_id"], payload["revoked_before"])
+
+    @timer(interval=30, eager=True)
+    def load_access_revocations(self):
+        try:
+            revoked = self.identity_rpc.revocations(CallerContext.system())
+        except DomainError as exc:  # identity not up yet: the next tick tries again
+            log.warning("could not load access revocations: %s", exc)
+            return
+        for user_id, revoked_before in (revoked or {}).items():
+            remember_revocation(user_id, revoked_before)
+        forget_old_revocations()
+
+    # ---- authentication
+    @endpoint("POST", "/auth/login", right=PUBLIC, body=LoginSchema(), response=TokenPairSchema(),
+              tags=("auth",), errors=(401, 403, 423, 429))
+    def login(self, call):
+        """Sign in: an access token (15 min) and a refresh token."""
+        return self.identity_rpc.login(call.ctx, call.body["username"], call.body["password"],
+                                       client_address=client_address(call.request))
+
+    @endpoint("POST", "/auth/refresh", right=PUBLIC, body=RefreshTokenSchema(),
+              response=TokenPairSchema(), tags=("auth",), errors=(401, 403, 423))
+    def refresh_tokens(self, call):
+        """A new token pair; the refresh token presented is revoked."""
+        return self.identity_rpc.refresh(call.ctx, call.body["refresh_token"])
+
+    @endpoint("POST", "/auth/logout", right=PUBLIC, body=RefreshTokenSchema(), status=204,
+              tags=("auth",))
+    def logout(self, call):
+        """Revoke the refresh token (and its rotations)."""
+        self.identity_rpc.logout(call.ctx, call.body["refresh_token"])
+
+    @endpoint("POST", "/auth/forgot-username", right=PUBLIC, body=ForgotUsernameSchema(),
+              status=202, tags=("auth",))
+    def forgot_username(self, call):
+        """Email the usernames tied to an address (the reply never says whether any is)."""
+        self.identity_rpc.forgot_username(call.ctx, call.body["email"])
+        return Reply(status=202)
+
+    @endpoint("POST", "/auth/forgot-password", right=PUBLIC, body=ForgotPasswordSchema(),
+              status=202, tags=("auth",))
+    def forgot_password(self, call):
+        """Email a one-time reset link valid 24 h (the reply never says whether the user exists)."""
+        self.identity_rpc.forgot_password(call.ctx, call.body["username"])
+        return Reply(status=202)
+
+    @endpoint("POST", "/auth/reset-password", right=PUBLIC, body=ResetPasswordSchema(),
+              status=204, tags=("auth",), errors=(410,))
+    def reset_password(self, call):
+        """Set a password from a reset or set-password link; unlocks the account."""
+        self.identity_rpc.reset_password(call.ctx, call.body["token"], call.body["new_password"])
+
+    # ---- own account
+    @endpoint("GET", "/me", right=SIGNED_IN, response=MeSchema(), tags=("account",))
+    def get_me(self, call):
+        """The caller's profile and rights."""
+        return self.identity_rpc.get_me(call.ctx)
+
+    @endpoint("PATCH", "/me", right=SIGNED_IN, body=ProfileUpdateSchema(), response=MeSchema(),
+              tags=("account",))
+    def update_me(self, call):
+        """Change name, email, phone or locale; the username is read-only."""
+        return self.identity_rpc.update_me(call.ctx, call.body)
+
+    @endpoint("POST", "/me/password", right=SIGNED_IN, body=ChangePasswordSchema(), status=204,
+              tags=("account",))
+    def change_password(self, call):
+        """Change the password, giving the current one."""
+        self.identity_rpc.change_password(call.ctx, call.body["current_password"],
+                                          call.body["new_password"])
+
+    @endpoint("GET", "/me/email-preferences", right=SIGNED_IN, response=EmailPreferencesSchema(),
+              tags=("account",))
+    def get_email_preferences(self, call):
+        """Which emails the caller receives."""
+        return self.identity_rpc.get_email_preferences(call.ctx)
+
+    @endpoint("PUT", "/me/email-preferences", right=SIGNED_IN, body=EmailPreferencesSchema(),
+              response=EmailPreferencesSchema(), tags=("account",))
+    def put_email_preferences(self, call):
+        """Choose which emails the caller receives."""
+        return self.identity_rpc.set_email_preferences(call.ctx, call.body)
+
+    # ---- payment cards
+    @endpoint("GET", "/me/payment-cards", right=AUTHENTICATED, query=PageQuery(),
+              response=PaymentCardListSchema(), tags=("account",))
+    def list_payment_cards(self, call):
+        """The caller's saved cards."""
+        return self.identity_rpc.list_cards(call.ctx, limit=call.query["limit"],
+                                            cursor=call.query.get("cursor"))
+
+    @endpoint("POST", "/me/payment-cards", right=AUTHENTICATED, body=CardInputSchema(),
+              response=PaymentCardSchema(), status=201, idempotent=True, tags=("account",),
+              errors=(409,))
+    def add_payment_card(self, call):
+        """Save a card: it is tokenized by the payment gateway; consent must be true."""
+        body = call.body
+        if body.get("consent") is not True:
+            raise Invalid("consent is required to save a card", code="consent_required",
+                          errors={"consent": ["You must agree to the saved-card terms."]})
+        token, brand, last4 = payment_gateway().tokenize(body["number"], body["exp_month"],
+                                                         body["exp_year"], body["cvc"])
+        card = {"gateway_token": token, "brand": brand, "last4": last4,
+                "exp_month": body["exp_month"], "exp_year": body["exp_year"],
+                "holder_first_name": body["holder_first_name"],
+                "holder_last_name": body["holder_last_name"], "nickname": body["nickname"],
+                "consent": True}
+        return self.identity_rpc.add_card(call.ctx, card, idempotency_key=call.idempotency_key)
+
+    @endpoint("DELETE", "/me/payment-cards/<int:id>", right=AUTHENTICATED, status=204,
+              tags=("account",), errors=(404,))
+    def remove_payment_card(self, call, id):
+        """Remove a saved card, which withdraws its consent."""
+        self.identity_rpc.remove_card(call.ctx, id)
+
+    # ---- company administration
+    @endpoint("GET", "/company", right=AUTHENTICATED, response=CompanySchema(), tags=("company",))
+    def get_company(self, call):
+        """The caller's company: customer number, currency, billing accounts, addresses."""
+        return self.identity_rpc.get_company(call.ctx)
+
+    @endpoint("GET", "/company/users", right=SECURITY_ADMIN, query=UserListQuerySchema(),
+              response=CompanyUserListSchema(), tags=("company",))
+    def list_company_users(self, call):
+        """The company's users (`q` searches username, email and names)."""
+        q = call.query
+        return self.identity_rpc.list_users(call.ctx, limit=q["limit"], cursor=q.get("cursor"),
+                                            q=q.get("q"), status=q.get("status"))
+
+    @endpoint("POST", "/company/users", right=SECURITY_ADMIN, body=UserCreateSchema(),
+              response=CompanyUserSchema(), status=201, idempotent=True, tags=("company",),
+              errors=(409,))
+    def create_company_user(self, call):
+        """Create a user; they get an email to set their password."""
+        return self.identity_rpc.create_user(call.ctx, call.body,
+                                             idempotency_key=call.idempotency_key)
+
+    @endpoint("GET", "/company/users/<int:id>", right=SECURITY_ADMIN,
+              response=CompanyUserSchema(), tags=("company",), errors=(404,))
+    def get_company_user(self, call, id):
+        """One user of the company with their own and effective rights."""
+        return self.identity_rpc.get_user(call.ctx, id)
+
+    @endpoint("PATCH", "/company/users/<int:id>", right=SECURITY_ADMIN, body=UserUpdateSchema(),
+              response=CompanyUserSchema(), tags=("company",), errors=(404, 409))
+    def update_company_user(self, call, id):
+        """Disable or enable, unlock, and set groups and rights."""
+        return self.identity_rpc.update_user(call.ctx, id, call.body)
+
+    @endpoint("GET", "/company/groups", right=SECURITY_ADMIN, query=PageQuery(),
+              response=CompanyGroupListSchema(), tags=("company",))
+    def list_company_groups(self, call):
+        """The standard and custom groups of the company."""
+        return self.identity_rpc.list_groups(call.ctx, limit=call.query["limit"],
+                                             cursor=call.query.get("cursor"))
+
+    @endpoint("POST", "/company/groups", right=SECURITY_ADMIN, body=CompanyGroupSchema(),
+              response=CompanyGroupSchema(), status=201, tags=("company",), errors=(409,))
+    def create_company_group(self, call):
+        """A custom group with its roles, features and catalogs."""
+        return self.identity_rpc.create_group(call.ctx, call.body)
+
+    @endpoint("PATCH", "/company/groups/<int:id>", right=SECURITY_ADMIN, body=GroupUpdateSchema(),
+              response=CompanyGroupSchema(), tags=("company",), errors=(404, 409))
+    def update_company_group(self, call, id):
+        """Rename a group or change its rights (its members' tokens are then refused)."""
+        return self.identity_rpc.update_group(call.ctx, id, call.body)
+
+    @endpoint("DELETE", "/company/groups/<int:id>", right=SECURITY_ADMIN, status=204,
+              tags=("company",), errors=(404, 409))
+    def delete_company_group(self, call, id):
+        """Delete a custom group (standard groups: 409)."""
+        self.identity_rpc.delete_group(call.ctx, id)
+
+    # ---- back office
+    @endpoint("POST", "/backoffice/companies", right=STAFF, body=CompanyCreateSchema(),
+              response=CompanyCreatedSchema(), status=201, idempotent=True,
+              tags=("backoffice",), errors=(409,))
+    def backoffice_create_company(self, call):
+        """A company with its standard groups and first administrator (set-password email)."""
+        return self.identity_rpc.create_company(call.ctx, call.body,
+                                                idempotency_key=call.idempotency_key)
+
+    @endpoint("POST", "/backoffice/companies/<int:id>/links", right=STAFF,
+              body=BillingAccountSchema(), response=BillingAccountSchema(), status=201,
+              tags=("backoffice",), errors=(404, 409))
+    def backoffice_link_billing_account(self, call, id):
+        """Link another billing account to the company."""
+        return self.identity_rpc.link_billing_account(call.ctx, id, call.body)

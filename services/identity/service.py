@@ -1,0 +1,264 @@
+"""The identity service: logins and tokens, own account, payment cards, company
+administration and back-office company creation, as RPC for the gateway and for orders.
+
+Entrypoints check the payload, call domain functions and return plain dicts. The gateway
+checks rights before calling; the administrative methods check them again, so that no
+other caller can skip them.
+"""
+import functools
+
+from eventlet import tpool
+from marshmallow import ValidationError
+from nameko.timer import timer
+
+from services.common.base import ServiceBase
+from services.common.config import env
+from services.common.db import Database
+from services.common.entrypoints import rpc
+from services.common.errors import DomainError, Forbidden, Invalid
+from services.common.idempotency import once
+from services.common.outbox import OutboxRelay
+from services.identity import domain, passwords, schemas
+from services.identity.messages import localize
+from services.identity.models import Base
+
+# argon2 releases the GIL: hashing in real threads keeps the other green threads running
+passwords.offload(tpool.execute)
+
+
+def login_policy() -> domain.LoginPolicy:
+    return domain.LoginPolicy(
+        window_seconds=int(env("LOGIN_RATE_WINDOW_SECONDS", "900")),
+        max_failures_per_username=int(env("LOGIN_MAX_FAILURES_PER_USERNAME", "10")),
+        max_failures_per_address=int(env("LOGIN_MAX_FAILURES_PER_ADDRESS", "100")))
+
+
+def localized(fn):
+    """Word domain errors in the caller's language, and keep their `errors` a mapping."""
+    @functools.wraps(fn)
+    def wrapper(self, ctx, *args, **kwargs):
+        try:
+            return fn(self, ctx, *args, **kwargs)
+        except DomainError as exc:
+            exc = localize(exc, ctx.locale)
+            if exc.errors is None:
+                # nameko sends None as the string "None", which the gateway would show as
+                # the problem's `errors`; an empty mapping crosses intact
+                exc = type(exc)(exc.detail, exc.code, {}, exc.status, exc.extra)
+            raise exc
+    return wrapper
+
+
+def load(schema, data, partial=False):
+    try:
+        return schema.load(data or {}, partial=partial)
+    except ValidationError as exc:
+        raise Invalid("some values are not valid", errors=exc.messages)
+
+
+def require_role(ctx, role):
+    if ctx.company_id is None or role not in ctx.roles:
+        raise Forbidden(f"this needs role {role}")
+
+
+def require_user(ctx):
+    if ctx.user_id is None:
+        raise Forbidden("this needs a signed-in user")
+
+
+def require_staff(ctx):
+    if not ctx.staff:
+        raise Forbidden("this needs reseller staff")
+
+
+class IdentityService(ServiceBase):
+    name = "identity"
+    db = Database("identity", Base)
+    relay = OutboxRelay()
+
+    # ---- authentication
+    @rpc
+    @localized
+    def login(self, ctx, username, password, client_address=None):
+        user = domain.login(self.db, username, password, client_address, policy=login_policy())
+        return domain.issue_tokens(self.db, user)
+
+    @rpc
+    @localized
+    def refresh(self, ctx, refresh_token):
+        return domain.refresh(self.db, refresh_token)
+
+    @rpc
+    @localized
+    def logout(self, ctx, refresh_token):
+        domain.logout(self.db, refresh_token)
+
+    @rpc
+    @localized
+    def public_keys(self, ctx):
+        return domain.public_keys(self.db)
+
+    @rpc
+    @localized
+    def revocations(self, ctx):
+        return domain.recent_revocations(self.db)
+
+    @rpc
+    @localized
+    def forgot_username(self, ctx, email):
+        domain.forgot_username(self.db, email)
+
+    @rpc
+    @localized
+    def forgot_password(self, ctx, username):
+        domain.forgot_password(self.db, username)
+
+    @rpc
+    @localized
+    def reset_password(self, ctx, token, new_password):
+        domain.reset_password(self.db, token, new_password)
+
+    # ---- own account
+    @rpc
+    @localized
+    def get_me(self, ctx):
+        require_user(ctx)
+        return domain.get_me(self.db, ctx)
+
+    @rpc
+    @localized
+    def update_me(self, ctx, changes):
+        require_user(ctx)
+        return domain.update_me(self.db, ctx, load(schemas.ProfileUpdateSchema(), changes))
+
+    @rpc
+    @localized
+    def change_password(self, ctx, current_password, new_password):
+        require_user(ctx)
+        domain.change_password(self.db, ctx, current_password, new_password)
+
+    @rpc
+    @localized
+    def get_email_preferences(self, ctx):
+        require_user(ctx)
+        return domain.email_preferences(self.db, ctx)
+
+    @rpc
+    @localized
+    def set_email_preferences(self, ctx, preferences):
+        require_user(ctx)
+        prefs = load(schemas.EmailPreferencesSchema(), preferences, partial=True)
+        return domain.set_email_preferences(self.db, ctx, prefs)
+
+    # ---- payment cards (already tokenized: the number and CVC never reach this service)
+    @rpc
+    @localized
+    def list_cards(self, ctx, limit=50, cursor=None):
+        require_user(ctx)
+        return domain.list_cards(self.db, ctx, limit, cursor)
+
+    @rpc
+    @localized
+    def add_card(self, ctx, card, idempotency_key=None):
+        require_user(ctx)
+        domain.check_consent(card or {})  # first, so that the reply says what is missing
+        record = load(schemas.CardRecordSchema(), card)
+        # the token differs on every retry: the request is the card as the user sees it
+        request = {k: v for k, v in record.items() if k != "gateway_token"}
+        return once(self.db, f"card-add:{ctx.user_id}", idempotency_key, request,
+                    lambda: domain.add_card(self.db, ctx, record))
+
+    @rpc
+    @localized
+    def remove_card(self, ctx, card_id):
+        require_user(ctx)
+        domain.remove_card(self.db, ctx, card_id)
+
+    @rpc
+    @localized
+    def get_card(self, ctx, card_id):
+        return domain.get_card(self.db, ctx, card_id)
+
+    # ---- company
+    @rpc
+    @localized
+    def get_company(self, ctx, company_id=None):
+        return domain.get_company(self.db, ctx, company_id)
+
+    @rpc
+    @localized
+    def get_people(self, ctx, user_ids=(), group_ids=()):
+        return domain.people(self.db, ctx, user_ids, group_ids)
+
+    @rpc
+    @localized
+    def list_users(self, ctx, limit=50, cursor=None, q=None, status=None):
+        require_role(ctx, "security_admin")
+        return domain.list_users(self.db, ctx, limit, cursor, q, status)
+
+    @rpc
+    @localized
+    def get_user(self, ctx, user_id):
+        require_role(ctx, "security_admin")
+        return domain.get_user(self.db, ctx, user_id)
+
+    @rpc
+    @localized
+    def create_user(self, ctx, data, idempotency_key=None):
+        require_role(ctx, "security_admin")
+        data = load(schemas.UserCreateSchema(), data)
+        return once(self.db, f"user-create:{ctx.company_id}", idempotency_key, data,
+                    lambda: domain.create_user(self.db, ctx, data))
+
+    @rpc
+    @localized
+    def update_user(self, ctx, user_id, changes):
+        require_role(ctx, "security_admin")
+        return domain.update_user(self.db, ctx, user_id, load(schemas.UserUpdateSchema(), changes))
+
+    @rpc
+    @localized
+    def list_groups(self, ctx, limit=50, cursor=None):
+        require_role(ctx, "security_admin")
+        return domain.list_groups(self.db, ctx, limit, cursor)
+
+    @rpc
+    @localized
+    def create_group(self, ctx, data):
+        require_role(ctx, "security_admin")
+        return domain.create_group(self.db, ctx, load(schemas.CompanyGroupSchema(), data))
+
+    @rpc
+    @localized
+    def update_group(self, ctx, group_id, changes):
+        require_role(ctx, "security_admin")
+        changes = load(schemas.GroupUpdateSchema(), changes)
+        return domain.update_group(self.db, ctx, group_id, changes)
+
+    @rpc
+    @localized
+    def delete_group(self, ctx, group_id):
+        require_role(ctx, "security_admin")
+        domain.delete_group(self.db, ctx, group_id)
+
+    # ---- back office
+    @rpc
+    @localized
+    def create_company(self, ctx, data, idempotency_key=None):
+        require_staff(ctx)
+        data = load(schemas.CompanyCreateSchema(), data)
+        return once(self.db, "company-create", idempotency_key, data,
+                    lambda: domain.create_company(self.db, data))
+
+    @rpc
+    @localized
+    def link_billing_account(self, ctx, company_id, data):
+        require_staff(ctx)
+        return domain.link_billing_account(self.db, company_id,
+                                           load(schemas.BillingAccountSchema(), data))
+
+    # ---- housekeeping (plain nameko timer: it commits by itself)
+    @timer(interval=3600)
+    def prune(self):
+        domain.prune(self.db)
+        self.db.commit()
