@@ -10,7 +10,10 @@ from sqlalchemy import func, select
 from services.common.errors import Conflict, Invalid, NotFound
 from services.common.money import Money
 from services.common.outbox import emit
-from services.orders.models import Cart, CartLine, Order, OrderLine, Shipment, StatusChange
+from services.common.config import env
+from services.common.db import utcnow
+from services.orders.models import (Cart, CartLine, Invoice, InvoiceCopyRequest, Order, OrderLine,
+                                    Shipment, StatusChange)
 
 MAX_QUANTITY = 10000
 # where each status may go next; anything else is refused (and a redelivered event that
@@ -285,6 +288,85 @@ def ship(session, ctx, number, carrier, tracking_number):
 def tracking_url(carrier, tracking_number):
     template = CARRIER_TRACKING.get(carrier.strip().lower())
     return template.format(tracking_number) if template else None
+
+
+def deliver(session, ctx, number, delivery_note):
+    order = get_order(session, ctx, number)
+    if order.status != "shipped":
+        raise Conflict(f"an order that is {order.status} cannot be delivered",
+                       code="invalid_transition")
+    shipment = order.shipments[-1]
+    shipment.delivered_at, shipment.delivery_note = utcnow(), delivery_note
+    move(session, order, "delivered")
+    emit(session, "orders", "order_delivered", {
+        "order_number": order.number, "company_id": order.company_id, "buyer": order.buyer,
+        "delivery_note": delivery_note, "delivered_at": shipment.delivered_at.isoformat() + "Z"})
+    return order
+
+
+def delivery_note(session, ctx, number):
+    order = get_order(session, ctx, number)
+    delivered = [s for s in order.shipments if s.delivered_at]
+    if not delivered:
+        raise NotFound("this order has not been delivered yet", code="not_delivered")
+    return {"order_number": order.number, "shipping_address": order.shipping_address,
+            "deliveries": [{"carrier": s.carrier, "tracking_number": s.tracking_number,
+                            "delivered_at": s.delivered_at.isoformat() + "Z",
+                            "delivery_note": s.delivery_note} for s in delivered],
+            "lines": [{"part_number": l.part_number, "name": l.name, "quantity": l.quantity}
+                      for l in order.lines]}
+
+
+def issue_invoice(session, ctx, number):
+    order = get_order(session, ctx, number)
+    if order.status != "delivered":
+        raise Conflict(f"an order that is {order.status} cannot be invoiced",
+                       code="invalid_transition")
+    invoice = Invoice(order_id=order.id, company_id=order.company_id, currency=order.currency,
+                      total=order.total)
+    session.add(invoice)
+    session.flush()
+    invoice.number = f"INV-{invoice.id:07d}"
+    move(session, order, "invoiced")
+    emit(session, "orders", "invoice_issued", {
+        "order_number": order.number, "invoice_number": invoice.number,
+        "company_id": order.company_id, "buyer": order.buyer,
+        "total": Money(invoice.total, invoice.currency).to_dict(),
+        "issued_at": invoice.issued_at.isoformat() + "Z"})
+    return invoice
+
+
+def invoice_of(session, order):
+    return session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+
+
+def request_invoice_copy(session, ctx, number):
+    order = get_order(session, ctx, number)
+    invoice = invoice_of(session, order)
+    if invoice is None:
+        raise NotFound("this order has no invoice yet", code="invoice_not_found")
+    session.add(InvoiceCopyRequest(invoice_id=invoice.id, requested_by=ctx.user_id))
+    emit(session, "orders", "invoice_copy_requested", {
+        "order_number": order.number, "invoice_number": invoice.number,
+        "company_id": order.company_id, "buyer": buyer_of(ctx),
+        "billing_email": env("BILLING_EMAIL", "billing@procura.example")})
+    return invoice
+
+
+def invoice_view(invoice, order_number=None):
+    return {"number": invoice.number, "order_number": order_number,
+            "total": Money(invoice.total, invoice.currency).to_dict(),
+            "issued_at": invoice.issued_at.isoformat() + "Z"}
+
+
+def list_invoices(session, ctx, limit=50, cursor=None):
+    query = (select(Invoice, Order.number).join(Order, Order.id == Invoice.order_id)
+             .where(Invoice.company_id == ctx.company_id))
+    if cursor:
+        query = query.where(Invoice.id < int(cursor))
+    rows = session.execute(query.order_by(Invoice.id.desc()).limit(limit + 1)).all()
+    next_cursor = str(rows[limit - 1][0].id) if len(rows) > limit else None
+    return [invoice_view(i, n) for i, n in rows[:limit]], next_cursor
 
 
 def list_orders(session, ctx, status=None, limit=50, cursor=None):

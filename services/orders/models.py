@@ -87,3 +87,24 @@ class Shipment(Base):
     shipped_at = Column(DateTime, nullable=False, default=utcnow)
     delivered_at = Column(DateTime)
     delivery_note = Column(Text)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id = Column(Integer, primary_key=True)
+    number = Column(String(32), unique=True)
+    order_id = Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False,
+                      unique=True)
+    company_id = Column(Integer, nullable=False, index=True)
+    currency = Column(String(3), nullable=False)
+    total = Column(Numeric(14, 2), nullable=False)
+    issued_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class InvoiceCopyRequest(Base):
+    __tablename__ = "invoice_copy_requests"
+    id = Column(Integer, primary_key=True)
+    invoice_id = Column(Integer, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False,
+                        index=True)
+    requested_by = Column(Integer, nullable=False)
+    requested_at = Column(DateTime, nullable=False, default=utcnow)

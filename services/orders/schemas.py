@@ -149,3 +149,26 @@ class OrderOut(Schema):
 class OrderList(Schema):
     items = fields.List(fields.Nested(OrderOut(only=("number", "status", "placed_at", "totals"))))
     next_cursor = fields.String(allow_none=True)
+
+
+class Deliver(Schema):
+    delivery_note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class InvoiceOut(Schema):
+    number = fields.String()
+    order_number = fields.String(allow_none=True)
+    total = fields.Nested(Money)
+    issued_at = fields.String()
+
+
+class InvoiceList(Schema):
+    items = fields.List(fields.Nested(InvoiceOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class DeliveryNote(Schema):
+    order_number = fields.String()
+    shipping_address = fields.Dict()
+    deliveries = fields.List(fields.Dict())
+    lines = fields.List(fields.Dict())

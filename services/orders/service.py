@@ -135,6 +135,28 @@ class OrdersService(ServiceBase):
     def ship_order(self, ctx, number, carrier, tracking_number):
         return domain.order_view(domain.ship(self.db, ctx, number, carrier, tracking_number))
 
+    @rpc
+    def deliver_order(self, ctx, number, delivery_note):
+        return domain.order_view(domain.deliver(self.db, ctx, number, delivery_note))
+
+    @rpc
+    def delivery_note(self, ctx, number):
+        return domain.delivery_note(self.db, ctx, number)
+
+    @rpc
+    def invoice_order(self, ctx, number):
+        invoice = domain.issue_invoice(self.db, ctx, number)
+        return domain.invoice_view(invoice, number)
+
+    @rpc
+    def request_invoice_copy(self, ctx, number):
+        return domain.invoice_view(domain.request_invoice_copy(self.db, ctx, number), number)
+
+    @rpc
+    def list_invoices(self, ctx, limit=50, cursor=None):
+        items, next_cursor = domain.list_invoices(self.db, ctx, limit, cursor)
+        return {"items": items, "next_cursor": next_cursor}
+
     # ---- the saga
     @event_handler("approvals", "order_approved")
     def on_order_approved(self, event):

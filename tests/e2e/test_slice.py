@@ -126,3 +126,47 @@ def test_order_from_import_to_report(system, staff, company):
     assert csv.headers["Content-Type"].startswith("text/csv")
     assert csv.text.splitlines()[0] == "month,status,orders,total,currency"
     assert "3298.00" in csv.text
+
+
+def test_fulfilment_ship_deliver_invoice(system, staff, company):
+    admin = company["admin"]
+    cart = admin.post(system.api + "/carts", json={"name": "Keyboards"}).json()
+    admin.post(system.api + f"/carts/{cart['id']}/items",
+               json={"part_number": "E2E-MX-KEYS", "quantity": 3})
+    order = admin.post(system.api + "/orders", headers={"Idempotency-Key": uuid.uuid4().hex}, json={
+        "cart_id": cart["id"], "payment": {"method": "account"},
+        "shipping_address": {"name": "Contoso QC", "line1": "500 rue Sherbrooke O",
+                             "city": "Montréal", "region": "QC", "postal_code": "H3A 3C6",
+                             "country": "CA"}}).json()
+    number = order["number"]
+    wait_until(lambda: admin.get(system.api + f"/orders/{number}").json()["status"] == "approved")
+    assert admin.get(system.api + f"/orders/{number}/delivery-note").status_code == 404
+    assert staff.post(system.api + f"/backoffice/orders/{number}/invoice", json={}).status_code == 409
+    # a buyer is not staff
+    assert admin.post(system.api + f"/backoffice/orders/{number}/ship",
+                      json={"carrier": "UPS", "tracking_number": "1Z999"}).status_code == 403
+    shipped = staff.post(system.api + f"/backoffice/orders/{number}/ship",
+                         json={"carrier": "Purolator", "tracking_number": "329001234"})
+    assert shipped.status_code == 200, shipped.text
+    assert shipped.json()["shipments"][0]["tracking_url"].endswith("pin=329001234")
+    r = admin.post(system.api + f"/orders/{number}/cancel", json={})
+    assert r.status_code == 409 and r.json()["code"] == "already_shipped"
+    r = staff.post(system.api + f"/backoffice/orders/{number}/deliver",
+                   json={"delivery_note": "Signed by J. Tremblay, reception"})
+    assert r.status_code == 200 and r.json()["status"] == "delivered"
+    note = admin.get(system.api + f"/orders/{number}/delivery-note").json()
+    assert note["deliveries"][0]["delivery_note"] == "Signed by J. Tremblay, reception"
+    invoice = staff.post(system.api + f"/backoffice/orders/{number}/invoice", json={})
+    assert invoice.status_code == 201, invoice.text
+    assert invoice.json()["total"] == {"amount": "419.97", "currency": "CAD"}
+    assert admin.post(system.api + f"/orders/{number}/invoice-copy", json={}).status_code == 202
+    invoices = admin.get(system.api + "/invoices").json()["items"]
+    assert [i["order_number"] for i in invoices] == [number]
+    history = [h["status"] for h in admin.get(system.api + f"/orders/{number}").json()["status_history"]]
+    assert history == ["pending_approval", "approved", "shipped", "delivered", "invoiced"]
+    # the buyer hears about the shipment, with the carrier's tracking link
+    mail = system.wait_mail(lambda m: company["email"] in str(m["To"])
+                            and "329001234" in m.get_body(preferencelist=("plain",)).get_content())
+    assert "purolator.com" in mail.get_body(preferencelist=("plain",)).get_content()
+    # the reseller's billing desk receives the invoice-copy request
+    system.wait_mail(lambda m: "billing@procura.example" in str(m["To"]))

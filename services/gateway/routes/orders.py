@@ -2,6 +2,7 @@
 from marshmallow import Schema
 
 from services.gateway.api import Reply, endpoint
+from services.common.schemas import PageQuery
 from services.gateway.rights import AUTHENTICATED, STAFF
 from services.orders import schemas as s
 
@@ -98,3 +99,34 @@ class OrdersRoutes:
         """Record a shipment with its carrier and tracking number."""
         return self.orders_rpc.ship_order(call.ctx, number, call.body["carrier"],
                                           call.body["tracking_number"])
+
+    @endpoint("POST", "/backoffice/orders/<number>/deliver", right=STAFF, body=s.Deliver(),
+              response=s.OrderOut(), tags=("back office",), errors=(404, 409))
+    def deliver_order(self, call, number):
+        """Record the delivery, with its delivery note."""
+        return self.orders_rpc.deliver_order(call.ctx, number, call.body["delivery_note"])
+
+    @endpoint("POST", "/backoffice/orders/<number>/invoice", right=STAFF, body=Empty(),
+              response=s.InvoiceOut(), status=201, tags=("back office",), errors=(404, 409))
+    def invoice_order(self, call, number):
+        """Issue the invoice of a delivered order."""
+        return self.orders_rpc.invoice_order(call.ctx, number)
+
+    @endpoint("GET", "/orders/<number>/delivery-note", right=AUTHENTICATED,
+              response=s.DeliveryNote(), tags=("orders",), errors=(404,))
+    def delivery_note(self, call, number):
+        """The delivery note of a delivered order."""
+        return self.orders_rpc.delivery_note(call.ctx, number)
+
+    @endpoint("POST", "/orders/<number>/invoice-copy", right=AUTHENTICATED, body=Empty(),
+              status=202, tags=("orders",), errors=(404,))
+    def invoice_copy(self, call, number):
+        """Ask the reseller's billing desk for a copy of the invoice."""
+        self.orders_rpc.request_invoice_copy(call.ctx, number)
+        return Reply(status=202)
+
+    @endpoint("GET", "/invoices", right=AUTHENTICATED, query=PageQuery(),
+              response=s.InvoiceList(), tags=("orders",))
+    def list_invoices(self, call):
+        """The company's invoices."""
+        return self.orders_rpc.list_invoices(call.ctx, call.query["limit"], call.query["cursor"])

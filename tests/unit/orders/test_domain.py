@@ -98,3 +98,29 @@ def test_status_machine_is_guarded_and_repeat_safe(db):
         domain.cancel(db, BUYER, order.number)
     with pytest.raises(Conflict):
         domain.move(db, order, "approved")
+
+
+def test_deliver_then_invoice_once(db):
+    cart = domain.create_cart(db, BUYER, "c")
+    domain.add_line(db, cart, "A", 3, None)
+    order = domain.place_order(db, BUYER, cart, [quote("A", "5.00")], "CAD", ADDRESS,
+                               {"method": "account"})
+    staff = CallerContext(user_id=1, staff=True)
+    with pytest.raises(Conflict):
+        domain.deliver(db, staff, order.number, "x")
+    domain.approval_decided(db, order.number, True)
+    domain.ship(db, staff, order.number, "UPS", "1Z")
+    with pytest.raises(Conflict):
+        domain.issue_invoice(db, staff, order.number)
+    domain.deliver(db, staff, order.number, "left at reception")
+    invoice = domain.issue_invoice(db, staff, order.number)
+    assert invoice.number.startswith("INV-") and str(invoice.total) == "15.00"
+    with pytest.raises(Conflict):
+        domain.issue_invoice(db, staff, order.number)
+    domain.request_invoice_copy(db, BUYER, order.number)
+    with pytest.raises(NotFound):
+        domain.request_invoice_copy(db, OTHER, order.number)
+    items, _ = domain.list_invoices(db, BUYER)
+    assert [i["order_number"] for i in items] == [order.number]
+    assert domain.list_invoices(db, OTHER)[0] == []
+    assert [e.type for e in outbox(db)][-2:] == ["invoice_issued", "invoice_copy_requested"]
