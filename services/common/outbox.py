@@ -10,6 +10,7 @@ unsent and is retried with back-off.
 import logging
 import os
 import signal
+import time
 import uuid
 from datetime import timedelta
 
@@ -25,7 +26,8 @@ from sqlalchemy import func, select
 from services.common.config import amqp_uri, env
 from services.common.context import current_request_id
 from services.common.db import Database, utcnow
-from services.common.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, OUTBOX_UNROUTABLE
+from services.common.metrics import (DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_PUBLISHED,
+                                     OUTBOX_UNROUTABLE)
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +141,22 @@ class OutboxRelay(DependencyProvider):
         if not self.wakeup.ready():
             self.wakeup.send(True)
 
+    def _count_dead_letters(self):
+        # the queue is shared by all services: every relay reports it (alert on max())
+        from services.common.entrypoints import dead_letter_count
+        try:
+            DEAD_LETTERS.set(dead_letter_count())
+        except Exception as exc:
+            log.debug("could not count dead letters: %s", exc)
+
     def _run(self):
         service = self.container.service_name
         model = self.database.base.OutboxEvent
+        counted_at = 0.0
         while self.running:
+            if time.monotonic() - counted_at > 15:
+                counted_at = time.monotonic()
+                self._count_dead_letters()
             try:
                 with self.database.session_factory() as session:
                     published = publish_pending(session, model, self.publisher, service)

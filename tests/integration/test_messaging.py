@@ -108,3 +108,32 @@ def test_redelivered_event_has_its_effect_once(dbs, start_service, procura_env):
     wait_for(lambda: effects(procura_env), message="the event")
     eventlet.sleep(1)
     assert effects(procura_env) == [[envelope["event_id"], "twice"]]
+
+
+def test_entrypoint_metrics_count_outcomes_and_dead_letters(dbs, start_service, procura_env):
+    from prometheus_client import REGISTRY
+
+    def sample(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    ok = dict(service="testpub", entrypoint="publish", kind="rpc", outcome="ok")
+    rejected = dict(service="testpub", entrypoint="fail_after_emit", kind="rpc", outcome="rejected")
+    before = sample("procura_entrypoint_requests_total", **ok), \
+        sample("procura_entrypoint_requests_total", **rejected)
+    start_service(Publisher)
+    start_service(Subscriber)
+    with ServiceRpcProxy("testpub", procura_env) as pub:
+        pub.publish(CTX, "counted")
+        with pytest.raises(NotFound):
+            pub.fail_after_emit(CTX, "x")
+        pub.publish(CTX, "poison-metrics")
+    assert sample("procura_entrypoint_requests_total", **ok) == before[0] + 2
+    assert sample("procura_entrypoint_requests_total", **rejected) == before[1] + 1
+    assert sample("procura_entrypoint_latency_seconds_count", service="testpub",
+                  entrypoint="publish", kind="rpc") >= 2
+    parked = dict(service="testsub", entrypoint="on_thing")
+    start = sample("procura_events_dead_lettered_total", **parked)
+    wait_for(lambda: sample("procura_events_dead_lettered_total", **parked) == start + 1,
+             timeout=15, message="the dead-letter counter")
+    assert sample("procura_entrypoint_errors_total", service="testsub", entrypoint="on_thing",
+                  kind="event", exception="RuntimeError") >= 3
