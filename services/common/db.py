@@ -175,7 +175,8 @@ class Database(DependencyProvider):
             session.rollback()
             return exc_info
         try:
-            wrote_events = bool(session.info.pop("outbox_added", False))
+            # set by outbox.emit (or any writer whose background worker should wake up)
+            wrote_events = bool(session.info.pop("after_commit", False))
             session.commit()
         except Exception:
             import sys

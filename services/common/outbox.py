@@ -39,7 +39,7 @@ def emit(session, source: str, event_type: str, payload: dict, request_id=None):
                 request_id=request_id or current_request_id(), occurred_at=utcnow(),
                 next_attempt_at=utcnow(), attempts=0)
     session.add(row)
-    session.info["outbox_added"] = True
+    session.info["after_commit"] = True
     return row
 
 

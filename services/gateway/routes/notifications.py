@@ -1,7 +1,132 @@
-"""Gateway endpoints of the notifications service."""
-from services.gateway.api import endpoint  # noqa: F401
-from services.gateway.rights import PUBLIC  # noqa: F401
+"""Gateway endpoints of the notifications service: the unsubscribe link of optional mail.
+
+`{PUBLIC_URL}/api/v1/unsubscribe?token=...` is the https link of the List-Unsubscribe
+header and of the email's footer.
+- POST unsubscribes at once: that is what a mail provider sends for one-click
+  unsubscribe (RFC 8058, body `List-Unsubscribe=One-Click`), and what the confirmation
+  page's button sends.
+- GET only shows what the link is for and a button to confirm. It must not unsubscribe by
+  itself: mail security scanners open every link of a message (RFC 8058, section 3).
+Both answer JSON, or an HTML page when the client prefers HTML (a browser).
+"""
+import html
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from services.common.errors import NotFound
+from services.gateway.api import Reply, endpoint
+from services.gateway.rights import PUBLIC
+
+
+class UnsubscribeQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE  # links get tracking parameters appended; ignore them
+
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class UnsubscribeReply(Schema):
+    email = fields.String(metadata={"description": "the address, masked: j***@example.com"})
+    stream = fields.String(metadata={"description": "marketing or report_deliveries"})
+    unsubscribed = fields.Boolean()
+
+
+STREAM_NAMES = {
+    "en": {"marketing": "news and offers from Procura", "report_deliveries": "scheduled reports"},
+    "fr": {"marketing": "les actualités et offres de Procura",
+           "report_deliveries": "les rapports planifiés"},
+}
+
+PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
+<body style="font-family:Arial,Helvetica,sans-serif;max-width:560px;margin:48px auto;
+padding:0 16px;color:#1f2933;">
+<h1 style="font-size:22px;color:#0b5cad;">Procura</h1>
+{body}
+</body></html>"""
+
+
+def _wants_html(request):
+    accept = request.accept_mimetypes
+    return accept.best_match(["application/json", "text/html"]) == "text/html" and \
+        accept["text/html"] > accept["application/json"]
+
+
+def _page(locale, title, body, status=200):
+    text = PAGE.format(lang=locale, title=html.escape(title), body=body)
+    return Reply(text, status=status, content_type="text/html; charset=utf-8",
+                 headers={"Cache-Control": "no-store"})
+
+
+def _locale(call, info=None):
+    if "Accept-Language" in call.request.headers or not info:
+        return call.locale
+    return "fr" if str(info.get("locale", "")).startswith("fr") else "en"
+
+
+def _invalid_page(locale):
+    if locale == "fr":
+        return _page("fr", "Lien non valide",
+                     "<p>Ce lien de désabonnement n’est pas valide. Vous pouvez gérer vos "
+                     "préférences de courriel depuis votre compte Procura.</p>", status=404)
+    return _page("en", "Invalid link", "<p>This unsubscribe link is not valid. You can manage "
+                 "your email preferences from your Procura account.</p>", status=404)
 
 
 class NotificationsRoutes:
-    pass
+
+    @endpoint("GET", "/unsubscribe", right=PUBLIC, query=UnsubscribeQuery(),
+              response=UnsubscribeReply(), tags=("notifications",), errors=(404,))
+    def unsubscribe_page(self, call):
+        """What an unsubscribe link is for, and a button to confirm (does not unsubscribe)."""
+        token = call.query["token"]
+        try:
+            info = self.notifications_rpc.unsubscribe_info(call.ctx, token)
+        except NotFound:
+            if _wants_html(call.request):
+                return _invalid_page(call.locale)
+            raise
+        if not _wants_html(call.request):
+            return info
+        locale = _locale(call, info)
+        what = html.escape(STREAM_NAMES[locale].get(info["stream"], info["stream"]))
+        who = html.escape(info["email"])
+        action = html.escape(f"?token={token}", quote=True)
+        if info["unsubscribed"]:
+            body = (f"<p>L’adresse {who} ne reçoit déjà plus {what}.</p>" if locale == "fr"
+                    else f"<p>{who} already receives no more {what}.</p>")
+            return _page(locale, "Procura", body)
+        if locale == "fr":
+            title, body = "Se désabonner", (
+                f"<p>Ne plus envoyer {what} à {who} ?</p>"
+                f'<form method="post" action="{action}">'
+                '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
+                '<button type="submit">Me désabonner</button></form>')
+        else:
+            title, body = "Unsubscribe", (
+                f"<p>Stop sending {what} to {who}?</p>"
+                f'<form method="post" action="{action}">'
+                '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
+                '<button type="submit">Unsubscribe</button></form>')
+        return _page(locale, title, body)
+
+    @endpoint("POST", "/unsubscribe", right=PUBLIC, query=UnsubscribeQuery(),
+              response=UnsubscribeReply(), tags=("notifications",), errors=(404,))
+    def unsubscribe(self, call):
+        """One-click unsubscribe (RFC 8058): the address gets no more mail of this kind."""
+        try:
+            result = self.notifications_rpc.unsubscribe(call.ctx, call.query["token"])
+        except NotFound:
+            if _wants_html(call.request):
+                return _invalid_page(call.locale)
+            raise
+        if not _wants_html(call.request):
+            return result
+        locale = _locale(call, result)
+        what = html.escape(STREAM_NAMES[locale].get(result["stream"], result["stream"]))
+        who = html.escape(result["email"])
+        if locale == "fr":
+            return _page("fr", "Désabonnement confirmé",
+                         f"<p>C’est fait : {who} ne recevra plus {what}.</p>")
+        return _page("en", "Unsubscribed", f"<p>Done: {who} will receive no more {what}.</p>")

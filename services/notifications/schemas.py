@@ -1,0 +1,244 @@
+"""What notifications accepts (event payloads of docs/EVENTS.md, RPC arguments) and what it
+replies. Event schemas check what an email needs and ignore what it does not, so a
+producer may add fields freely."""
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from services.notifications.models import STATUSES
+
+
+class Lenient(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+def _str(required=False):
+    if required:
+        return fields.String(required=True)
+    return fields.String(load_default=None, allow_none=True)
+
+
+class Person(Lenient):
+    user_id = fields.Raw(load_default=None, allow_none=True)
+    email = fields.String(required=True, allow_none=True)
+    name = fields.String(load_default="", allow_none=True)
+    locale = fields.String(load_default="en", allow_none=True)
+
+
+class Money(Lenient):
+    amount = fields.Raw(required=True)
+    currency = fields.String(required=True)
+
+
+class Address(Lenient):
+    name = fields.String(load_default="", allow_none=True)
+    line1 = fields.String(load_default="", allow_none=True)
+    line2 = fields.String(load_default=None, allow_none=True)
+    city = fields.String(load_default="", allow_none=True)
+    region = fields.String(load_default=None, allow_none=True)
+    postal_code = fields.String(load_default="", allow_none=True)
+    country = fields.String(load_default="", allow_none=True)
+
+
+class Payment(Lenient):
+    method = fields.String(load_default="", allow_none=True)
+    card_id = fields.Raw(load_default=None, allow_none=True)
+    po_number = fields.String(load_default=None, allow_none=True)
+
+
+class OrderLine(Lenient):
+    part_number = fields.String(required=True)
+    mfg_part_number = _str()
+    name = fields.String(required=True)
+    manufacturer = _str()
+    category = _str()
+    quantity = fields.Integer(required=True)
+    unit_price = fields.Nested(Money, required=True)
+    line_total = fields.Nested(Money, required=True)
+
+
+class UserCreated(Lenient):
+    user_id = fields.Raw(load_default=None)
+    company_id = fields.Raw(load_default=None)
+    username = fields.String(required=True)
+    email = fields.String(required=True, allow_none=True)
+    first_name = _str()
+    last_name = _str()
+    locale = _str()
+    set_password_token = fields.String(required=True)
+    set_password_expires_at = _str()
+
+
+class PasswordResetRequested(Lenient):
+    user_id = fields.Raw(load_default=None)
+    email = fields.String(required=True, allow_none=True)
+    first_name = _str()
+    locale = _str()
+    token = fields.String(required=True)
+    expires_at = _str()
+
+
+class UsernameRecoveryRequested(Lenient):
+    email = fields.String(required=True, allow_none=True)
+    locale = _str()
+    usernames = fields.List(fields.String(), load_default=list)
+
+
+class UserLocked(Lenient):
+    user_id = fields.Raw(load_default=None)
+    email = fields.String(required=True, allow_none=True)
+    first_name = _str()
+    locale = _str()
+
+
+class Preferences(Lenient):
+    marketing = fields.Boolean(load_default=None, allow_none=True)
+    order_updates = fields.Boolean(load_default=None, allow_none=True)
+    report_deliveries = fields.Boolean(load_default=None, allow_none=True)
+
+
+class EmailPreferencesChanged(Lenient):
+    user_id = fields.Integer(required=True)
+    email = fields.String(required=True, allow_none=True)
+    preferences = fields.Nested(Preferences, required=True)
+
+
+class OrderPlaced(Lenient):
+    order_id = fields.Raw(load_default=None)
+    order_number = fields.String(required=True)
+    company_id = fields.Raw(load_default=None)
+    buyer = fields.Nested(Person, required=True)
+    currency = _str()
+    lines = fields.List(fields.Nested(OrderLine), required=True)
+    totals = fields.Dict(keys=fields.String(), values=fields.Nested(Money, allow_none=True),
+                         required=True)
+    shipping_address = fields.Nested(Address, load_default=None, allow_none=True)
+    payment = fields.Nested(Payment, load_default=dict)
+    placed_at = _str()
+
+
+class ApprovalRequested(Lenient):
+    """approval_requested, approval_reminder and approval_escalated."""
+    approval_id = fields.Raw(required=True)
+    order_number = fields.String(required=True)
+    company_id = fields.Raw(load_default=None)
+    buyer = fields.Nested(Person, required=True)
+    approvers = fields.List(fields.Nested(Person), required=True)
+    rule = fields.String(load_default="", allow_none=True)
+    total = fields.Nested(Money, load_default=None, allow_none=True)
+
+
+class ApprovalDecided(Lenient):
+    """order_approved and order_rejected."""
+    approval_id = fields.Raw(load_default=None)
+    order_number = fields.String(required=True)
+    company_id = fields.Raw(load_default=None)
+    buyer = fields.Nested(Person, required=True)
+    decided_by = fields.Nested(Person, load_default=None, allow_none=True)
+    comment = fields.String(load_default="", allow_none=True)
+
+
+class OrderShipped(Lenient):
+    order_number = fields.String(required=True)
+    company_id = fields.Raw(load_default=None)
+    buyer = fields.Nested(Person, required=True)
+    carrier = fields.String(load_default="", allow_none=True)
+    tracking_number = fields.String(load_default="", allow_none=True)
+    tracking_url = _str()
+    shipped_at = _str()
+
+
+class OrderDelivered(Lenient):
+    order_number = fields.String(required=True)
+    company_id = fields.Raw(load_default=None)
+    buyer = fields.Nested(Person, required=True)
+    delivery_note = _str()
+    delivered_at = _str()
+
+
+class InvoiceIssued(Lenient):
+    order_number = fields.String(required=True)
+    invoice_number = fields.String(required=True)
+    company_id = fields.Raw(load_default=None)
+    buyer = fields.Nested(Person, required=True)
+    total = fields.Nested(Money, load_default=None, allow_none=True)
+    issued_at = _str()
+
+
+class InvoiceCopyRequested(Lenient):
+    order_number = fields.String(required=True)
+    invoice_number = fields.String(required=True)
+    company_id = fields.Raw(load_default=None)
+    buyer = fields.Nested(Person, required=True)
+    billing_email = _str()
+
+
+class SubscriptionRenewalFailed(Lenient):
+    subscription_id = fields.Raw(required=True)
+    buyer = fields.Nested(Person, required=True)
+    reason = _str()
+
+
+class ReportRecipient(Lenient):
+    email = fields.String(required=True, allow_none=True)
+    locale = fields.String(load_default="en", allow_none=True)
+
+
+class ReportReady(Lenient):
+    report_key = _str()
+    title = _str()
+    recipients = fields.List(fields.Nested(ReportRecipient), required=True)
+    filename = fields.String(required=True)
+    csv = fields.String(required=True)
+
+
+# --- RPC ---------------------------------------------------------------------------------
+
+class Announcement(Schema):
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    recipients = fields.List(fields.Nested(ReportRecipient), required=True,
+                             validate=validate.Length(min=1, max=5000))
+
+
+class AnnouncementResult(Schema):
+    announcement_id = fields.String()
+    queued = fields.Integer()
+    suppressed = fields.Integer()
+    failed = fields.Integer()
+
+
+class UnsubscribeResult(Schema):
+    email = fields.String()  # masked: j***@example.com
+    stream = fields.String()
+    locale = fields.String()
+    unsubscribed = fields.Boolean()
+
+
+class MailQuery(Schema):
+    recipient = fields.String(load_default=None, allow_none=True)
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(STATUSES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True)
+
+
+class OutgoingMailOut(Schema):
+    id = fields.Integer()
+    message_id = fields.String()
+    event_id = fields.String()
+    kind = fields.String()
+    category = fields.String()
+    recipient = fields.String()
+    locale = fields.String()
+    subject = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String()
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime()
+    next_attempt_at = fields.DateTime()
+
+
+class MailPage(Schema):
+    items = fields.List(fields.Nested(OutgoingMailOut))
+    next_cursor = fields.String(allow_none=True)
