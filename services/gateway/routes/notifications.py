@@ -15,7 +15,8 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.common.errors import NotFound
 from services.gateway.api import Reply, endpoint
-from services.gateway.rights import PUBLIC
+from services.gateway.rights import PUBLIC, STAFF
+from services.notifications.schemas import Announcement, AnnouncementResult
 
 
 class UnsubscribeQuery(Schema):
@@ -130,3 +131,13 @@ class NotificationsRoutes:
             return _page("fr", "Désabonnement confirmé",
                          f"<p>C’est fait : {who} ne recevra plus {what}.</p>")
         return _page("en", "Unsubscribed", f"<p>Done: {who} will receive no more {what}.</p>")
+
+    @endpoint("POST", "/backoffice/announcements", right=STAFF, body=Announcement(),
+              response=AnnouncementResult(), status=202, tags=("back office",),
+              idempotent=True)
+    def send_announcement(self, call):
+        """News and offers to customers' buyers: optional mail, so it honours each
+        recipient's preferences and unsubscribes, and carries a one-click unsubscribe link."""
+        body = call.body
+        return Reply(self.notifications_rpc.send_announcement(
+            call.ctx, body["subject"], body["body"], body["recipients"]), status=202)
