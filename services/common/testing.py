@@ -128,6 +128,16 @@ def start_service(container_factory, service_config):
     return start
 
 
+def outbox_payloads(session, event_type=None):
+    """The payloads a session's service wrote to its outbox, oldest first."""
+    from sqlalchemy import select
+    model = session.info["base"].OutboxEvent
+    query = select(model).order_by(model.id)
+    if event_type:
+        query = query.where(model.type == event_type)
+    return [row.payload for row in session.scalars(query)]
+
+
 def wait_for(predicate, timeout=10.0, interval=0.05, message="condition"):
     import time
 

@@ -2,11 +2,12 @@
 company creation with a set-password email, product import, a product page, a cart, an
 idempotent checkout, automatic approval, the confirmation email and the orders report."""
 import re
-import time
 import uuid
 
 import pytest
 import requests
+
+from services.common.testing import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -16,14 +17,8 @@ E2E-MX-KEYS,920-009295,Logitech,Accessories,Logitech MX Keys,Wireless keyboard,1
 """
 
 
-def wait_until(fn, timeout=20, interval=0.3):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("timed out")
+def wait_until(predicate, timeout=20):
+    return wait_for(predicate, timeout=timeout, interval=0.3)
 
 
 @pytest.fixture(scope="module")

@@ -1,20 +1,15 @@
 """Helpers for identity's domain tests: a company made through the domain, and the
 events written to the outbox."""
-from sqlalchemy import select
-
+from services.common.testing import outbox_payloads
 from services.identity import domain
-from services.identity.models import Base, User
+from services.identity.models import User
 
 PASSWORD = "Correct-horse-42"
 
 
 def events(session, event_type=None):
     """The payloads written to the outbox, oldest first."""
-    model = Base.OutboxEvent
-    stmt = select(model).order_by(model.id)
-    if event_type:
-        stmt = stmt.where(model.type == event_type)
-    return [row.payload for row in session.scalars(stmt)]
+    return outbox_payloads(session, event_type)
 
 
 class Company:
