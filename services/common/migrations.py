@@ -65,3 +65,51 @@ def run_env(target_metadata):
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+def create_messaging_tables():
+    """The outbox, processed-events and idempotency-key tables of `db.make_base()`, for a
+    service's initial migration."""
+    from alembic import op
+    import sqlalchemy as sa
+    op.create_table('idempotency_keys',
+    sa.Column('scope', sa.String(length=120), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('request_hash', sa.String(length=64), nullable=False),
+    sa.Column('response', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('scope', 'key', name=op.f('pk_idempotency_keys'))
+    )
+    op.create_table('outbox_events',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('event_id', sa.String(length=36), nullable=False),
+    sa.Column('source', sa.String(length=40), nullable=False),
+    sa.Column('type', sa.String(length=80), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('request_id', sa.String(length=64), nullable=True),
+    sa.Column('occurred_at', sa.DateTime(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_events')),
+    sa.UniqueConstraint('event_id', name=op.f('uq_outbox_events_event_id'))
+    )
+    with op.batch_alter_table('outbox_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_events_sent_at'), ['sent_at'], unique=False)
+
+    op.create_table('processed_events',
+    sa.Column('event_id', sa.String(length=36), nullable=False),
+    sa.Column('handler', sa.String(length=120), nullable=False),
+    sa.Column('processed_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('event_id', 'handler', name=op.f('pk_processed_events'))
+    )
+
+
+def drop_messaging_tables():
+    from alembic import op
+    op.drop_table("processed_events")
+    with op.batch_alter_table("outbox_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_events_sent_at"))
+    op.drop_table("outbox_events")
+    op.drop_table("idempotency_keys")
