@@ -7,7 +7,6 @@ make no call to identity (its RPC count does not grow with requests).
 """
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -18,24 +17,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.identity_auth import identity_metrics_ports, identity_rpc_calls  # noqa: E402
 from bench.loadgen import run, show  # noqa: E402
 from services.common.testing import BIN, ROOT, free_port, launch_system  # noqa: E402
-
-
-def identity_rpc_count(system):
-    """Sum of identity's RPC calls, read from its own metrics port."""
-    total = 0.0
-    for port in [9101 + 10 * i for i in range(10)]:
-        try:
-            text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
-        except requests.RequestException:
-            continue
-        if 'service="identity"' not in text:
-            continue
-        for m in re.finditer(r'procura_entrypoint_requests_total\{[^}]*kind="rpc"[^}]*service="identity"[^}]*\} ([0-9.e+]+)', text):
-            total += float(m.group(1))
-        return total
-    return None
 
 
 def echo_pair(seconds, connections):
@@ -74,17 +58,18 @@ def main():
         part = products["items"][0]["part_number"]
         headers = {"Authorization": f"Bearer {token}"}
         run(system.api + f"/products/{part}", headers, seconds=2, connections=args.connections)
-        before = identity_rpc_count(system)
+        ports = identity_metrics_ports(system)
+        before = sum(identity_rpc_calls(ports).values())
         procura = run(system.api + f"/products/{part}", headers, seconds=args.seconds,
                       connections=args.connections)
-        after = identity_rpc_count(system)
+        after = sum(identity_rpc_calls(ports).values())
     echo = echo_pair(args.seconds, args.connections)
     print(f"\n{args.connections} connections, {args.seconds:g} s each, on {os.cpu_count()} cores")
     show(f"GET /api/v1/products/{part} (token)", procura)
     show("bare nameko HTTP -> RPC echo", echo)
     print(f"ratio procura/echo: {procura['rps'] / echo['rps']:.2f} of the echo's requests/s, "
           f"p50 x{procura['p50_ms'] / echo['p50_ms']:.2f}")
-    print(f"identity RPC calls during the run: {after - before if None not in (before, after) else 'n/a'} "
+    print(f"identity RPC calls during the run: {after - before:g} "
           f"(for {procura['requests']} authenticated requests)")
 
 

@@ -15,8 +15,13 @@ def percentile(sorted_values, p):
     return sorted_values[k]
 
 
-def run(url, headers=None, seconds=10.0, connections=8, warmup=1.0):
+def run(url, headers=None, seconds=10.0, connections=8, warmup=1.0, method="GET", body=None,
+        ok_status=200):
+    """`body` (bytes or str) is sent with every request; a reply counts as ok when its
+    status is `ok_status`."""
     parts = urlsplit(url)
+    if isinstance(body, str):
+        body = body.encode()
     path = parts.path + ("?" + parts.query if parts.query else "")
     latencies, errors, lock = [], [0], threading.Lock()
     start_at = time.perf_counter() + warmup
@@ -30,10 +35,10 @@ def run(url, headers=None, seconds=10.0, connections=8, warmup=1.0):
             if t0 >= stop_at:
                 break
             try:
-                conn.request("GET", path, headers=headers or {})
+                conn.request(method, path, body=body, headers=headers or {})
                 resp = conn.getresponse()
                 resp.read()
-                ok = resp.status == 200
+                ok = resp.status == ok_status
             except (OSError, http.client.HTTPException):
                 conn.close()
                 conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)

@@ -333,24 +333,35 @@ def login(session, username, password, client_address=None, policy=LoginPolicy()
     invalid = Unauthorized("wrong username or password", code="invalid_credentials")
     if user is None or user.credential is None:
         # no such user (or no password yet): spend the same time as a wrong password
+        session.commit()
         passwords.spend_verification_time(password or "")
         _failed(session, key, client_address, now, invalid)
     if user.locked_at is not None:
         _failed(session, key, client_address, now,
                 Locked("account locked after too many failed logins", code="account_locked"))
-    if not passwords.verify_password(user.credential.password_hash, password or ""):
+    password_hash = user.credential.password_hash
+    # End the transaction before the slow hash: the connection (on SQLite the only one of
+    # the process, with its write lock) serves other requests meanwhile.
+    session.commit()
+    verified = passwords.verify_password(password_hash, password or "")
+    session.refresh(user)  # a lock or a disabling that happened meanwhile counts
+    if not verified:
         # in the database, so that concurrent failures all count
         session.execute(update(User).where(User.id == user.id)
                         .values(failed_logins=User.failed_logins + 1))
         session.refresh(user, ["failed_logins"])
         if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_at = now
-            emit(session, SOURCE, "user_locked", {"user_id": user.id, "email": user.email,
-                                                  "first_name": user.first_name,
-                                                  "locale": user.locale})
+            if user.locked_at is None:  # a concurrent failure may have locked it already
+                user.locked_at = now
+                emit(session, SOURCE, "user_locked", {"user_id": user.id, "email": user.email,
+                                                      "first_name": user.first_name,
+                                                      "locale": user.locale})
             _failed(session, key, client_address, now,
                     Locked("account locked after too many failed logins", code="account_locked"))
         _failed(session, key, client_address, now, invalid)
+    if user.locked_at is not None:
+        _failed(session, key, client_address, now,
+                Locked("account locked after too many failed logins", code="account_locked"))
     # Only someone who knows the password learns these.
     if user.status != "active":
         _failed(session, key, client_address, now,

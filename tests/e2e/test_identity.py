@@ -1,0 +1,448 @@
+"""Identity and access over HTTP, on the whole system: lockout and unlock, disabling,
+password expiry, reset links, username recovery, refresh-token rotation and reuse
+detection, rights changes reaching existing tokens, the read-only username, email
+preferences and the login rate limit."""
+import email
+import re
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from email import policy
+
+import pytest
+import requests
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+PASSWORD = "Identity-e2e-2026!"
+LINK = re.compile(r"/(set-password|reset-password)\?token=([A-Za-z0-9_\-]+)")
+
+
+# ---------------------------------------------------------------- helpers
+
+class Mailbox:
+    """The mail sink's folder, each message parsed once: (to, subject, plain text)."""
+
+    def __init__(self, system):
+        self.system = system
+        self.parsed = {}
+
+    def messages(self):
+        for path in self.system.mails():
+            if path not in self.parsed:
+                msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+                self.parsed[path] = (str(msg["To"]), str(msg["Subject"]),
+                                     msg.get_body(preferencelist=("plain",)).get_content())
+            yield self.parsed[path]
+
+    def wait(self, predicate, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for message in self.messages():
+                if predicate(*message):
+                    return message
+            time.sleep(0.1)
+        raise AssertionError("no such email arrived")
+
+    def token(self, to, kind, contains=None, known=()):
+        """The token of a `kind` link (set-password, reset-password) mailed to `to`, not
+        one of `known`."""
+        def fresh(address, subject, text):
+            if to not in address or (contains and contains not in text):
+                return False
+            return any(k == kind and t not in known for k, t in LINK.findall(text))
+        _, _, text = self.wait(fresh)
+        return next(t for k, t in LINK.findall(text) if k == kind and t not in known)
+
+
+def suffix():
+    return uuid.uuid4().hex[:8]
+
+
+def post(system, path, body, token=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.post(system.api + path, json=body, headers=headers, timeout=30)
+
+
+def login(system, username, password=PASSWORD):
+    return post(system, "/auth/login", {"username": username, "password": password})
+
+
+def bearer(token):
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {token}"
+    return s
+
+
+def reset(system, token, password=PASSWORD):
+    return post(system, "/auth/reset-password", {"token": token, "new_password": password})
+
+
+def wait_status(fn, status, timeout=5.0):
+    """Poll `fn()` (a response) until it has `status`; returns the last response."""
+    deadline = time.time() + timeout
+    while True:
+        r = fn()
+        if r.status_code == status or time.time() > deadline:
+            return r
+        time.sleep(0.1)
+
+
+class Company:
+    """A fresh company made by the reseller's staff, its administrator signed in."""
+
+    def __init__(self, system, staff, mailbox, name="Fabrikam"):
+        self.system, self.mailbox = system, mailbox
+        tag = suffix()
+        self.admin_username = f"admin.{tag}"
+        self.admin_email = f"admin.{tag}@{name.lower()}.test"
+        r = staff.post(system.api + "/backoffice/companies", json={
+            "name": f"{name} {tag}", "customer_number": f"F{tag}", "currency": "CAD",
+            "admin": {"username": self.admin_username, "email": self.admin_email,
+                      "first_name": "Ada", "last_name": "Admin", "locale": "en"}})
+        assert r.status_code == 201, r.text
+        self.id = r.json()["id"]
+        self.admin_id = r.json()["admin_user_id"]
+        token = mailbox.token(self.admin_email, "set-password")
+        assert reset(system, token).status_code == 204
+        self.admin = system.session(self.admin_username, PASSWORD)
+
+    def add_users(self, *specs):
+        """Create users ({groups, roles, email...}) through the API and set their passwords
+        from the set-password emails; returns their views with `password` added."""
+        created = []
+        for spec in specs:
+            tag = suffix()
+            body = {"username": f"user.{tag}", "email": f"user.{tag}@example.test",
+                    "first_name": "Uma", "last_name": "User", "locale": "en", **spec}
+            r = self.admin.post(self.system.api + "/company/users", json=body)
+            assert r.status_code == 201, r.text
+            created.append(r.json())
+        for user in created:
+            token = self.mailbox.token(user["email"], "set-password", contains=user["username"])
+            assert reset(self.system, token).status_code == 204
+            user["password"] = PASSWORD
+        return created
+
+    def add_user(self, **spec):
+        return self.add_users(spec)[0]
+
+    def patch_user(self, user_id, changes):
+        return self.admin.patch(self.system.api + f"/company/users/{user_id}", json=changes)
+
+
+def identity_session(system):
+    from services.common.db import open_session
+    from services.identity.models import Base
+    return open_session("identity", Base, system.env["IDENTITY_DATABASE_URL"])
+
+
+def in_identity_db(system, *statements):
+    session = identity_session(system)
+    try:
+        for statement in statements:
+            session.execute(statement)
+        session.commit()
+    finally:
+        session.close()
+        session.get_bind().dispose()
+
+
+def naive_utc_now():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@pytest.fixture(scope="module")
+def mailbox(system):
+    return Mailbox(system)
+
+
+@pytest.fixture(scope="module")
+def company(system, staff, mailbox):
+    return Company(system, staff, mailbox)
+
+
+# ---------------------------------------------------------------- lockout
+
+def test_five_failed_logins_lock_the_account_until_a_security_admin_unlocks_it(
+        system, company, mailbox):
+    user = company.add_user()
+    for _ in range(4):
+        r = login(system, user["username"], "Wrong-password-1")
+        assert r.status_code == 401 and r.json()["code"] == "invalid_credentials"
+    r = login(system, user["username"], "Wrong-password-1")
+    assert r.status_code == 423 and r.json()["code"] == "account_locked"
+    # the right password does not open a locked account
+    r = login(system, user["username"])
+    assert r.status_code == 423 and r.json()["code"] == "account_locked"
+    view = company.admin.get(system.api + f"/company/users/{user['id']}").json()
+    assert view["locked"] is True and view["locked_at"]
+    mailbox.wait(lambda to, subject, text: user["email"] in to and "locked" in subject.lower())
+
+    r = company.patch_user(user["id"], {"unlock": True})
+    assert r.status_code == 200, r.text
+    assert r.json()["locked"] is False
+    assert login(system, user["username"]).status_code == 200
+
+
+def test_a_password_reset_unlocks_a_locked_account(system, company, mailbox):
+    user = company.add_user()
+    statuses = [login(system, user["username"], "Wrong-password-2").status_code
+                for _ in range(5)]
+    assert statuses == [401, 401, 401, 401, 423]
+    assert login(system, user["username"]).status_code == 423
+
+    assert post(system, "/auth/forgot-password", {"username": user["username"]}).status_code == 202
+    token = mailbox.token(user["email"], "reset-password")
+    assert reset(system, token, "Fresh-password-2026").status_code == 204
+    assert login(system, user["username"]).status_code == 401  # the old password is gone
+    r = login(system, user["username"], "Fresh-password-2026")
+    assert r.status_code == 200, r.text
+    assert company.admin.get(system.api + f"/company/users/{user['id']}").json()["locked"] is False
+
+
+# ---------------------------------------------------------------- disabling
+
+def test_a_disabled_user_cannot_log_in_and_loses_every_token(system, company):
+    user = company.add_user()
+    pair = login(system, user["username"]).json()
+    me = bearer(pair["access_token"])
+    assert me.get(system.api + "/me").status_code == 200
+
+    r = company.patch_user(user["id"], {"status": "disabled"})
+    assert r.status_code == 200 and r.json()["status"] == "disabled"
+
+    r = login(system, user["username"])
+    assert r.status_code == 403 and r.json()["code"] == "account_disabled"
+    # a wrong password says nothing about the account's state
+    assert login(system, user["username"], "Not-the-password-1").status_code == 401
+    r = post(system, "/auth/refresh", {"refresh_token": pair["refresh_token"]})
+    assert r.status_code in (401, 403), r.text
+    # the access token the gateway verifies locally is refused once the revocation arrives
+    r = wait_status(lambda: me.get(system.api + "/me"), 401)
+    assert r.status_code == 401 and r.json()["code"] == "invalid_token"
+    assert me.get(system.api + "/carts").status_code == 401
+
+    assert company.patch_user(user["id"], {"status": "active"}).status_code == 200
+    assert login(system, user["username"]).status_code == 200
+
+
+def test_an_administrator_cannot_disable_themselves(system, company):
+    r = company.patch_user(company.admin_id, {"status": "disabled"})
+    assert r.status_code == 409 and r.json()["code"] == "cannot_disable_self"
+    assert company.admin.get(system.api + "/me").status_code == 200
+
+
+# ---------------------------------------------------------------- expiry
+
+def test_a_year_without_login_requires_a_password_reset(system, company, mailbox):
+    from sqlalchemy import update
+
+    from services.identity.models import User
+    user = company.add_user()
+    assert login(system, user["username"]).status_code == 200
+    long_ago = naive_utc_now() - timedelta(days=366)
+    in_identity_db(system, update(User).where(User.id == user["id"]).values(
+        last_login_at=long_ago, password_changed_at=long_ago - timedelta(days=30)))
+
+    assert login(system, user["username"], "Not-the-password-1").status_code == 401
+    r = login(system, user["username"])
+    assert r.status_code == 403 and r.json()["code"] == "password_expired"
+
+    post(system, "/auth/forgot-password", {"username": user["username"]})
+    token = mailbox.token(user["email"], "reset-password")
+    assert reset(system, token, "Renewed-password-2026").status_code == 204
+    r = login(system, user["username"], "Renewed-password-2026")
+    assert r.status_code == 200, r.text
+    last = datetime.fromisoformat(r.json()["user"]["last_login_at"].rstrip("Z"))
+    assert naive_utc_now() - last < timedelta(minutes=5)
+
+
+# ---------------------------------------------------------------- reset links
+
+def test_reset_links_are_single_use_and_expire(system, company, mailbox):
+    from sqlalchemy import update
+
+    from services.identity.domain import digest
+    from services.identity.models import ResetToken
+    user = company.add_user()
+    old_pair = login(system, user["username"]).json()
+    set_token = mailbox.token(user["email"], "set-password", contains=user["username"])
+
+    r = reset(system, "not-a-token-at-all")
+    assert r.status_code == 410 and r.json()["code"] == "token_invalid"
+    # the set-password link has been used
+    r = reset(system, set_token)
+    assert r.status_code == 410 and r.json()["code"] == "token_used"
+
+    post(system, "/auth/forgot-password", {"username": user["username"]})
+    first = mailbox.token(user["email"], "reset-password")
+    post(system, "/auth/forgot-password", {"username": user["username"]})
+    second = mailbox.token(user["email"], "reset-password", known={first})
+    # a newer link replaces the older one
+    r = reset(system, first, "Another-password-1")
+    assert r.status_code == 410 and r.json()["code"] == "token_expired"
+
+    r = reset(system, second, "short")
+    assert r.status_code == 422 and r.json()["code"] == "weak_password"
+    assert reset(system, second, "Second-password-2026").status_code == 204
+    r = reset(system, second, "Third-password-2026")
+    assert r.status_code == 410 and r.json()["code"] == "token_used"
+    # a reset ends the sessions opened with the old password
+    r = post(system, "/auth/refresh", {"refresh_token": old_pair["refresh_token"]})
+    assert r.status_code == 401
+    assert login(system, user["username"], "Second-password-2026").status_code == 200
+
+    # a link older than 24 hours
+    post(system, "/auth/forgot-password", {"username": user["username"]})
+    third = mailbox.token(user["email"], "reset-password", known={first, second})
+    past = naive_utc_now() - timedelta(hours=1)
+    in_identity_db(system, update(ResetToken).where(ResetToken.token_hash == digest(third))
+                   .values(created_at=past - timedelta(hours=24), expires_at=past))
+    r = reset(system, third, "Fourth-password-2026")
+    assert r.status_code == 410 and r.json()["code"] == "token_expired"
+    assert login(system, user["username"], "Second-password-2026").status_code == 200
+
+
+def test_unknown_accounts_get_the_same_replies(system, company):
+    ghost = f"ghost.{suffix()}"
+    assert post(system, "/auth/forgot-password", {"username": ghost}).status_code == 202
+    assert post(system, "/auth/forgot-username",
+                {"email": f"{ghost}@nowhere.test"}).status_code == 202
+    unknown = login(system, ghost, "Whatever-password-1")
+    user = company.add_user()
+    wrong = login(system, user["username"], "Whatever-password-1")
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json()["code"] == wrong.json()["code"] == "invalid_credentials"
+    assert unknown.json()["detail"] == wrong.json()["detail"]
+
+
+def test_username_recovery_emails_every_username_of_the_address(system, company, mailbox):
+    shared = f"shared.{suffix()}@example.test"
+    one, two = company.add_users({"email": shared}, {"email": shared})
+    r = post(system, "/auth/forgot-username", {"email": shared.upper()})
+    assert r.status_code == 202 and not r.content
+    _, subject, text = mailbox.wait(
+        lambda to, subject, text: shared in to and "username" in subject.lower())
+    assert one["username"] in text and two["username"] in text
+    assert "token=" not in text
+
+
+# ---------------------------------------------------------------- refresh tokens
+
+def test_refresh_rotates_and_reuse_revokes_the_whole_family(system, company):
+    user = company.add_user()
+    first = login(system, user["username"]).json()
+    r = post(system, "/auth/refresh", {"refresh_token": first["refresh_token"]})
+    assert r.status_code == 200, r.text
+    second = r.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert bearer(second["access_token"]).get(system.api + "/me").json()["id"] == user["id"]
+
+    other_login = login(system, user["username"]).json()
+
+    # the rotated token comes back: someone holds a copy, so the family is revoked
+    r = post(system, "/auth/refresh", {"refresh_token": first["refresh_token"]})
+    assert r.status_code == 401 and r.json()["code"] == "refresh_token_revoked"
+    r = post(system, "/auth/refresh", {"refresh_token": second["refresh_token"]})
+    assert r.status_code == 401 and r.json()["code"] == "refresh_token_revoked"
+
+    # another login of the same user is another family
+    r = post(system, "/auth/refresh", {"refresh_token": other_login["refresh_token"]})
+    assert r.status_code == 200, r.text
+    latest = r.json()["refresh_token"]
+    r = requests.post(system.api + "/auth/logout", json={"refresh_token": latest})
+    assert r.status_code == 204
+    r = post(system, "/auth/refresh", {"refresh_token": latest})
+    assert r.status_code == 401
+    r = post(system, "/auth/refresh", {"refresh_token": "never-issued"})
+    assert r.status_code == 401 and r.json()["code"] == "invalid_refresh_token"
+
+
+# ---------------------------------------------------------------- rights
+
+def test_a_rights_change_reaches_existing_tokens_at_once(system, company):
+    user = company.add_user(groups=["users"])
+    token = login(system, user["username"]).json()["access_token"]
+    s = bearer(token)
+    assert s.get(system.api + "/catalogs").status_code == 403
+
+    r = company.patch_user(user["id"], {"roles": ["catalog_admin"]})
+    assert r.status_code == 200 and r.json()["effective"]["roles"] == ["catalog_admin"]
+    assert wait_status(lambda: s.get(system.api + "/me"), 401).status_code == 401
+    s = bearer(login(system, user["username"]).json()["access_token"])
+    assert s.get(system.api + "/catalogs").status_code == 200
+    assert s.get(system.api + "/me").json()["roles"] == ["catalog_admin"]
+
+    # joining a group that grants nothing changes no rights: the token stays good
+    group = company.admin.post(system.api + "/company/groups",
+                               json={"name": f"Auditors {suffix()}"}).json()
+    r = company.patch_user(user["id"], {"groups": ["users", group["id"]]})
+    assert r.status_code == 200, r.text
+    time.sleep(1.0)
+    assert s.get(system.api + "/me").status_code == 200
+
+    # a right given to the group reaches its members' tokens
+    r = company.admin.patch(system.api + f"/company/groups/{group['id']}",
+                            json={"roles": ["pas_admin"]})
+    assert r.status_code == 200 and r.json()["member_count"] == 1
+    assert wait_status(lambda: s.get(system.api + "/me"), 401).status_code == 401
+    s = bearer(login(system, user["username"]).json()["access_token"])
+    assert s.get(system.api + "/me").json()["roles"] == ["catalog_admin", "pas_admin"]
+
+    # and so does a right taken away
+    assert company.patch_user(user["id"], {"roles": []}).status_code == 200
+    assert wait_status(lambda: s.get(system.api + "/catalogs"), 401).status_code == 401
+    s = bearer(login(system, user["username"]).json()["access_token"])
+    assert s.get(system.api + "/catalogs").status_code == 403
+
+
+# ---------------------------------------------------------------- own account
+
+def test_the_username_is_read_only(system, company):
+    user = company.add_user()
+    s = bearer(login(system, user["username"]).json()["access_token"])
+    r = s.patch(system.api + "/me", json={"username": "someone.else"})
+    assert r.status_code == 422 and "username" in r.json()["errors"]
+    r = s.patch(system.api + "/me", json={"username": user["username"], "first_name": "Zoé"})
+    assert r.status_code == 422
+    assert s.patch(system.api + "/me", json={"email": "not-an-address"}).status_code == 422
+
+    r = s.patch(system.api + "/me", json={"first_name": "Zoé", "phone": "+1 514 555 0100",
+                                          "locale": "fr"})
+    assert r.status_code == 200, r.text
+    me = s.get(system.api + "/me").json()
+    assert (me["username"], me["first_name"], me["phone"], me["locale"]) == \
+        (user["username"], "Zoé", "+1 514 555 0100", "fr")
+    r = company.patch_user(user["id"], {"username": "renamed"})
+    assert r.status_code == 422
+
+
+def test_email_preferences(system, company):
+    user = company.add_user()
+    s = bearer(login(system, user["username"]).json()["access_token"])
+    assert s.get(system.api + "/me/email-preferences").json() == \
+        {"marketing": False, "order_updates": True, "report_deliveries": True}
+    wanted = {"marketing": True, "order_updates": False, "report_deliveries": True}
+    r = s.put(system.api + "/me/email-preferences", json=wanted)
+    assert r.status_code == 200 and r.json() == wanted
+    assert s.get(system.api + "/me/email-preferences").json() == wanted
+    r = s.put(system.api + "/me/email-preferences", json={"marketing": False})
+    assert r.status_code == 422
+    assert s.get(system.api + "/me/email-preferences").json() == wanted
+    # another user's preferences are their own
+    other = company.add_user()
+    o = bearer(login(system, other["username"]).json()["access_token"])
+    assert o.get(system.api + "/me/email-preferences").json()["marketing"] is False
+
+
+# ---------------------------------------------------------------- rate limit
+
+def test_repeated_failed_logins_are_rate_limited_with_retry_after(system):
+    username = f"guess.{suffix()}"
+    statuses = [login(system, username, f"Guess-number-{i}").status_code for i in range(10)]
+    assert statuses == [401] * 10
+    r = login(system, username, "Guess-number-10")
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited"
+    assert r.headers["Content-Type"] == "application/problem+json"
+    assert 0 < int(r.headers["Retry-After"]) <= 900
