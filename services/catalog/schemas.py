@@ -1,0 +1,346 @@
+"""Catalog's payloads: HTTP bodies, queries and replies (used by the gateway), and RPC
+payloads (checked again by the service)."""
+from marshmallow import (Schema, ValidationError, fields, pre_load, validate, validates_schema)
+
+from services.catalog.models import AVAILABILITY, LANGUAGES
+from services.common.schemas import MoneySchema, PageQuery
+
+SORTS = ("relevance", "price_asc", "price_desc")
+PRICE_SOURCES = ("contract", "epp", "list")
+RULE_TYPES = ("standards", "contract", "part_numbers", "mfg_part_numbers", "purchase_history",
+              "saved_search")
+FAVORITE_KINDS = ("product", "comparison", "bundle", "link")
+MAX_RULE_LIST = 5000
+
+PartNumber = lambda **kw: fields.String(validate=validate.Length(min=1, max=64), **kw)  # noqa: E731
+
+
+class Text(fields.String):
+    """A string with surrounding whitespace removed."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+# ------------------------------------------------------------------ products
+
+class SearchCriteria(Schema):
+    """What a search asks for; also what a saved search keeps."""
+    q = Text(load_default=None, validate=validate.Length(max=200))
+    manufacturer = Text(load_default=None, validate=validate.Length(max=80))
+    category = Text(load_default=None, validate=validate.Length(max=80))
+    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
+    availability = fields.String(load_default=None, validate=validate.OneOf(AVAILABILITY))
+    on_contract = fields.Boolean(load_default=None)
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
+
+
+class ProductSearchQuery(SearchCriteria, PageQuery):
+    catalog_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class ProductOut(Schema):
+    part_number = fields.String()
+    mfg_part_number = fields.String()
+    manufacturer = fields.String()
+    category = fields.String()
+    name = fields.String()
+    description = fields.String()
+    language = fields.String()
+    availability = fields.String(metadata={"enum": list(AVAILABILITY)})
+    list_price = fields.Nested(MoneySchema)
+    price = fields.Nested(MoneySchema, allow_none=True,
+                          metadata={"description": "the caller's price; null when the product has "
+                                                   "no price in the company's currency"})
+    price_source = fields.String(allow_none=True, metadata={"enum": list(PRICE_SOURCES)})
+    on_contract = fields.Boolean()
+    orderable = fields.Boolean()
+
+
+class FacetValue(Schema):
+    value = fields.String()
+    count = fields.Integer()
+
+
+class Facets(Schema):
+    manufacturer = fields.List(fields.Nested(FacetValue))
+    category = fields.List(fields.Nested(FacetValue))
+
+
+class ProductPage(Schema):
+    items = fields.List(fields.Nested(ProductOut))
+    next_cursor = fields.String(allow_none=True)
+    total = fields.Integer(metadata={"description": "matches in all pages"})
+    facets = fields.Nested(Facets)
+
+
+class LookupBody(Schema):
+    part_numbers = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                               required=True, validate=validate.Length(min=1, max=500))
+
+
+class LookupResult(Schema):
+    part_number = fields.String()
+    status = fields.String(metadata={"enum": ["found", "not_found"]})
+    product = fields.Nested(ProductOut, allow_none=True)
+
+
+class LookupReply(Schema):
+    results = fields.List(fields.Nested(LookupResult))
+
+
+class PriceLine(Schema):
+    part_number = fields.String(required=True)
+    quantity = fields.Raw(load_default=1)
+
+
+class PriceLinesArgs(Schema):
+    lines = fields.List(fields.Nested(PriceLine), required=True, validate=validate.Length(max=1000))
+
+
+class PurchaseHistoryItem(Schema):
+    part_number = fields.String()
+    last_ordered_at = fields.String()
+    quantity = fields.Integer()
+    orders = fields.Integer()
+
+
+# ------------------------------------------------------------------ contracts
+
+class TierIn(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=60))
+    min_quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1))
+
+
+class ContractPriceIn(Schema):
+    part_number = PartNumber(required=True)
+    price = fields.Nested(MoneySchema, required=True)
+    tier = Text(load_default=None, validate=validate.Length(min=1, max=60))
+
+    @validates_schema
+    def positive(self, data, **kwargs):
+        if data["price"]["amount"] < 0:
+            raise ValidationError({"price": {"amount": ["Must not be negative."]}})
+
+
+class ContractIn(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    tiers = fields.List(fields.Nested(TierIn), load_default=list, validate=validate.Length(max=50))
+    prices = fields.List(fields.Nested(ContractPriceIn), load_default=list,
+                         validate=validate.Length(max=50000))
+
+    @validates_schema
+    def dates(self, data, **kwargs):
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            raise ValidationError({"ends_on": ["Must be on or after starts_on."]})
+
+
+class TierOut(Schema):
+    name = fields.String()
+    min_quantity = fields.Integer()
+
+
+class ContractOut(Schema):
+    id = fields.Integer()
+    company_id = fields.Integer()
+    name = fields.String()
+    starts_on = fields.String()
+    ends_on = fields.String()
+    status = fields.String(metadata={"enum": ["scheduled", "active", "expired"]})
+    tiers = fields.List(fields.Nested(TierOut))
+    price_count = fields.Integer()
+
+
+class ContractPage(Schema):
+    items = fields.List(fields.Nested(ContractOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+# ------------------------------------------------------------------ import
+
+class RejectedLine(Schema):
+    line = fields.Integer()
+    reason = fields.String()
+
+
+class ImportReport(Schema):
+    format = fields.String(metadata={"enum": ["csv", "cif", "rows"]})
+    imported = fields.Integer()
+    updated = fields.Integer()
+    rejected = fields.List(fields.Nested(RejectedLine),
+                           metadata={"description": "the first 1000 rejected lines"})
+    rejected_count = fields.Integer()
+    warnings = fields.List(fields.String())
+
+
+# ------------------------------------------------------------------ custom catalogs
+
+class Rule(fields.Field):
+    """One catalog rule: `{type, ...}` (a bare type name is accepted for rules without
+    fields). `list` is accepted for part_numbers and mfg_part_numbers."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = {"type": value}
+        if not isinstance(value, dict):
+            raise ValidationError("A rule is an object with a type.")
+        kind = value.get("type")
+        if kind not in RULE_TYPES:
+            raise ValidationError(f"type must be one of {', '.join(RULE_TYPES)}.")
+        if kind == "contract":
+            ids = value.get("contract_ids")
+            if (not isinstance(ids, list) or not ids or len(ids) > 100
+                    or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids)):
+                raise ValidationError({"contract_ids": ["Give 1 to 100 contract ids."]})
+            return {"type": kind, "contract_ids": sorted(set(ids))}
+        if kind in ("part_numbers", "mfg_part_numbers"):
+            items = value.get(kind, value.get("list"))
+            if (not isinstance(items, list) or not items or len(items) > MAX_RULE_LIST
+                    or not all(isinstance(i, str) and 0 < len(i.strip()) <= 64 for i in items)):
+                raise ValidationError({kind: [f"Give 1 to {MAX_RULE_LIST} part numbers."]})
+            items = [i.strip().upper() if kind == "part_numbers" else i.strip() for i in items]
+            return {"type": kind, kind: sorted(set(items))}
+        if kind == "saved_search":
+            sid = value.get("saved_search_id")
+            if not isinstance(sid, int) or isinstance(sid, bool) or sid < 1:
+                raise ValidationError({"saved_search_id": ["A saved search id."]})
+            return {"type": kind, "saved_search_id": sid}
+        return {"type": kind}
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+class CatalogFilter(Schema):
+    manufacturers = fields.List(Text(validate=validate.Length(min=1, max=80)),
+                                validate=validate.Length(max=500))
+    categories = fields.List(Text(validate=validate.Length(min=1, max=80)),
+                             validate=validate.Length(max=500))
+    languages = fields.List(fields.String(validate=validate.OneOf(LANGUAGES)))
+    off_contract = fields.Boolean(metadata={"description": "products not on an active contract"})
+
+
+class CatalogIn(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=120))
+    rules = fields.List(Rule(), load_default=list, validate=validate.Length(max=20))
+    include = fields.Nested(CatalogFilter, load_default=dict)
+    exclude = fields.Nested(CatalogFilter, load_default=dict)
+
+
+class CatalogPatch(Schema):
+    name = Text(validate=validate.Length(min=1, max=120))
+    rules = fields.List(Rule(), validate=validate.Length(max=20))
+    include = fields.Nested(CatalogFilter)
+    exclude = fields.Nested(CatalogFilter)
+
+
+class CatalogOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    rules = fields.List(fields.Dict())
+    include = fields.Dict()
+    exclude = fields.Dict()
+    created_at = fields.String()
+    updated_at = fields.String()
+
+
+class CatalogPage(Schema):
+    items = fields.List(fields.Nested(CatalogOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+# ------------------------------------------------------------------ saved searches
+
+class SavedSearchIn(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=120))
+    criteria = fields.Nested(SearchCriteria, required=True)
+
+
+class SavedSearchOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    criteria = fields.Dict()
+    created_at = fields.String()
+
+
+class SavedSearchPage(Schema):
+    items = fields.List(fields.Nested(SavedSearchOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+# ------------------------------------------------------------------ favorites
+
+class BundleLine(Schema):
+    part_number = PartNumber(required=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10000))
+
+
+class FavoriteIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(FAVORITE_KINDS))
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    part_number = PartNumber(load_default=None)
+    part_numbers = fields.List(PartNumber(), load_default=None)
+    lines = fields.List(fields.Nested(BundleLine), load_default=None,
+                        validate=validate.Length(min=1, max=100))
+    url = fields.Url(load_default=None, schemes={"http", "https"}, require_tld=False)
+
+    @validates_schema
+    def fields_of_kind(self, data, **kwargs):
+        needs = {"product": "part_number", "comparison": "part_numbers", "bundle": "lines",
+                 "link": "url"}
+        kind = data.get("kind")
+        if kind in needs and not data.get(needs[kind]):
+            raise ValidationError({needs[kind]: [f"Required for a {kind}."]})
+        if kind == "comparison":
+            parts = [p.strip().upper() for p in data["part_numbers"]]
+            if not 2 <= len(parts) <= 4 or len(set(parts)) != len(parts):
+                raise ValidationError({"part_numbers": ["Give 2 to 4 different part numbers."]})
+
+
+class FavoriteOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    title = fields.String()
+    part_number = fields.String()
+    part_numbers = fields.List(fields.String())
+    lines = fields.List(fields.Nested(BundleLine))
+    url = fields.String()
+    created_at = fields.String()
+
+
+class FavoritePage(Schema):
+    items = fields.List(fields.Nested(FavoriteOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+# ------------------------------------------------------------------ employee purchase programs
+
+class EppIn(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=4000))
+    active = fields.Boolean(load_default=True)
+    starts_on = fields.Date(load_default=None)
+    ends_on = fields.Date(load_default=None)
+    all_users = fields.Boolean(load_default=False)
+    user_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)),
+                           load_default=list, validate=validate.Length(max=100000))
+
+    @pre_load
+    def no_nulls(self, data, **kwargs):
+        if isinstance(data, dict) and data.get("user_ids") is None:
+            data = {k: v for k, v in data.items() if k != "user_ids"}
+        return data
+
+
+class EppOut(Schema):
+    id = fields.Integer()
+    company_id = fields.Integer()
+    name = fields.String()
+    description = fields.String()
+    active = fields.Boolean()
+    starts_on = fields.String(allow_none=True)
+    ends_on = fields.String(allow_none=True)
+    all_users = fields.Boolean()
+    member = fields.Boolean(metadata={"description": "whether the caller buys at EPP prices"})

@@ -1,0 +1,120 @@
+"""The column snapshot and the row queries answer every search alike: items and their order,
+pages, totals and facets, with filters, grants, a chosen catalog and contracts; and the
+snapshot follows imports."""
+import itertools
+from dataclasses import replace
+
+import pytest
+
+from services.catalog import columns, domain, importer, schemas
+from tests.unit.catalog.support import ADMIN, BUYER, TODAY, contract, product
+
+WORDS = ["lenovo", "thinkpad", "dell", "monitor", "32gb", "m", "hp", "e24", "q0"]
+
+
+@pytest.fixture
+def catalog_db(db):
+    rows = []
+    for i in range(120):
+        manufacturer = ["Lenovo", "Dell", "HP"][i % 3]
+        category = ["Notebooks", "Monitors", "Accessories", "Desktops"][i % 4]
+        rows.append(product(f"Q{i:03d}", manufacturer=manufacturer, category=category,
+                            name=f"{manufacturer} {'ThinkPad' if i % 5 == 0 else 'Model'} {i} "
+                                 f"{'32GB' if i % 2 else '16GB'} {category[:-1]}",
+                            language="fr" if i % 7 == 0 else "en",
+                            availability=["in_stock", "limited", "backorder", "discontinued"][i % 4 if i % 3 else 0],
+                            description="monitor stand" if i % 11 == 0 else ""))
+    importer.load_rows(db, rows)
+    contract(db, 1, [(f"Q{i:03d}", "10.00") for i in range(0, 120, 4)])
+    db.commit()
+    return db
+
+
+@pytest.fixture(autouse=True)
+def snapshot_answers(monkeypatch):
+    """Counts the searches the snapshot answered, so that a silent fallback is seen."""
+    answered = []
+    original = domain._search_columns
+
+    def spy(*args, **kwargs):
+        result = original(*args, **kwargs)
+        answered.append(result is not None)
+        return result
+    monkeypatch.setattr(domain, "_search_columns", spy)
+    return answered
+
+
+def both(db, ctx, criteria, limit=7, cursor=None):
+    answers = []
+    for use_columns in (True, False):
+        answers.append(domain.search(db, ctx, "CAD", dict(criteria), limit=limit, cursor=cursor,
+                                     today=TODAY, use_columns=use_columns))
+    return answers
+
+
+CRITERIA = [{"q": w} for w in WORDS] + [
+    {"q": "thinkpad", "manufacturer": "Lenovo"}, {"q": "model", "category": "Monitors"},
+    {"q": "32gb", "language": "fr"}, {"q": "model", "availability": "limited"},
+    {"q": "model", "on_contract": True}, {"q": "dell", "on_contract": False},
+    {"q": "model 32gb", "manufacturer": "HP", "category": "Desktops"},
+    {"q": "q0", "manufacturer": "Dell", "availability": "in_stock", "on_contract": True},
+]
+
+
+@pytest.mark.parametrize("criteria", CRITERIA)
+def test_same_answers_without_grants(catalog_db, criteria, snapshot_answers):
+    fast, slow = both(catalog_db, BUYER, criteria)
+    assert fast == slow
+    assert snapshot_answers == [True]
+
+
+def test_same_answers_with_grants_and_a_chosen_catalog(catalog_db, snapshot_answers):
+    make = lambda name, **spec: domain.create_catalog(catalog_db, ADMIN, schemas.CatalogIn().load(  # noqa: E731
+        {"name": name, **spec}))
+    catalogs = [make("lenovo-en", include={"manufacturers": ["Lenovo"], "languages": ["en"]}),
+                make("no-monitors", exclude={"categories": ["Monitors"], "off_contract": True}),
+                make("off", include={"off_contract": True}, exclude={"manufacturers": ["HP"]}),
+                make("empty")]
+    for grants in itertools.chain([[]], itertools.combinations([c["id"] for c in catalogs], 2)):
+        user = replace(BUYER, catalog_ids=list(grants))
+        for criteria in CRITERIA[:6] + [{"q": "model", "catalog_id": catalogs[1]["id"]},
+                                        {"q": "model", "catalog_id": catalogs[2]["id"], "category": "Notebooks"}]:
+            fast, slow = both(catalog_db, user, criteria)
+            assert fast == slow, (grants, criteria)
+    assert snapshot_answers and all(snapshot_answers)
+
+
+def test_same_pages(catalog_db):
+    for criteria in ({"q": "model"}, {"q": "thinkpad"}, {"q": "model", "manufacturer": "Dell"}):
+        cursor = None
+        while True:
+            fast, slow = both(catalog_db, BUYER, criteria, limit=4, cursor=cursor)
+            assert fast == slow
+            cursor = fast["next_cursor"]
+            if cursor is None:
+                break
+
+
+def test_broad_searches_fall_back_to_catalog_order(catalog_db, monkeypatch):
+    monkeypatch.setattr(domain, "RANK_LIMIT", 5)
+    fast, slow = both(catalog_db, BUYER, {"q": "model"}, limit=10)
+    assert fast == slow
+    assert [i["part_number"] for i in fast["items"]] == sorted(i["part_number"] for i in fast["items"])
+
+
+def test_catalogs_with_rules_are_searched_on_rows(catalog_db, snapshot_answers):
+    catalog = domain.create_catalog(catalog_db, ADMIN, schemas.CatalogIn().load(
+        {"name": "some", "rules": [{"type": "part_numbers", "part_numbers": ["Q001", "Q002", "Q010"]}]}))
+    user = replace(BUYER, catalog_ids=[catalog["id"]])
+    result = domain.search(catalog_db, user, "CAD", {"q": "model"}, today=TODAY)
+    assert {i["part_number"] for i in result["items"]} == {"Q001", "Q002"}
+    assert snapshot_answers == []
+
+
+def test_the_snapshot_follows_imports(catalog_db):
+    first = columns.snapshot(catalog_db)
+    assert columns.snapshot(catalog_db) is first
+    importer.load_rows(catalog_db, [product("Q001", manufacturer="Apple", name="Apple Model 1")])
+    fast, slow = both(catalog_db, BUYER, {"q": "model", "manufacturer": "Apple"})
+    assert fast == slow and [i["part_number"] for i in fast["items"]] == ["Q001"]
+    assert columns.snapshot(catalog_db) is not first
