@@ -6,6 +6,7 @@ migrate               upgrade every service's database, declare broker queues
 declare-queues        declare every consumer queue, retry and dead-letter queue
 create-staff USERNAME create a reseller staff account (password on standard input)
 seed-demo             load the demo company, users, contract and catalog (once)
+import-products FILE  load a large CSV or CIF 3.0 catalog directly (staff operation)
 dead-letters list|replay [EVENT_ID]
 mail-sink             the local SMTP sink writing .eml files under var/mail/
 makemigrations SERVICE MESSAGE   (developers) autogenerate an Alembic revision
@@ -46,6 +47,22 @@ def check_broker():
                  "`rabbitmq-server -detached`, or set AMQP_URI.")
 
 
+def import_products(path):
+    """A large catalog straight into catalog's database, streamed in batches."""
+    from services.catalog import domain
+    from services.catalog.models import Base
+    from services.common.context import CallerContext
+    from services.common.db import open_session
+    with open_session("catalog", Base) as session, open(path, encoding="utf-8-sig") as source:
+        report = domain.import_products(session, CallerContext.system(), source=source,
+                                        commit_every=50000)
+        session.commit()
+    print(json.dumps({k: report[k] for k in ("imported", "updated")} |
+                     {"rejected": report["rejected_count"]}))
+    for item in report["rejected"][:20]:
+        print(f"  line {item['line']}: {item['reason']}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="procura", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -61,6 +78,8 @@ def main(argv=None):
     p.add_argument("--email", default=None)
     p = sub.add_parser("seed-demo")
     p.add_argument("--products", type=int, default=3000)
+    p = sub.add_parser("import-products")
+    p.add_argument("file", help="a CSV or CIF 3.0 catalog file")
     p = sub.add_parser("dead-letters")
     p.add_argument("action", choices=["list", "replay"])
     p.add_argument("event_id", nargs="?")
@@ -93,6 +112,8 @@ def main(argv=None):
     elif args.command == "seed-demo":
         from services.demo import seed
         seed(products=args.products)
+    elif args.command == "import-products":
+        import_products(args.file)
     elif args.command == "dead-letters":
         from services.common.entrypoints import dead_letters, replay_dead_letters
         if args.action == "list":

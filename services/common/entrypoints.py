@@ -177,7 +177,8 @@ def _session_of(service_instance):
 
 class RpcClient(RpcProxy):
     """`catalog = RpcClient("catalog")`; `self.catalog.quote(ctx, ...)` waits at most
-    RPC_TIMEOUT seconds, then raises `Unavailable` (the gateway answers 503)."""
+    RPC_TIMEOUT seconds (or `rpc_timeout=`), then raises `Unavailable` (the gateway
+    answers 503)."""
 
     def get_dependency(self, worker_ctx):
         proxy = super().get_dependency(worker_ctx)
@@ -194,13 +195,14 @@ class TimedServiceProxy:
     def __getattr__(self, method):
         target = getattr(self._proxy, method)
 
-        def call(*args, **kwargs):
+        def call(*args, rpc_timeout=None, **kwargs):
             args = tuple(a.to_dict() if isinstance(a, CallerContext) else a for a in args)
+            timeout = rpc_timeout or self._timeout
             try:
-                with eventlet.Timeout(self._timeout):
+                with eventlet.Timeout(timeout):
                     return target.call_async(*args, **kwargs).result()
             except eventlet.Timeout:
-                raise Unavailable(f"{self._service} did not answer in {self._timeout:g}s",
+                raise Unavailable(f"{self._service} did not answer in {timeout:g}s",
                                   code="service_unavailable", extra={"retry_after": 5})
             except UnknownService:
                 raise Unavailable(f"{self._service} is not running",

@@ -92,6 +92,7 @@ class Endpoint:
     name: str = ""
     idempotent: bool = False
     errors: tuple = ()
+    max_body: int = MAX_BODY
 
     @property
     def openapi_path(self):
@@ -157,22 +158,23 @@ def _locale(request):
     return "fr" if header.startswith("fr") else "en"
 
 
-def _parse_body(request):
-    request.max_content_length = MAX_BODY
-    if request.content_length is not None and request.content_length > MAX_BODY:
+def _parse_body(request, limit):
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge()
     return request.get_data(cache=True)
 
 
 def endpoint(method, path, *, right: Right, body=None, query=None, response=None, status=200,
-             summary="", tags=(), raw_body=False, idempotent=False, errors=()):
-    """Declare a gateway endpoint; see the module docstring."""
+             summary="", tags=(), raw_body=False, idempotent=False, errors=(), max_body=MAX_BODY):
+    """Declare a gateway endpoint; see the module docstring. `max_body` raises the 1 MiB
+    limit for the few endpoints that take files (product import)."""
 
     def decorator(fn):
         spec = Endpoint(method=method, path=path, right=right, body=body, query=query,
                         response=response, status=status, summary=summary or (fn.__doc__ or "").strip(),
                         tags=tuple(tags), raw_body=raw_body, name=fn.__name__,
-                        idempotent=idempotent, errors=tuple(errors))
+                        idempotent=idempotent, errors=tuple(errors), max_body=max_body)
         ENDPOINTS.append(spec)
 
         @functools.wraps(fn)
@@ -191,7 +193,7 @@ def dispatch(service, spec: Endpoint, fn, request, path_args):
     set_request_id(request_id)
     locale = _locale(request)
     try:
-        raw = _parse_body(request)
+        raw = _parse_body(request, spec.max_body)
         token = None
         auth = request.headers.get("Authorization", "")
         if spec.right.needs_token:
@@ -239,7 +241,10 @@ def dispatch(service, spec: Endpoint, fn, request, path_args):
         return problem(422, "validation_failed", None, errors=exc.messages, locale=locale,
                        request_id=request_id)
     except RequestEntityTooLarge:
-        return problem(413, "payload_too_large", None, locale=locale, request_id=request_id)
+        return problem(413, "payload_too_large",
+                       None if spec.max_body == MAX_BODY else
+                       f"the request body is larger than {spec.max_body // (1024 * 1024)} MiB",
+                       locale=locale, request_id=request_id)
     except DomainError as exc:
         return problem_from_error(exc, locale, request_id)
     except Exception:
@@ -248,6 +253,9 @@ def dispatch(service, spec: Endpoint, fn, request, path_args):
 
 
 def render(spec: Endpoint, result, request_id):
+    if isinstance(result, Response):  # e.g. a problem() built by the handler
+        result.headers["X-Request-Id"] = request_id
+        return result
     reply = result if isinstance(result, Reply) else Reply(result, spec.status)
     if reply.content_type is not None:
         response = Response(reply.data, status=reply.status, content_type=reply.content_type)

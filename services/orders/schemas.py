@@ -1,7 +1,7 @@
 """Orders' payloads: HTTP bodies, RPC replies."""
 from marshmallow import Schema, fields, validate
 
-from services.common.schemas import PageQuery
+from services.common.schemas import MoneySchema, PageQuery
 
 STATUSES = ("pending_approval", "approved", "submitted", "processing", "shipped", "delivered",
             "invoiced", "rejected", "cancelled")
@@ -65,24 +65,19 @@ class Ship(Schema):
     tracking_number = fields.String(required=True, validate=validate.Length(min=1, max=80))
 
 
-class Money(Schema):
-    amount = fields.String()
-    currency = fields.String()
-
-
 class CartLineOut(Schema):
     id = fields.Integer()
     part_number = fields.String()
     name = fields.String(allow_none=True)
     quantity = fields.Integer()
-    unit_price = fields.Nested(Money, allow_none=True)
+    unit_price = fields.Nested(MoneySchema, allow_none=True)
     status = fields.String()
     price_changed = fields.Boolean()
 
 
 class Totals(Schema):
-    subtotal = fields.Nested(Money)
-    total = fields.Nested(Money)
+    subtotal = fields.Nested(MoneySchema)
+    total = fields.Nested(MoneySchema)
 
 
 class CartOut(Schema):
@@ -112,8 +107,8 @@ class OrderLineOut(Schema):
     name = fields.String()
     manufacturer = fields.String(allow_none=True)
     quantity = fields.Integer()
-    unit_price = fields.Nested(Money)
-    line_total = fields.Nested(Money)
+    unit_price = fields.Nested(MoneySchema)
+    line_total = fields.Nested(MoneySchema)
     price_source = fields.String()
     on_contract = fields.Boolean()
 
@@ -158,7 +153,7 @@ class Deliver(Schema):
 class InvoiceOut(Schema):
     number = fields.String()
     order_number = fields.String(allow_none=True)
-    total = fields.Nested(Money)
+    total = fields.Nested(MoneySchema)
     issued_at = fields.String()
 
 

@@ -38,6 +38,11 @@ def page(call):
     return call.query["limit"], call.query["cursor"]
 
 
+# files up to 16 MiB (about 80,000 CSV lines) over HTTP; larger catalogs load with
+# `procura import-products FILE`
+IMPORT_MAX_BODY = 16 * 1024 * 1024
+IMPORT_TIMEOUT = 120
+
 class CatalogRoutes:
     # ---- products
     @endpoint("GET", "/products", right=AUTHENTICATED, query=s.ProductSearchQuery(),
@@ -171,7 +176,8 @@ class CatalogRoutes:
 
     # ---- back office
     @endpoint("POST", "/backoffice/products/import", right=STAFF, raw_body=True,
-              response=s.ImportReport(), tags=("backoffice",), errors=(415,))
+              response=s.ImportReport(), tags=("backoffice",), errors=(415,),
+              max_body=IMPORT_MAX_BODY)
     def backoffice_import_products(self, call):
         """Load products from a CSV (or CIF 3.0) file: multipart field `file`, or the file
         as a text/csv body. Good lines load even when others are rejected."""
@@ -187,7 +193,8 @@ class CatalogRoutes:
         else:
             raise DomainError("send text/csv, or multipart/form-data with a `file` field",
                               code="unsupported_media_type", status=415)
-        return self.catalog_rpc.import_products(call.ctx, decode(data))
+        # an import of tens of thousands of lines takes longer than an ordinary call
+        return self.catalog_rpc.import_products(call.ctx, decode(data), rpc_timeout=IMPORT_TIMEOUT)
 
     @endpoint("POST", "/backoffice/companies/<int:company_id>/contracts", right=STAFF,
               body=s.ContractIn(), response=s.ContractOut(), status=201,

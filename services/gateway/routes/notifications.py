@@ -133,7 +133,7 @@ class NotificationsRoutes:
         return _page("en", "Unsubscribed", f"<p>Done: {who} will receive no more {what}.</p>")
 
     @endpoint("POST", "/backoffice/announcements", right=STAFF, body=Announcement(),
-              response=AnnouncementResult(), status=202, tags=("back office",),
+              response=AnnouncementResult(), status=202, tags=("backoffice",),
               idempotent=True)
     def send_announcement(self, call):
         """News and offers to customers' buyers: optional mail, so it honours each

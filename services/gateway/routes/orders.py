@@ -94,20 +94,20 @@ class OrdersRoutes:
         return self.orders_rpc.cancel_order(call.ctx, number)
 
     @endpoint("POST", "/backoffice/orders/<number>/ship", right=STAFF, body=s.Ship(),
-              response=s.OrderOut(), tags=("back office",), errors=(404, 409))
+              response=s.OrderOut(), tags=("backoffice",), errors=(404, 409))
     def ship_order(self, call, number):
         """Record a shipment with its carrier and tracking number."""
         return self.orders_rpc.ship_order(call.ctx, number, call.body["carrier"],
                                           call.body["tracking_number"])
 
     @endpoint("POST", "/backoffice/orders/<number>/deliver", right=STAFF, body=s.Deliver(),
-              response=s.OrderOut(), tags=("back office",), errors=(404, 409))
+              response=s.OrderOut(), tags=("backoffice",), errors=(404, 409))
     def deliver_order(self, call, number):
         """Record the delivery, with its delivery note."""
         return self.orders_rpc.deliver_order(call.ctx, number, call.body["delivery_note"])
 
     @endpoint("POST", "/backoffice/orders/<number>/invoice", right=STAFF, body=Empty(),
-              response=s.InvoiceOut(), status=201, tags=("back office",), errors=(404, 409))
+              response=s.InvoiceOut(), status=201, tags=("backoffice",), errors=(404, 409))
     def invoice_order(self, call, number):
         """Issue the invoice of a delivered order."""
         return self.orders_rpc.invoice_order(call.ctx, number)
