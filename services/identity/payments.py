@@ -6,6 +6,7 @@ brand), the expiry and the CVC, and makes a random token. The number and CVC are
 stored, logged, or repeated in an error message.
 """
 import secrets
+from abc import ABC, abstractmethod
 from datetime import date
 
 from services.common.config import env
@@ -17,10 +18,12 @@ class CardRejected(Invalid):
     default_code = "invalid_card"
 
 
-class PaymentGateway:
+class PaymentGateway(ABC):
+    """What a card processor must offer Procura."""
+
+    @abstractmethod
     def tokenize(self, number: str, exp_month: int, exp_year: int, cvc: str) -> tuple:
         """Returns (token, brand, last4) or raises CardRejected."""
-        raise NotImplementedError
 
 
 def luhn_ok(digits: str) -> bool:
