@@ -269,19 +269,11 @@ class UserCreateSchema(RightsFields):
                                                                "default: the users group"})
 
 
-class UserUpdateSchema(RightsFields):
+class UserUpdateSchema(RightsFields, ProfileUpdateSchema):
+    """PATCH /company/users/{id}: the profile fields, status, unlock, groups and rights."""
     status = fields.String(validate=validate.OneOf(("active", "disabled")))
     unlock = fields.Boolean()
     groups = fields.List(GroupRef())
-    first_name = Text(validate=validate.Length(min=1, max=100))
-    last_name = Text(validate=validate.Length(min=1, max=100))
-    email = fields.Email()
-    phone = Text(allow_none=True, validate=validate.Length(max=40))
-    locale = fields.String(validate=LOCALE)
-
-    @pre_load
-    def username_is_read_only(self, data, **kwargs):
-        return _read_only_username(data)
 
 
 class CompanyGroupSchema(RightsFields):
