@@ -233,6 +233,37 @@ class System:
         folder = self.var / "mail"
         return sorted(folder.glob("*.eml")) if folder.exists() else []
 
+    def set_password(self, address, username, password, timeout=20):
+        """Use the set-password link emailed to a new user (API.md: the token is the link's
+        `token` query parameter)."""
+        import re
+
+        import requests
+        link = re.compile(r"/set-password\?token=([A-Za-z0-9_\-]+)")
+
+        def token_in(msg):
+            text = msg.get_body(preferencelist=("plain",)).get_content()
+            match = link.search(text)
+            return match and username in text and match.group(1)
+        msg = self.wait_mail(lambda m: address in str(m["To"]) and token_in(m), timeout)
+        r = requests.post(self.api + "/auth/reset-password",
+                          json={"token": token_in(msg), "new_password": password})
+        assert r.status_code == 204, r.text
+
+    def new_company(self, staff, name, currency="CAD", password="Company-admin-2026!"):
+        """A company created by staff, its administrator's password set from the email;
+        returns (admin session, {company_id, username, email})."""
+        tag = uuid.uuid4().hex[:8]
+        username, address = f"admin.{tag}", f"admin.{tag}@{name.lower()}.test"
+        r = staff.post(self.api + "/backoffice/companies", json={
+            "name": f"{name} {tag}", "customer_number": f"C{tag}", "currency": currency,
+            "admin": {"username": username, "email": address, "first_name": "Ada",
+                      "last_name": name, "locale": "en"}})
+        assert r.status_code == 201, r.text
+        self.set_password(address, username, password)
+        return self.session(username, password), {"company_id": r.json()["id"],
+                                                  "username": username, "email": address}
+
     def wait_mail(self, predicate, timeout=20):
         import email
         from email import policy

@@ -7,11 +7,7 @@ No token: 401 unless the endpoint is public. A caller the right refuses: 403. An
 gets past authorisation: any status but 401 and 403, and never a 5xx. Path parameters take
 sample values and bodies are `{}`, so allowed callers meet 404s and 422s, not real objects
 (tenant isolation on real objects is tests/e2e/test_tenant_isolation.py)."""
-import email
-import re
-import time
 import uuid
-from email import policy
 
 import jwt
 import pytest
@@ -28,30 +24,11 @@ PASSWORD = "Matrix-e2e-2026!"
 GROUPS = ("administrators", "power_users", "users", "finance_users")
 CALLERS = (*GROUPS, *(f"role:{r}" for r in ROLES), "other_company", "staff", "anonymous")
 WITH_BODY = ("POST", "PUT", "PATCH")
-LINK = re.compile(r"/set-password\?token=([A-Za-z0-9_\-]+)")
-
-
-def set_password_token(system, address, username, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        for path in reversed(system.mails()):
-            msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-            if address not in str(msg["To"]):
-                continue
-            text = msg.get_body(preferencelist=("plain",)).get_content()
-            match = LINK.search(text)
-            if match and username in text:
-                return match.group(1)
-        time.sleep(0.2)
-    raise AssertionError(f"no set-password email for {username}")
 
 
 def activate(system, address, username):
     """Set the password from the set-password email, sign in: (session, caller context)."""
-    token = set_password_token(system, address, username)
-    r = requests.post(system.api + "/auth/reset-password",
-                      json={"token": token, "new_password": PASSWORD})
-    assert r.status_code == 204, r.text
+    system.set_password(address, username, PASSWORD)
     return signed_in(system.login(username, PASSWORD)["access_token"])
 
 
@@ -64,14 +41,9 @@ def signed_in(access_token):
 
 
 def new_company(system, staff, name):
-    tag = uuid.uuid4().hex[:8]
-    username, address = f"admin.{tag}", f"admin.{tag}@{name.lower()}.test"
-    r = staff.post(system.api + "/backoffice/companies", json={
-        "name": f"{name} {tag}", "customer_number": f"M{tag}", "currency": "CAD",
-        "admin": {"username": username, "email": address, "first_name": "Ada",
-                  "last_name": "Admin", "locale": "en"}})
-    assert r.status_code == 201, r.text
-    return activate(system, address, username)
+    """(session, caller context) of a new company's administrator."""
+    _, info = system.new_company(staff, name, password=PASSWORD)
+    return signed_in(system.login(info["username"], PASSWORD)["access_token"])
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """The foundation slice over HTTP, as a customer and the reseller's staff would drive it:
 company creation with a set-password email, product import, a product page, a cart, an
 idempotent checkout, automatic approval, the confirmation email and the orders report."""
-import re
 import uuid
 
 import pytest
@@ -23,22 +22,8 @@ def wait_until(predicate, timeout=20):
 
 @pytest.fixture(scope="module")
 def company(system, staff):
-    suffix = uuid.uuid4().hex[:6]
-    r = staff.post(system.api + "/backoffice/companies", json={
-        "name": f"Contoso {suffix}", "customer_number": f"C{suffix}", "currency": "CAD",
-        "admin": {"username": f"admin.{suffix}", "email": f"admin.{suffix}@contoso.test",
-                  "first_name": "Alice", "last_name": "Martin", "locale": "en"}})
-    assert r.status_code == 201, r.text
-    body = r.json()
-    email = f"admin.{suffix}@contoso.test"
-    mail = system.wait_mail(lambda m: email in str(m["To"]))
-    text = mail.get_body(preferencelist=("plain",)).get_content()
-    token = re.search(r"token=([A-Za-z0-9_\-]+)", text).group(1)
-    r = requests.post(system.api + "/auth/reset-password",
-                      json={"token": token, "new_password": "Contoso-admin-2026!"})
-    assert r.status_code == 204, r.text
-    admin = system.session(f"admin.{suffix}", "Contoso-admin-2026!")
-    return {**body, "admin": admin, "email": email}
+    admin, info = system.new_company(staff, "Contoso")
+    return {"id": info["company_id"], "admin": admin, "email": info["email"]}
 
 
 def test_health_docs_and_metrics(system):

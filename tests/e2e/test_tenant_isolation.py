@@ -1,53 +1,21 @@
 """Tenant isolation over HTTP: another company's users, groups, payment cards, carts,
 orders and report figures are never listed, and naming one by its id answers 404 — never
 403, which would confirm that it exists — even to a caller holding every right."""
-import email
-import re
 import time
 import uuid
-from email import policy
 
 import pytest
-import requests
+
+from services.common.testing import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PASSWORD = "Tenant-e2e-2026!"
-LINK = re.compile(r"/set-password\?token=([A-Za-z0-9_\-]+)")
 ADDRESS = {"name": "Receiving", "line1": "10 Main St", "city": "Ottawa", "region": "ON",
            "postal_code": "K1A 0B1", "country": "CA"}
 CARD = {"number": "4111111111111111", "exp_month": 12, "exp_year": 2035, "cvc": "123",
         "holder_first_name": "Bea", "holder_last_name": "Owner", "nickname": "Corporate",
         "consent": True}
-
-
-def wait_until(fn, timeout=20, interval=0.3):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("timed out")
-
-
-def set_password_token(system, address):
-    def find():
-        for path in reversed(system.mails()):
-            msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-            if address in str(msg["To"]):
-                match = LINK.search(msg.get_body(preferencelist=("plain",)).get_content())
-                if match:
-                    return match.group(1)
-    return wait_until(find)
-
-
-def activate(system, address, username):
-    r = requests.post(system.api + "/auth/reset-password",
-                      json={"token": set_password_token(system, address),
-                            "new_password": PASSWORD})
-    assert r.status_code == 204, r.text
-    return system.session(username, PASSWORD)
 
 
 class Tenant:
@@ -57,14 +25,8 @@ class Tenant:
     def __init__(self, system, staff, name):
         self.api = system.api
         tag = uuid.uuid4().hex[:8]
-        username, address = f"admin.{tag}", f"admin.{tag}@{name.lower()}.test"
-        r = staff.post(system.api + "/backoffice/companies", json={
-            "name": f"{name} {tag}", "customer_number": f"T{tag}", "currency": "CAD",
-            "admin": {"username": username, "email": address, "first_name": "Ada",
-                      "last_name": name, "locale": "en"}})
-        assert r.status_code == 201, r.text
-        self.company_id = r.json()["id"]
-        self.admin = activate(system, address, username)
+        self.admin, info = system.new_company(staff, name, password=PASSWORD)
+        self.company_id = info["company_id"]
         self.admin_id = self.admin.get(self.api + "/me").json()["id"]
 
         r = self.admin.post(self.api + "/company/users", json={
@@ -190,6 +152,7 @@ def test_reports_count_only_the_callers_company(system, tenants):
         rows = t.get("/reports/orders_summary").json().get("rows") or []
         return sum(row["orders"] for row in rows)
     # each company's own order reaches its report, and only its own
-    wait_until(lambda: orders_in_report(alpha) == 1 and orders_in_report(bravo) == 1)
+    wait_for(lambda: orders_in_report(alpha) == 1 and orders_in_report(bravo) == 1,
+             timeout=20, interval=0.3)
     time.sleep(1)
     assert orders_in_report(alpha) == 1 and orders_in_report(bravo) == 1
