@@ -38,6 +38,15 @@ CARRIER_TRACKING = {
 }
 
 
+def part_key(part_number):
+    # catalog matches part numbers without regard to case
+    return (part_number or "").strip().upper()
+
+
+def quotes_by_part(priced):
+    return {part_key(p["part_number"]): p for p in priced}
+
+
 def buyer_of(ctx):
     return {"user_id": ctx.user_id, "email": ctx.email, "name": ctx.name, "locale": ctx.locale}
 
@@ -96,11 +105,11 @@ def add_line(session, cart, part_number, quantity, unit_price: Money | None):
 
 def quick_add(session, cart, requested, priced):
     """QuickCart: one status per input line, good lines added even when others fail."""
-    by_part = {p["part_number"]: p for p in priced}
+    by_part = quotes_by_part(priced)
     results = []
     for item in requested:
         part, qty = item.get("part_number"), item.get("quantity")
-        quote = by_part.get(part)
+        quote = by_part.get(part_key(part))
         if not check_quantity(qty):
             status = "invalid_quantity"
         elif quote is None or quote["status"] == "not_found":
@@ -108,7 +117,7 @@ def quick_add(session, cart, requested, priced):
         elif quote["status"] != "ok":
             status = "not_allowed"
         else:
-            add_line(session, cart, part, qty, Money.from_dict(quote["unit_price"]))
+            add_line(session, cart, quote["part_number"], qty, Money.from_dict(quote["unit_price"]))
             status = "added"
         results.append({"part_number": part, "quantity": qty, "status": status})
     return results
@@ -137,10 +146,10 @@ def remove_line(session, ctx, cart_id, line_id):
 
 def price_cart(cart, priced, currency):
     """The cart as the buyer sees it: current prices, changes flagged, totals."""
-    by_part = {p["part_number"]: p for p in priced}
+    by_part = quotes_by_part(priced)
     lines, subtotal = [], Money.zero(currency)
     for line in cart.lines:
-        quote = by_part.get(line.part_number, {"status": "not_found"})
+        quote = by_part.get(part_key(line.part_number), {"status": "not_found"})
         price = Money.from_dict(quote["unit_price"]) if quote.get("unit_price") else None
         changed = (price is not None and line.seen_unit_price is not None
                    and price.amount != Decimal(line.seen_unit_price))
@@ -161,10 +170,10 @@ def place_order(session, ctx, cart, priced, currency, shipping_address, payment,
     """Write the order as pending_approval and emit order_placed, in one transaction."""
     if not cart.lines:
         raise Invalid("the cart is empty", code="cart_empty")
-    by_part = {p["part_number"]: p for p in priced}
+    by_part = quotes_by_part(priced)
     problems = {}
     for line in cart.lines:
-        quote = by_part.get(line.part_number)
+        quote = by_part.get(part_key(line.part_number))
         if quote is None or quote["status"] != "ok":
             problems[line.part_number] = [quote["status"] if quote else "not_found"]
     if problems:
@@ -175,7 +184,7 @@ def place_order(session, ctx, cart, priced, currency, shipping_address, payment,
                   billing_account_id=billing_account_id, notes=notes)
     subtotal = Money.zero(currency)
     for line in cart.lines:
-        q = by_part[line.part_number]
+        q = by_part[part_key(line.part_number)]
         price = Money.from_dict(q["unit_price"])
         total = price * line.quantity
         subtotal = subtotal + total

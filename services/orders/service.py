@@ -53,17 +53,20 @@ class OrdersService(ServiceBase):
     @rpc
     def add_item(self, ctx, cart_id, part_number, quantity):
         cart = domain.get_cart(self.db, ctx, cart_id)
-        quote = self.catalog.price_lines(ctx, ctx.currency,
-                                         [{"part_number": part_number, "quantity": quantity}])
-        line = quote["lines"][0]
+        # one quote for the new product and the lines already there
+        wanted = [{"part_number": l.part_number, "quantity": l.quantity} for l in cart.lines]
+        wanted.append({"part_number": part_number, "quantity": quantity})
+        quotes = self.catalog.price_lines(ctx, ctx.currency, wanted)["lines"]
+        line = quotes[-1]
         if line["status"] == "not_found":
             raise Invalid("no such product", code="product_not_found",
                           errors={"part_number": ["not found"]})
         if line["status"] != "ok":
             raise Invalid("this product cannot be ordered", code=f"product_{line['status']}",
                           errors={"part_number": [line["status"]]})
-        domain.add_line(self.db, cart, part_number, quantity, Money.from_dict(line["unit_price"]))
-        return domain.price_cart(cart, self._quote(ctx, cart.lines), ctx.currency)
+        domain.add_line(self.db, cart, line["part_number"], quantity,
+                        Money.from_dict(line["unit_price"]))
+        return domain.price_cart(cart, quotes, ctx.currency)
 
     @rpc
     def quick_add(self, ctx, cart_id, lines):

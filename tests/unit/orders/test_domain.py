@@ -124,3 +124,12 @@ def test_deliver_then_invoice_once(db):
     assert [i["order_number"] for i in items] == [order.number]
     assert domain.list_invoices(db, OTHER)[0] == []
     assert [e.type for e in outbox(db)][-2:] == ["invoice_issued", "invoice_copy_requested"]
+
+
+def test_part_numbers_match_without_regard_to_case(db):
+    cart = domain.create_cart(db, BUYER, "case")
+    result = domain.quick_add(db, cart, [{"part_number": "len-t14", "quantity": 1}],
+                              [quote("LEN-T14", "10.00")])
+    assert result[0]["status"] == "added" and cart.lines[0].part_number == "LEN-T14"
+    view = domain.price_cart(cart, [quote("LEN-T14", "10.00")], "CAD")
+    assert view["lines"][0]["status"] == "ok"
