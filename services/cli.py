@@ -9,6 +9,7 @@ seed-demo             load the demo company, users, contract and catalog (once)
 import-products FILE  load a large CSV or CIF 3.0 catalog directly (staff operation)
 dead-letters list|replay [EVENT_ID]
 mail-sink             the local SMTP sink writing .eml files under var/mail/
+mail-links ADDRESS    the links in the newest email to ADDRESS (local mail sink)
 makemigrations SERVICE MESSAGE   (developers) autogenerate an Alembic revision
 """
 import warnings
@@ -63,6 +64,25 @@ def import_products(path):
         print(f"  line {item['line']}: {item['reason']}")
 
 
+def mail_links(address):
+    """The links of the newest email the local mail sink received for an address (the
+    set-password link of a new user, for example)."""
+    import email
+    import re
+    from email import policy
+
+    from services.common.config import var_dir
+    for path in sorted((var_dir() / "mail").glob("*.eml"), key=lambda p: p.stat().st_mtime,
+                       reverse=True):
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        if address.lower() in str(msg["To"]).lower():
+            text = msg.get_body(preferencelist=("plain",)).get_content()
+            for link in dict.fromkeys(re.findall(r"https?://\S+", text)):
+                print(link.rstrip(".,;)>"))
+            return
+    sys.exit(f"no email for {address} under {var_dir() / 'mail'}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="procura", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -83,6 +103,8 @@ def main(argv=None):
     p = sub.add_parser("dead-letters")
     p.add_argument("action", choices=["list", "replay"])
     p.add_argument("event_id", nargs="?")
+    p = sub.add_parser("mail-links")
+    p.add_argument("address", help="the recipient's email address")
     p = sub.add_parser("mail-sink")
     p.add_argument("--port", type=int, default=None, help="default: $SMTP_PORT or 1025")
     p = sub.add_parser("makemigrations")
@@ -121,6 +143,8 @@ def main(argv=None):
                 print(json.dumps(item))
         else:
             print(f"replayed {replay_dead_letters(event_id=args.event_id)}")
+    elif args.command == "mail-links":
+        mail_links(args.address)
     elif args.command == "mail-sink":
         from services.notifications.sink import run_sink
         from services.common.config import env
