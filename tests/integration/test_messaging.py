@@ -127,8 +127,11 @@ def test_entrypoint_metrics_count_outcomes_and_dead_letters(dbs, start_service, 
         with pytest.raises(NotFound):
             pub.fail_after_emit(CTX, "x")
         pub.publish(CTX, "poison-metrics")
-    assert sample("procura_entrypoint_requests_total", **ok) == before[0] + 2
-    assert sample("procura_entrypoint_requests_total", **rejected) == before[1] + 1
+    # nameko records a worker's result just after the reply is sent: wait for it
+    wait_for(lambda: sample("procura_entrypoint_requests_total", **ok) == before[0] + 2,
+             message="two ok calls counted")
+    wait_for(lambda: sample("procura_entrypoint_requests_total", **rejected) == before[1] + 1,
+             message="one rejected call counted")
     assert sample("procura_entrypoint_latency_seconds_count", service="testpub",
                   entrypoint="publish", kind="rpc") >= 2
     parked = dict(service="testsub", entrypoint="on_thing")
