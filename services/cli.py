@@ -7,6 +7,8 @@ declare-queues        declare every consumer queue, retry and dead-letter queue
 create-staff USERNAME create a reseller staff account (password on standard input)
 seed-demo             load the demo company, users, contract and catalog (once)
 import-products FILE  load a large CSV or CIF 3.0 catalog directly (staff operation)
+reindex-search        rebuild catalog's search word lists now (PostgreSQL; the catalog
+                      service does it by itself after changes)
 dead-letters list|replay [EVENT_ID]
 mail-sink             the local SMTP sink writing .eml files under var/mail/
 mail-links ADDRESS    the links in the newest email to ADDRESS (local mail sink)
@@ -62,6 +64,22 @@ def import_products(path):
                      {"rejected": report["rejected_count"]}))
     for item in report["rejected"][:20]:
         print(f"  line {item['line']}: {item['reason']}")
+    reindex_search()
+
+
+def reindex_search():
+    """Rebuild PostgreSQL's search word lists (and vacuum after a large change)."""
+    from services.catalog.indexer import rebuild
+    from services.common.config import database_url
+    from services.common.db import make_engine
+    engine = make_engine(database_url("catalog"))
+    try:
+        if engine.dialect.name != "postgresql":
+            return
+        report = rebuild(engine)
+        print("search word lists: " + (json.dumps(report) if report else "another process is building them"))
+    finally:
+        engine.dispose()
 
 
 def mail_links(address):
@@ -100,6 +118,7 @@ def main(argv=None):
     p.add_argument("--products", type=int, default=3000)
     p = sub.add_parser("import-products")
     p.add_argument("file", help="a CSV or CIF 3.0 catalog file")
+    sub.add_parser("reindex-search")
     p = sub.add_parser("dead-letters")
     p.add_argument("action", choices=["list", "replay"])
     p.add_argument("event_id", nargs="?")
@@ -136,6 +155,8 @@ def main(argv=None):
         seed(products=args.products)
     elif args.command == "import-products":
         import_products(args.file)
+    elif args.command == "reindex-search":
+        reindex_search()
     elif args.command == "dead-letters":
         from services.common.entrypoints import dead_letters, replay_dead_letters
         if args.action == "list":

@@ -11,9 +11,9 @@ need more than these columns (price sorts, catalogs built from rules) read rows 
 (domain.search).
 """
 import threading
-from array import array
-from collections import Counter
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from sqlalchemy import Text, cast, func, select, update
 
@@ -40,10 +40,10 @@ def current_version(session) -> int | None:
 @dataclass
 class Snapshot:
     version: int
-    keys: array                       # product id -> encoded (manufacturer, category, language, availability)
+    keys: np.ndarray                  # product id -> encoded (manufacturer, category, language, availability)
     manufacturers: list
     categories: list
-    on_contract: dict = field(default_factory=dict)  # (company, currency, contract ids) -> ids
+    on_contract: dict = field(default_factory=dict)  # (company, currency, contract ids) -> sorted ids
 
     def decode(self, key):
         rest, availability = divmod(key, len(AVAILABILITY_CODES))
@@ -53,18 +53,22 @@ class Snapshot:
                 LANGUAGE_CODES[language], AVAILABILITY_CODES[availability])
 
     def covers(self, ids) -> bool:
-        return not ids or ids[-1] < len(self.keys)
+        return not len(ids) or ids[-1] < len(self.keys)
 
-    def count(self, ids, marked=None) -> Counter:
-        """Matches per encoded value; with `marked` (a set of ids), per (value, id in marked)."""
-        keys = self.keys
+    def codes(self, ids, marked=None) -> np.ndarray:
+        """Per id (a sorted int array), its encoded value; with `marked` (sorted ids),
+        value * 2 + (id in marked)."""
+        codes = self.keys[ids].astype(np.int64)
         if marked is None:
-            return Counter(keys[i] for i in ids)
-        return Counter((keys[i], i in marked) for i in ids)
+            return codes
+        return codes * 2 + np.isin(ids, marked, assume_unique=True)
 
-
-def _split(joined):
-    return [int(x) for x in joined.split(",")] if joined else []
+    def count(self, ids, marked=None) -> dict:
+        """Matches per encoded value; with `marked`, per (value, id in marked)."""
+        values, counts = np.unique(self.codes(ids, marked), return_counts=True)
+        if marked is None:
+            return dict(zip(values.tolist(), counts.tolist()))
+        return {(int(v) // 2, bool(v % 2)): int(n) for v, n in zip(values, counts)}
 
 
 def build(session, version) -> Snapshot | None:
@@ -82,15 +86,14 @@ def build(session, version) -> Snapshot | None:
     m_code = {m: i for i, m in enumerate(manufacturers)}
     c_code = {c: i for i, c in enumerate(categories)}
     size = (session.scalar(select(func.max(Product.id))) or 0) + 1
-    keys = array("I", bytes(4 * size))
+    keys = np.zeros(size, dtype=np.uint32)
     for manufacturer, category, language, availability, joined in rows:
         if language not in LANGUAGE_CODES or availability not in AVAILABILITY_CODES:
             return None
         key = (((m_code[manufacturer] * max(len(categories), 1) + c_code[category])
                 * len(LANGUAGE_CODES) + LANGUAGE_CODES.index(language))
                * len(AVAILABILITY_CODES) + AVAILABILITY_CODES.index(availability))
-        for product_id in _split(joined):
-            keys[product_id] = key
+        keys[np.array(joined.split(","), dtype=np.int64)] = key
     return Snapshot(version, keys, manufacturers, categories)
 
 
@@ -114,19 +117,20 @@ def snapshot(session) -> Snapshot | None:
     return cached[1]
 
 
-def on_contract_ids(session, snap: Snapshot, company_id, currency, contract_ids) -> set:
+def on_contract_ids(session, snap: Snapshot, company_id, currency, contract_ids) -> np.ndarray:
     """Ids of the products with a price (quantity 1, in `currency`) on these contracts.
     A contract's prices never change after it is made, so the set is kept per snapshot."""
     key = (company_id, currency, tuple(sorted(contract_ids)))
     found = snap.on_contract.get(key)
     if found is None:
-        found = set()
+        found = np.zeros(0, dtype=np.int64)
         if contract_ids:
-            found = set(session.scalars(select(Product.id).where(
+            found = np.unique(np.array(session.scalars(select(Product.id).where(
                 Product.part_number.in_(select(ContractPrice.part_number).where(
                     ContractPrice.company_id == company_id,
                     ContractPrice.contract_id.in_(list(contract_ids)),
-                    ContractPrice.currency == currency, ContractPrice.min_quantity <= 1)))))
+                    ContractPrice.currency == currency, ContractPrice.min_quantity <= 1)))).all(),
+                dtype=np.int64))
         if len(snap.on_contract) > 100:
             snap.on_contract.clear()
         snap.on_contract[key] = found

@@ -28,11 +28,11 @@ any criterion given is removed). Criteria: manufacturers, categories, languages,
 """
 import base64
 import binascii
-import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
+import numpy as np
 from sqlalchemy import and_, case, false, func, not_, or_, select, true
 
 from services.catalog import columns, importer
@@ -440,14 +440,14 @@ def _search_columns(session, scope, criteria, chosen, fulltext, limit, offset):
         return None
     catalogs = scope.catalogs
     if catalogs is not None and not catalogs:
-        ids = []  # grants to catalogs that are gone: nothing
+        ids = ids[:0]  # grants to catalogs that are gone: nothing
     uses_contracts = criteria.get("on_contract") is not None or any(
         (c.include or {}).get("off_contract") or (c.exclude or {}).get("off_contract")
         for c in (catalogs or []) + ([chosen] if chosen else []))
     marked = columns.on_contract_ids(session, snap, scope.company_id, scope.currency,
                                      list(scope.active_contracts)) if uses_contracts else None
     manufacturer, category = criteria.get("manufacturer"), criteria.get("category")
-    by_mfr, by_cat, total, shown = {}, {}, 0, set()
+    by_mfr, by_cat, total, shown = {}, {}, 0, []
     for key, count in snap.count(ids, marked).items():
         code, on_contract = key if marked is not None else (key, False)
         values = snap.decode(code)
@@ -469,18 +469,14 @@ def _search_columns(session, scope, criteria, chosen, fulltext, limit, offset):
             by_cat[values[1]] = by_cat.get(values[1], 0) + count
         if mfr_ok and cat_ok:
             total += count
-            shown.add(key)
+            shown.append(code * 2 + on_contract if marked is not None else code)
 
-    keys = snap.keys
-    if marked is None:
-        visible = (i for i in ids if keys[i] in shown)
-    else:
-        visible = (i for i in ids if (keys[i], i in marked) in shown)
+    visible = ids[np.isin(snap.codes(ids, marked), np.array(shown, dtype=np.int64))]
     if total <= RANK_LIMIT and len(ids) <= RANK_SCAN_LIMIT:
-        ranks = fulltext.ranks(session)
-        page = sorted(visible, key=lambda i: (ranks[i], i))[offset:offset + limit + 1]
+        ranks = fulltext.ranks(session, visible)
+        page = sorted(visible.tolist(), key=lambda i: (ranks[i], i))[offset:offset + limit + 1]
     else:
-        page = list(itertools.islice(visible, offset, offset + limit + 1))
+        page = visible[offset:offset + limit + 1].tolist()
     rows = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(page)))} if page else {}
     products = [rows[i] for i in page if i in rows]
     return {"items": priced(session, scope, products[:limit]),

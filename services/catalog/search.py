@@ -6,9 +6,22 @@ PostgreSQL: the generated column `products.search_vector` (tsvector, GIN index),
 ts_rank. Both split text on anything that is not a letter or a digit, so that a query
 tokenised here matches the same words on both engines; the last word of a query, from
 three letters, also matches as a prefix ("thinkp" finds ThinkPad).
-"""
-import re
 
+Word lists on PostgreSQL. A GIN index finds the rows of a word quickly but cannot give
+their ids without visiting each row: a broad search ("latitude" in a million products
+matches 25,000) visits 20,000 heap pages, 100-200 ms. So the words of the index are also
+kept as lists of product ids, `search_postings` (one bytea a word, built from the tsvector
+column by `rebuild_postings`), and a search of many matches reads a few lists and
+intersects them. Products changed since the lists were built are listed in
+`search_changes` (statement triggers) and checked against the tsvector one by one, so an
+answer is always that of the GIN index; past CHANGES_MAX pending changes searches use the
+GIN index again until the next build (services/catalog/indexer.py runs builds).
+"""
+import logging
+import re
+import time
+
+import numpy as np
 from sqlalchemy import Float, Integer, Text, cast, func, literal_column, select, text
 
 from services.catalog.models import Product
@@ -17,6 +30,10 @@ from services.common.db import is_postgres
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 64
 MIN_PREFIX = 3
+# changed products a search checks one by one before it falls back to the GIN index
+CHANGES_MAX = 5000
+BUILD_LOCK = 0x70726f63  # pg advisory lock: one builder of the word lists at a time
+log = logging.getLogger(__name__)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 # SQLite reads: memory-mapped I/O and a larger page cache, per connection. Searches touch
@@ -83,16 +100,19 @@ class FullText:
         return Product.id.in_(text("SELECT rowid FROM products_fts WHERE products_fts MATCH :fts_match")
                               .bindparams(fts_match=self.match))
 
-    def ids(self, session) -> list:
-        """Ids of all matching products, ascending."""
+    def ids(self, session) -> np.ndarray:
+        """Ids of all matching products, ascending (int64)."""
         if self.postgres:
+            found = postings_ids(session, self.words)
+            if found is not None:
+                return found
             joined = session.scalar(select(func.string_agg(cast(Product.id, Text), ",")).where(self.condition()))
         else:
             joined = session.scalar(text("SELECT group_concat(rowid) FROM products_fts WHERE products_fts MATCH :m"),
                                     {"m": self.match})
-        ids = [int(x) for x in joined.split(",")] if joined else []
-        ids.sort()
-        return ids
+        if not joined:
+            return np.zeros(0, dtype=np.int64)
+        return np.sort(np.array(joined.split(","), dtype=np.int64))
 
     def count(self, session) -> int:
         if self.postgres:
@@ -100,11 +120,17 @@ class FullText:
         return session.scalar(text("SELECT count(*) FROM products_fts WHERE products_fts MATCH :m"),
                               {"m": self.match})
 
-    def ranks(self, session) -> dict:
-        """{id: sort key} of all matches, the best lowest (as `ranked` orders them)."""
+    def ranks(self, session, ids) -> dict:
+        """{id: sort key} of these matching ids, the best lowest (as `ranked` orders them)."""
         if self.postgres:
+            # by primary key: only these rows are read, not every match of the index
             score = func.ts_rank(self.vector, self.tsquery)
-            return {i: -r for i, r in session.execute(select(Product.id, score).where(self.condition()))}
+            found = {}
+            for chunk in range(0, len(ids), 1000):
+                part = [int(i) for i in ids[chunk:chunk + 1000]]
+                found.update((i, -r) for i, r in session.execute(
+                    select(Product.id, score).where(Product.id.in_(part))))
+            return found
         return dict(session.execute(text("SELECT rowid, rank FROM products_fts WHERE products_fts MATCH :m"),
                                     {"m": self.match}).all())
 
@@ -117,3 +143,143 @@ class FullText:
                .bindparams(fts_match=self.match).columns(rid=Integer, score=Float).subquery("fts"))
         # bm25 is lower for better matches
         return query.join(fts, fts.c.rid == Product.id).order_by(fts.c.score, Product.id)
+
+
+# ---------------------------------------------------------------- word lists (PostgreSQL)
+
+def _id_array(data) -> np.ndarray:
+    """Product ids from an int4send-packed bytea (big-endian), as int64."""
+    if not data:
+        return np.zeros(0, dtype=np.int64)
+    return np.frombuffer(bytes(data), dtype=">u4").astype(np.int64)
+
+
+def _members(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """A mask of the needles found in the sorted haystack."""
+    if not len(haystack) or not len(needles):
+        return np.zeros(len(needles), dtype=bool)
+    at = np.searchsorted(haystack, needles)
+    at[at == len(haystack)] = 0
+    return haystack[at] == needles
+
+
+def intersect(lists) -> np.ndarray:
+    """The ids in every sorted list, ascending; the smallest list is the candidate set."""
+    lists = sorted(lists, key=len)
+    found = lists[0]
+    for other in lists[1:]:
+        found = found[_members(other, found)]
+    return found
+
+
+def pending_changes(session, limit=CHANGES_MAX) -> int:
+    """Products changed since the lists were built, counted up to limit + 1."""
+    return session.scalar(text("SELECT count(*) FROM (SELECT 1 FROM search_changes LIMIT :n) c"),
+                          {"n": limit + 1})
+
+
+_READ_LISTS = """
+WITH state AS (SELECT generation FROM search_state WHERE id = 1)
+SELECT 0 AS part, w.i AS word, sp.ids
+FROM unnest(CAST(:exact AS text[])) WITH ORDINALITY AS w(word, i)
+JOIN search_postings sp ON sp.generation = (SELECT generation FROM state) AND sp.lexeme = lower(w.word)
+UNION ALL
+SELECT 0, :last, sp.ids FROM search_postings sp
+WHERE :prefix AND sp.generation = (SELECT generation FROM state) AND sp.lexeme LIKE lower(:last_word) || '%'
+UNION ALL
+SELECT 1, 0, string_agg(int4send(product_id), ''::bytea) FROM search_changes
+UNION ALL
+SELECT 2, 0, string_agg(int4send(c.product_id), ''::bytea)
+FROM search_changes c
+-- OFFSET 0 keeps this a lookup by key per changed row: the planner must not turn it into
+-- a GIN scan of every match
+JOIN LATERAL (SELECT p.search_vector FROM products p WHERE p.id = c.product_id OFFSET 0) p ON true
+WHERE p.search_vector @@ to_tsquery('simple'::regconfig, :tsquery)
+"""
+
+
+def postings_ids(session, words) -> np.ndarray | None:
+    """Ids of the products holding every word (the last also as a prefix), ascending, from
+    the word lists; None when too many changes are pending (the GIN index answers then).
+    One statement, so the lists, the pending changes and the rows are of one snapshot."""
+    if not words or pending_changes(session) > CHANGES_MAX:
+        return None
+    prefix = _prefix(words[-1])
+    exact = words[:-1] if prefix else list(words)
+    per_word = {i: [] for i in range(1, len(words) + 1)}
+    changed = matching = np.zeros(0, dtype=np.int64)
+    rows = session.execute(text(_READ_LISTS), {
+        "exact": exact, "last": len(words), "prefix": prefix, "last_word": words[-1],
+        "tsquery": _pg_query(words)})
+    for part, word, data in rows:
+        if part == 0:
+            per_word[word].append(_id_array(data))
+        elif part == 1:
+            changed = np.sort(_id_array(data))
+        else:
+            matching = np.sort(_id_array(data))
+    lists = []
+    for arrays in per_word.values():
+        if not arrays:
+            lists = [np.zeros(0, dtype=np.int64)]
+            break
+        lists.append(arrays[0] if len(arrays) == 1 else np.unique(np.concatenate(arrays)))
+    found = intersect(lists)
+    # a changed product's words are those of its row now, not of the lists
+    found = found[~_members(changed, found)]
+    return np.union1d(found, matching) if len(matching) else found
+
+
+def rebuild_postings(engine, on_built=None) -> dict | None:
+    """Build the word lists from the tsvector column and publish them with the changes they
+    cover removed; None when another builder holds the lock. Searches go on meanwhile
+    (one snapshot is read; writers are not blocked); changes made during the build stay
+    pending. {generation, words, published_changes, seconds}."""
+    started = time.monotonic()
+    with engine.connect() as conn:
+        if not conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": BUILD_LOCK}):
+            conn.rollback()
+            return None
+        conn.commit()
+        try:
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")  # one sort of every (word, id)
+            current = conn.scalar(text("SELECT generation FROM search_state WHERE id = 1"))
+            new = current + 1
+            # rows of a build that stopped before it published
+            conn.execute(text("DELETE FROM search_postings WHERE generation <> :g"), {"g": current})
+            conn.execute(text("DELETE FROM search_changes_seen"))
+            seen = conn.execute(text("INSERT INTO search_changes_seen (product_id, seq) "
+                                     "SELECT product_id, seq FROM search_changes")).rowcount
+            words = conn.execute(text(
+                "INSERT INTO search_postings (generation, lexeme, ids) "
+                "SELECT :g, w.lexeme, string_agg(int4send(p.id), ''::bytea ORDER BY p.id) "
+                "FROM products p, unnest(p.search_vector) AS w GROUP BY w.lexeme"), {"g": new}).rowcount
+            conn.commit()
+            if on_built is not None:
+                on_built()
+            # publish: read committed, so a change made again during the build (a new seq)
+            # is re-read by the delete and stays pending
+            published = conn.execute(text(
+                "DELETE FROM search_changes c USING search_changes_seen s "
+                "WHERE c.product_id = s.product_id AND c.seq = s.seq")).rowcount
+            conn.execute(text("UPDATE search_state SET generation = :g WHERE id = 1"), {"g": new})
+            conn.execute(text("DELETE FROM search_postings WHERE generation < :g"), {"g": new})
+            conn.execute(text("DELETE FROM search_changes_seen"))
+            conn.commit()
+        finally:
+            conn.rollback()
+            conn.scalar(text("SELECT pg_advisory_unlock(:k)"), {"k": BUILD_LOCK})
+            conn.commit()
+    report = {"generation": new, "words": words, "published_changes": published,
+              "seen_changes": seen, "seconds": round(time.monotonic() - started, 2)}
+    log.info("search word lists built: %s", report)
+    return report
+
+
+def vacuum_products(engine):
+    """VACUUM ANALYZE after a large change: merges the GIN index's pending entries, marks
+    pages all-visible, refreshes the planner's statistics."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in ("products", "search_postings", "search_changes"):
+            conn.exec_driver_sql(f"VACUUM (ANALYZE) {table}")

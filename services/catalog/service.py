@@ -8,6 +8,7 @@ can skip them.
 from marshmallow import ValidationError
 
 from services.catalog import domain, schemas
+from services.catalog.indexer import SearchIndexer
 from services.catalog.models import Base
 from services.common.base import ServiceBase
 from services.common.db import Database
@@ -31,6 +32,7 @@ class CatalogService(ServiceBase):
     name = "catalog"
     db = Database("catalog", Base)
     relay = OutboxRelay()
+    indexer = SearchIndexer()  # PostgreSQL's search word lists
 
     # ---- products and prices
     @rpc

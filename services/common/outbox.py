@@ -14,18 +14,16 @@ import time
 import uuid
 from datetime import timedelta
 
-import eventlet
-from eventlet.event import Event
 from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import PERSISTENT
 from nameko.events import get_event_exchange
-from nameko.extensions import DependencyProvider
 from sqlalchemy import func, select
 
+from services.common.background import BackgroundLoop
 from services.common.config import amqp_uri, env
 from services.common.context import current_request_id
-from services.common.db import Database, utcnow
+from services.common.db import utcnow
 from services.common.metrics import (DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_PUBLISHED,
                                      OUTBOX_UNROUTABLE)
 
@@ -104,42 +102,15 @@ def _fault(point):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-class OutboxRelay(DependencyProvider):
+class OutboxRelay(BackgroundLoop):
     """Add `relay = OutboxRelay()` to a service that emits events."""
-
-    def __init__(self, interval: float = 1.0):
-        self.interval = interval
-        self.wakeup = Event()
-        self.running = False
-        self.gt = None
+    switch_env = "OUTBOX_RELAY"
+    interval_env = "OUTBOX_RELAY_INTERVAL"
 
     def setup(self):
-        self.database = next(d for d in self.container.dependencies if isinstance(d, Database))
-        self.database.after_commit_hooks.append(self.kick)
+        super().setup()
         self.publisher = Publisher(amqp_uri(), use_confirms=True)
-        self.interval = float(env("OUTBOX_RELAY_INTERVAL", self.interval))
-
-    def start(self):
-        if env("OUTBOX_RELAY") == "off":
-            log.warning("outbox relay disabled by OUTBOX_RELAY=off")
-            return
-        self.running = True
-        self.gt = self.container.spawn_managed_thread(self._run)
-
-    def stop(self):
-        self.running = False
-        self.kick()
-        if self.gt is not None:
-            self.gt.wait()
-
-    def kill(self):
-        self.running = False
-        if self.gt is not None:
-            self.gt.kill()
-
-    def kick(self):
-        if not self.wakeup.ready():
-            self.wakeup.send(True)
+        self.counted_at = 0.0
 
     def _count_dead_letters(self):
         # the queue is shared by all services: every relay reports it (alert on max())
@@ -149,25 +120,18 @@ class OutboxRelay(DependencyProvider):
         except Exception as exc:
             log.debug("could not count dead letters: %s", exc)
 
-    def _run(self):
+    def cycle(self) -> bool:
         service = self.container.service_name
         model = self.database.base.OutboxEvent
-        counted_at = 0.0
-        while self.running:
-            if time.monotonic() - counted_at > 15:
-                counted_at = time.monotonic()
-                self._count_dead_letters()
-            try:
-                with self.database.session_factory() as session:
-                    published = publish_pending(session, model, self.publisher, service)
-                    OUTBOX_BACKLOG.labels(service).set(backlog(session, model))
-                    session.commit()
-                if published:
-                    continue  # there may be more
-            except (OperationalError, OSError, ConnectionError) as exc:
-                log.warning("outbox relay of %s: broker or database unavailable: %s", service, exc)
-            except Exception:
-                log.exception("outbox relay of %s failed; retrying", service)
-            with eventlet.Timeout(self.interval, False):
-                self.wakeup.wait()
-            self.wakeup = Event()
+        if time.monotonic() - self.counted_at > 15:
+            self.counted_at = time.monotonic()
+            self._count_dead_letters()
+        try:
+            with self.database.session_factory() as session:
+                published = publish_pending(session, model, self.publisher, service)
+                OUTBOX_BACKLOG.labels(service).set(backlog(session, model))
+                session.commit()
+            return bool(published)  # there may be more
+        except (OperationalError, OSError, ConnectionError) as exc:
+            log.warning("outbox relay of %s: broker or database unavailable: %s", service, exc)
+            return False

@@ -1,0 +1,78 @@
+"""A service's background worker: one managed green thread that runs a cycle every few
+seconds, or at once when a committed worker kicks it (Database.after_commit_hooks).
+
+Used by the outbox relay and by catalog's search indexer. A cycle returns True when there
+may be more work at once; an exception in a cycle is logged and the loop goes on.
+"""
+import logging
+
+import eventlet
+from eventlet.event import Event
+from nameko.extensions import DependencyProvider
+
+from services.common.config import env
+from services.common.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundLoop(DependencyProvider):
+    # an environment variable that turns the loop off with "off", and one that sets the
+    # interval in seconds
+    switch_env: str | None = None
+    interval_env: str | None = None
+
+    def __init__(self, interval: float = 1.0):
+        self.interval = interval
+        self.wakeup = Event()
+        self.running = False
+        self.gt = None
+
+    def setup(self):
+        self.database = next(d for d in self.container.dependencies if isinstance(d, Database))
+        self.database.after_commit_hooks.append(self.kick)
+        if self.interval_env:
+            self.interval = float(env(self.interval_env, self.interval))
+
+    def enabled(self) -> bool:
+        if self.switch_env and env(self.switch_env) == "off":
+            log.warning("%s disabled by %s=off", type(self).__name__, self.switch_env)
+            return False
+        return True
+
+    def start(self):
+        if not self.enabled():
+            return
+        self.running = True
+        self.gt = self.container.spawn_managed_thread(self._run)
+
+    def stop(self):
+        self.running = False
+        self.kick()
+        if self.gt is not None:
+            self.gt.wait()
+
+    def kill(self):
+        self.running = False
+        if self.gt is not None:
+            self.gt.kill()
+
+    def kick(self):
+        if not self.wakeup.ready():
+            self.wakeup.send(True)
+
+    def cycle(self) -> bool:
+        raise NotImplementedError
+
+    def _run(self):
+        while self.running:
+            try:
+                if self.cycle():
+                    eventlet.sleep(0)  # let the service's workers in
+                    continue
+            except Exception:
+                log.exception("%s of %s failed; retrying", type(self).__name__,
+                              self.container.service_name)
+            with eventlet.Timeout(self.interval, False):
+                self.wakeup.wait()
+            self.wakeup = Event()
