@@ -10,9 +10,9 @@ three letters, also matches as a prefix ("thinkp" finds ThinkPad).
 Word lists on PostgreSQL. A GIN index finds the rows of a word quickly but cannot give
 their ids without visiting each row: a broad search ("latitude" in a million products
 matches 25,000) visits 20,000 heap pages, 100-200 ms. So the words of the index are also
-kept as lists of product ids, `search_postings` (one bytea a word, built from the tsvector
-column by `rebuild_postings`), and a search of many matches reads a few lists and
-intersects them. Products changed since the lists were built are listed in
+kept as lists of product ids, `search_postings` (one int4[] a word, built from the
+tsvector column by `rebuild_postings`); a search of many matches unions and intersects a
+few lists on the server (intarray, in C) and reads only the result. Products changed since the lists were built are listed in
 `search_changes` (statement triggers) and checked against the tsvector one by one, so an
 answer is always that of the GIN index; past CHANGES_MAX pending changes searches use the
 GIN index again until the next build (services/catalog/indexer.py runs builds).
@@ -116,6 +116,9 @@ class FullText:
 
     def count(self, session) -> int:
         if self.postgres:
+            found = postings_ids(session, self.words)
+            if found is not None:
+                return len(found)
             return session.scalar(select(func.count()).select_from(Product).where(self.condition()))
         return session.scalar(text("SELECT count(*) FROM products_fts WHERE products_fts MATCH :m"),
                               {"m": self.match})
@@ -148,10 +151,17 @@ class FullText:
 # ---------------------------------------------------------------- word lists (PostgreSQL)
 
 def _id_array(data) -> np.ndarray:
-    """Product ids from an int4send-packed bytea (big-endian), as int64."""
-    if not data:
+    """Product ids from array_send(int4[]) (the array's binary form: one C call on the
+    server, no text to parse here), as int64."""
+    if data is None:
         return np.zeros(0, dtype=np.int64)
-    return np.frombuffer(bytes(data), dtype=">u4").astype(np.int64)
+    raw = np.frombuffer(data, dtype=">i4")
+    ndim = int(raw[0]) if len(raw) else 0
+    if ndim == 0:
+        return np.zeros(0, dtype=np.int64)
+    # header: ndim, has-nulls, element type, (length, lower bound) per dimension; then
+    # (4, value) for each element
+    return raw[3 + 2 * ndim + 1::2].astype(np.int64)
 
 
 def _members(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
@@ -163,15 +173,6 @@ def _members(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
     return haystack[at] == needles
 
 
-def intersect(lists) -> np.ndarray:
-    """The ids in every sorted list, ascending; the smallest list is the candidate set."""
-    lists = sorted(lists, key=len)
-    found = lists[0]
-    for other in lists[1:]:
-        found = found[_members(other, found)]
-    return found
-
-
 def pending_changes(session, limit=CHANGES_MAX) -> int:
     """Products changed since the lists were built, counted up to limit + 1."""
     return session.scalar(text("SELECT count(*) FROM (SELECT 1 FROM search_changes LIMIT :n) c"),
@@ -179,17 +180,26 @@ def pending_changes(session, limit=CHANGES_MAX) -> int:
 
 
 _READ_LISTS = """
-WITH state AS (SELECT generation FROM search_state WHERE id = 1)
-SELECT 0 AS part, w.i AS word, sp.ids
-FROM unnest(CAST(:exact AS text[])) WITH ORDINALITY AS w(word, i)
-JOIN search_postings sp ON sp.generation = (SELECT generation FROM state) AND sp.lexeme = lower(w.word)
+WITH state AS (SELECT generation FROM search_state WHERE id = 1),
+lists AS (
+    SELECT w.i AS word, sp.ids
+    FROM unnest(CAST(:exact AS text[])) WITH ORDINALITY AS w(word, i)
+    JOIN search_postings sp ON sp.generation = (SELECT generation FROM state) AND sp.lexeme = lower(w.word)
+    UNION ALL
+    SELECT :last, sp.ids FROM search_postings sp
+    WHERE :prefix AND sp.generation = (SELECT generation FROM state) AND sp.lexeme LIKE lower(:last_word) || '%'
+),
+per_word AS (SELECT word, catalog_ids_union(ids) AS ids FROM lists GROUP BY word),
+found AS (
+    -- a word that holds no list leaves nothing; the smallest list goes first
+    SELECT CASE WHEN count(*) = :words THEN catalog_ids_intersection(ids ORDER BY icount(ids)) END AS ids
+    FROM per_word
+)
+SELECT 0 AS part, array_send(found.ids) FROM found
 UNION ALL
-SELECT 0, :last, sp.ids FROM search_postings sp
-WHERE :prefix AND sp.generation = (SELECT generation FROM state) AND sp.lexeme LIKE lower(:last_word) || '%'
+SELECT 1, array_send(array_agg(product_id)) FROM search_changes
 UNION ALL
-SELECT 1, 0, string_agg(int4send(product_id), ''::bytea) FROM search_changes
-UNION ALL
-SELECT 2, 0, string_agg(int4send(c.product_id), ''::bytea)
+SELECT 2, array_send(array_agg(c.product_id))
 FROM search_changes c
 -- OFFSET 0 keeps this a lookup by key per changed row: the planner must not turn it into
 -- a GIN scan of every match
@@ -205,26 +215,11 @@ def postings_ids(session, words) -> np.ndarray | None:
     if not words or pending_changes(session) > CHANGES_MAX:
         return None
     prefix = _prefix(words[-1])
-    exact = words[:-1] if prefix else list(words)
-    per_word = {i: [] for i in range(1, len(words) + 1)}
-    changed = matching = np.zeros(0, dtype=np.int64)
-    rows = session.execute(text(_READ_LISTS), {
-        "exact": exact, "last": len(words), "prefix": prefix, "last_word": words[-1],
-        "tsquery": _pg_query(words)})
-    for part, word, data in rows:
-        if part == 0:
-            per_word[word].append(_id_array(data))
-        elif part == 1:
-            changed = np.sort(_id_array(data))
-        else:
-            matching = np.sort(_id_array(data))
-    lists = []
-    for arrays in per_word.values():
-        if not arrays:
-            lists = [np.zeros(0, dtype=np.int64)]
-            break
-        lists.append(arrays[0] if len(arrays) == 1 else np.unique(np.concatenate(arrays)))
-    found = intersect(lists)
+    parts = dict(session.execute(text(_READ_LISTS), {
+        "exact": words[:-1] if prefix else list(words), "last": len(words), "prefix": prefix,
+        "last_word": words[-1], "words": len(words), "tsquery": _pg_query(words)}).all())
+    found = _id_array(parts.get(0))  # intarray keeps arrays sorted
+    changed, matching = (np.sort(_id_array(parts.get(part))) for part in (1, 2))
     # a changed product's words are those of its row now, not of the lists
     found = found[~_members(changed, found)]
     return np.union1d(found, matching) if len(matching) else found
@@ -253,7 +248,7 @@ def rebuild_postings(engine, on_built=None) -> dict | None:
                                      "SELECT product_id, seq FROM search_changes")).rowcount
             words = conn.execute(text(
                 "INSERT INTO search_postings (generation, lexeme, ids) "
-                "SELECT :g, w.lexeme, string_agg(int4send(p.id), ''::bytea ORDER BY p.id) "
+                "SELECT :g, w.lexeme, array_agg(p.id ORDER BY p.id) "
                 "FROM products p, unnest(p.search_vector) AS w GROUP BY w.lexeme"), {"g": new}).rowcount
             conn.commit()
             if on_built is not None:

@@ -22,12 +22,17 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 UPGRADE = [
-    # one row per (generation, word); ids: ascending product ids, 4 bytes each, big-endian
-    # (int4send). Stored uncompressed: lists are read whole, and compression gains little.
+    # intarray (a trusted contrib extension: the database's owner may create it) unions and
+    # intersects sorted id arrays in C, on the server, so only a search's result travels
+    "CREATE EXTENSION IF NOT EXISTS intarray",
+    "CREATE AGGREGATE catalog_ids_union(int4[]) (sfunc = _int_union, stype = int4[])",
+    "CREATE AGGREGATE catalog_ids_intersection(int4[]) (sfunc = _int_inter, stype = int4[])",
+    # one row per (generation, word); ids: the ascending ids of the products holding it.
+    # Stored uncompressed: lists are read whole, and compression gains little.
     """CREATE TABLE search_postings (
         generation integer NOT NULL,
         lexeme text COLLATE "C" NOT NULL,
-        ids bytea NOT NULL,
+        ids int4[] NOT NULL,
         PRIMARY KEY (generation, lexeme))""",
     "ALTER TABLE search_postings ALTER COLUMN ids SET STORAGE EXTERNAL",
     # the generation searches read (one row, id 1); 0: none built yet
@@ -81,6 +86,9 @@ DOWNGRADE = [
     "DROP SEQUENCE IF EXISTS search_change_seq",
     "DROP TABLE IF EXISTS search_state",
     "DROP TABLE IF EXISTS search_postings",
+    "DROP AGGREGATE IF EXISTS catalog_ids_intersection(int4[])",
+    "DROP AGGREGATE IF EXISTS catalog_ids_union(int4[])",
+    # other schemas of this database may use intarray too; it costs nothing to keep
 ]
 
 
