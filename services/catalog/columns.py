@@ -93,7 +93,7 @@ def build(session, version) -> Snapshot | None:
         key = (((m_code[manufacturer] * max(len(categories), 1) + c_code[category])
                 * len(LANGUAGE_CODES) + LANGUAGE_CODES.index(language))
                * len(AVAILABILITY_CODES) + AVAILABILITY_CODES.index(availability))
-        keys[np.array(joined.split(","), dtype=np.int64)] = key
+        keys[np.fromstring(joined, dtype=np.int64, sep=",")] = key
     return Snapshot(version, keys, manufacturers, categories)
 
 

@@ -112,7 +112,10 @@ class FullText:
                                     {"m": self.match})
         if not joined:
             return np.zeros(0, dtype=np.int64)
-        return np.sort(np.array(joined.split(","), dtype=np.int64))
+        ids = np.fromstring(joined, dtype=np.int64, sep=",")
+        if len(ids) > 1 and (ids[1:] < ids[:-1]).any():  # FTS5 gives rowid order already
+            ids.sort()
+        return ids
 
     def count(self, session) -> int:
         if self.postgres:
