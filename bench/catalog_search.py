@@ -7,6 +7,7 @@ searches made before that use the GIN index, also measured), gives one company a
 with 10,000 prices, then prints p50/p95/p99 latencies of
   - a search with a filter and facets (the whole catalog, priced for the company),
   - the same search by a user whose catalog grant narrows what they see,
+  - the same searches sorted by price (ascending and descending in turn),
   - a lookup of 100 part numbers,
   - a whole-cart price quote of 20 lines (price_lines).
 
@@ -117,9 +118,11 @@ def timed(fn, runs):
     return percentiles(samples)
 
 
-def search_as(session, ctx):
+def search_as(session, ctx, by_price=False):
     def call(i):
         q, filters = SEARCHES[i % len(SEARCHES)]
+        if by_price:
+            filters = {**filters, "sort": "price_desc" if i % 2 else "price_asc"}
         result = domain.search(session, ctx, "CAD", {"q": q, **filters}, limit=20)
         session.rollback()
         return result
@@ -199,6 +202,7 @@ def run(kind, n, runs, folder):
                                                   for (q, f), h in zip(SEARCHES, hits)))
         for name, fn in (("search + filter + facets", search_as(session, BUYER)),
                          ("same, with a catalog grant", search_as(session, granted)),
+                         ("same, sorted by price", search_as(session, BUYER, by_price=True)),
                          ("lookup of 100 part numbers", lookup),
                          ("cart quote, 20 lines", cart)):
             fn(0)

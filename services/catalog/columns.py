@@ -6,16 +6,18 @@ category, language and availability (4 bytes a product: 4 MB for a million). A s
 takes the matching ids from the full-text index, counts them per encoded value (facets,
 total) and keeps the page's ids, all in memory; only the page's rows are read. The database
 stays the truth: the snapshot is tagged with `catalog_state.products_version`, which every
-import bumps in its own transaction, and is rebuilt when the version moves. Searches that
-need more than these columns (price sorts, catalogs built from rules) read rows instead
-(domain.search).
+import bumps in its own transaction, and is rebuilt when the version moves. Price sorts add
+the products' currencies, list and EPP prices in cents (17 bytes a product), loaded the
+first time one is asked for, and each company's contract prices, so that they too order
+the matches in memory. Searches that need more than these columns (catalogs built from
+rules) read rows instead (domain.search).
 """
 import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from sqlalchemy import Text, cast, func, select, update
+from sqlalchemy import Text, cast, func, select, text, update
 
 from services.catalog.models import CatalogState, ContractPrice, Product
 from services.common.db import is_postgres
@@ -43,7 +45,9 @@ class Snapshot:
     keys: np.ndarray                  # product id -> encoded (manufacturer, category, language, availability)
     manufacturers: list
     categories: list
-    on_contract: dict = field(default_factory=dict)  # (company, currency, contract ids) -> sorted ids
+    # (company, currency, contract ids) -> (sorted product ids, their lowest price in cents)
+    contract_prices: dict = field(default_factory=dict)
+    prices: "Prices | None" = None
 
     def decode(self, key):
         rest, availability = divmod(key, len(AVAILABILITY_CODES))
@@ -117,21 +121,93 @@ def snapshot(session) -> Snapshot | None:
     return cached[1]
 
 
-def on_contract_ids(session, snap: Snapshot, company_id, currency, contract_ids) -> np.ndarray:
-    """Ids of the products with a price (quantity 1, in `currency`) on these contracts.
-    A contract's prices never change after it is made, so the set is kept per snapshot."""
+def contract_prices(session, snap: Snapshot, company_id, currency, contract_ids):
+    """(sorted ids, lowest price in cents) of the products with a price (quantity 1, in
+    `currency`) on these contracts. A contract's prices never change after it is made, so
+    this is kept per snapshot."""
     key = (company_id, currency, tuple(sorted(contract_ids)))
-    found = snap.on_contract.get(key)
+    found = snap.contract_prices.get(key)
     if found is None:
-        found = np.zeros(0, dtype=np.int64)
+        rows = []
         if contract_ids:
-            found = np.unique(np.array(session.scalars(select(Product.id).where(
-                Product.part_number.in_(select(ContractPrice.part_number).where(
-                    ContractPrice.company_id == company_id,
-                    ContractPrice.contract_id.in_(list(contract_ids)),
-                    ContractPrice.currency == currency, ContractPrice.min_quantity <= 1)))).all(),
-                dtype=np.int64))
-        if len(snap.on_contract) > 100:
-            snap.on_contract.clear()
-        snap.on_contract[key] = found
+            rows = session.execute(
+                select(Product.id, func.min(ContractPrice.amount))
+                .join(Product, Product.part_number == ContractPrice.part_number)
+                .where(ContractPrice.company_id == company_id,
+                       ContractPrice.contract_id.in_(list(contract_ids)),
+                       ContractPrice.currency == currency, ContractPrice.min_quantity <= 1)
+                .group_by(Product.id).order_by(Product.id)).all()
+        found = (np.array([r[0] for r in rows], dtype=np.int64),
+                 np.array([round(r[1] * 100) for r in rows], dtype=np.int64))
+        if len(snap.contract_prices) > 100:
+            snap.contract_prices.clear()
+        snap.contract_prices[key] = found
     return found
+
+
+def on_contract_ids(session, snap: Snapshot, company_id, currency, contract_ids) -> np.ndarray:
+    """Sorted ids of the products with a contract price (see contract_prices)."""
+    return contract_prices(session, snap, company_id, currency, contract_ids)[0]
+
+
+@dataclass
+class Prices:
+    currencies: list          # currency code -> index in `currency`
+    currency: np.ndarray      # product id -> currency index (uint8; 255: no such product)
+    list_cents: np.ndarray    # product id -> list price in cents
+    epp_cents: np.ndarray     # product id -> EPP price in cents, -1: none
+
+
+def _cents(column):
+    return f"CAST(ROUND({column} * 100) AS BIGINT)"
+
+
+def prices(session, snap: Snapshot) -> Prices | None:
+    """The snapshot's price columns (loaded once per snapshot); None for more than 255
+    currencies."""
+    if snap.prices is not None:
+        return snap.prices
+    with _lock:
+        if snap.prices is None:
+            postgres = is_postgres(session)
+            agg = (lambda e: f"string_agg(CAST({e} AS TEXT), ',')") if postgres else \
+                (lambda e: f"group_concat({e})")
+            # the aggregates of one group see its rows in one order, so positions match
+            rows = session.execute(text(
+                f"SELECT currency, {agg('id')}, {agg(_cents('list_price'))}, "
+                f"{agg('COALESCE(' + _cents('epp_price') + ', -1)')} FROM products GROUP BY currency")).all()
+            if len(rows) > 255:
+                return None
+            size = len(snap.keys)
+            table = Prices({}, np.full(size, 255, dtype=np.uint8), np.zeros(size, dtype=np.int64),
+                           np.full(size, -1, dtype=np.int64))
+            for code, (currency, ids, list_cents, epp_cents) in enumerate(rows):
+                ids = np.fromstring(ids, dtype=np.int64, sep=",")
+                keep = ids < size  # products added after the snapshot: not in it
+                table.currencies[currency] = code
+                table.currency[ids[keep]] = code
+                table.list_cents[ids[keep]] = np.fromstring(list_cents, dtype=np.int64, sep=",")[keep]
+                table.epp_cents[ids[keep]] = np.fromstring(epp_cents, dtype=np.int64, sep=",")[keep]
+            snap.prices = table
+    return snap.prices
+
+
+def price_order(table: Prices, ids: np.ndarray, currency: str, epp: bool, contract, descending: bool):
+    """`ids` (sorted) ordered by the caller's unit price (quantity 1): the contract price,
+    else the EPP price for members, else the list price, in `currency`; unpriced products
+    last, ties by id; as domain.effective_price orders rows."""
+    code = table.currencies.get(currency, -1)
+    same = table.currency[ids] == code
+    cents = np.where(same, table.list_cents[ids], 0)
+    priced = same.copy()
+    if epp:
+        epp_cents = table.epp_cents[ids]
+        cents = np.where(same & (epp_cents >= 0), epp_cents, cents)
+    contract_ids, contract_cents = contract
+    if len(contract_ids) and len(ids):
+        at = np.searchsorted(contract_ids, ids)
+        at[at == len(contract_ids)] = 0
+        hit = contract_ids[at] == ids
+        cents = np.where(hit, contract_cents[at], cents)
+        priced |= hit
+    return ids[np.lexsort((ids, -cents if descending else cents, ~priced))]

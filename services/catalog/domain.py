@@ -364,9 +364,9 @@ def search(session, ctx: CallerContext, currency, criteria=None, limit=50, curso
     matches); a broader search is in catalog order, as ranking every match would cost more
     than the page is worth: the facets are how one narrows it.
 
-    A relevance search for words, whose catalogs (grants, catalog_id) have no rules, counts
-    and pages from the column snapshot (columns.py) and reads only the page's rows; any
-    other search is one grouped query for the facets and one for the page. Both give the
+    A search for words (in any order), whose catalogs (grants, catalog_id) have no rules,
+    counts, orders and pages from the column snapshot (columns.py) and reads only the
+    page's rows; any other search is one grouped query for the facets and one for the page. Both give the
     same answer (`use_columns=False`, or USE_COLUMNS, forces the second).
     """
     criteria = dict(criteria or {})
@@ -382,7 +382,7 @@ def search(session, ctx: CallerContext, currency, criteria=None, limit=50, curso
     restricting = (scope.catalogs or []) + ([chosen] if chosen else [])
     if use_columns is None:
         use_columns = USE_COLUMNS
-    if (use_columns and fulltext and sort == "relevance" and with_facets
+    if (use_columns and fulltext and with_facets
             and not any(c.rules for c in restricting)):
         found = _search_columns(session, scope, criteria, chosen, fulltext, limit, offset)
         if found is not None:
@@ -472,7 +472,17 @@ def _search_columns(session, scope, criteria, chosen, fulltext, limit, offset):
             shown.append(code * 2 + on_contract if marked is not None else code)
 
     visible = ids[np.isin(snap.codes(ids, marked), np.array(shown, dtype=np.int64))]
-    if total <= RANK_LIMIT and len(ids) <= RANK_SCAN_LIMIT:
+    sort = criteria.get("sort") or "relevance"
+    if sort != "relevance":
+        table = columns.prices(session, snap)
+        if table is None:
+            return None
+        contract = columns.contract_prices(session, snap, scope.company_id, scope.currency,
+                                           list(scope.active_contracts))
+        ordered = columns.price_order(table, visible, scope.currency, scope.epp, contract,
+                                      descending=sort == "price_desc")
+        page = ordered[offset:offset + limit + 1].tolist()
+    elif total <= RANK_LIMIT and len(ids) <= RANK_SCAN_LIMIT:
         ranks = fulltext.ranks(session, visible)
         page = sorted(visible.tolist(), key=lambda i: (ranks[i], i))[offset:offset + limit + 1]
     else:

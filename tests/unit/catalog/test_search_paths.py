@@ -1,13 +1,15 @@
-"""The column snapshot and the row queries answer every search alike: items and their order,
+"""The column snapshot and the row queries answer every search alike: items and their order
+(relevance and both price sorts: contract, EPP and list prices, other currencies, ties),
 pages, totals and facets, with filters, grants, a chosen catalog and contracts; and the
 snapshot follows imports."""
 import itertools
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 
 from services.catalog import columns, domain, importer, schemas
-from tests.unit.catalog.support import ADMIN, BUYER, TODAY, contract, product
+from tests.unit.catalog.support import ADMIN, BUYER, STAFF, TODAY, contract, product
 
 WORDS = ["lenovo", "thinkpad", "dell", "monitor", "32gb", "m", "hp", "e24", "q0"]
 
@@ -23,9 +25,14 @@ def catalog_db(db):
                                  f"{'32GB' if i % 2 else '16GB'} {category[:-1]}",
                             language="fr" if i % 7 == 0 else "en",
                             availability=["in_stock", "limited", "backorder", "discontinued"][i % 4 if i % 3 else 0],
-                            description="monitor stand" if i % 11 == 0 else ""))
+                            description="monitor stand" if i % 11 == 0 else "",
+                            # prices repeat every 40 products (ties), some in USD, some with EPP
+                            price=f"{i % 40 + 10}.50", currency="USD" if i % 13 == 0 else "CAD",
+                            epp=f"{i % 40 + 5}.00" if i % 3 == 0 else ""))
     importer.load_rows(db, rows)
-    contract(db, 1, [(f"Q{i:03d}", "10.00") for i in range(0, 120, 4)])
+    contract(db, 1, [(f"Q{i:03d}", f"{i % 30 + 8}.00") for i in range(0, 120, 4)])
+    # a second contract with lower prices for some of the same products: the lowest wins
+    contract(db, 1, [(f"Q{i:03d}", f"{i % 20 + 1}.25") for i in range(0, 120, 8)], name="second")
     db.commit()
     return db
 
@@ -58,6 +65,10 @@ CRITERIA = [{"q": w} for w in WORDS] + [
     {"q": "model", "on_contract": True}, {"q": "dell", "on_contract": False},
     {"q": "model 32gb", "manufacturer": "HP", "category": "Desktops"},
     {"q": "q0", "manufacturer": "Dell", "availability": "in_stock", "on_contract": True},
+    {"q": "model", "sort": "price_asc"}, {"q": "model", "sort": "price_desc"},
+    {"q": "thinkpad", "sort": "price_asc", "on_contract": True},
+    {"q": "model 32gb", "sort": "price_desc", "manufacturer": "Dell"},
+    {"q": "dell", "sort": "price_asc", "language": "fr"},
 ]
 
 
@@ -84,8 +95,27 @@ def test_same_answers_with_grants_and_a_chosen_catalog(catalog_db, snapshot_answ
     assert snapshot_answers and all(snapshot_answers)
 
 
+def test_same_price_order_for_epp_members(catalog_db, snapshot_answers):
+    domain.set_epp(catalog_db, STAFF, 1, {"name": "Staff program", "all_users": True})
+    for criteria in ({"q": "model", "sort": "price_asc"}, {"q": "model", "sort": "price_desc"}):
+        fast, slow = both(catalog_db, BUYER, criteria, limit=30)
+        assert fast == slow
+        assert "epp" in {i["price_source"] for i in fast["items"]}
+    assert snapshot_answers == [True, True]
+
+
+def test_price_sorts_put_unpriced_products_last(catalog_db):
+    fast, slow = both(catalog_db, BUYER, {"q": "model", "sort": "price_desc"}, limit=200)
+    assert fast == slow
+    prices = [i["price"]["amount"] if i["price"] else None for i in fast["items"]]
+    assert None in prices and prices.index(None) == len([p for p in prices if p is not None])
+    priced = [Decimal(p) for p in prices if p is not None]
+    assert priced == sorted(priced, reverse=True)
+
+
 def test_same_pages(catalog_db):
-    for criteria in ({"q": "model"}, {"q": "thinkpad"}, {"q": "model", "manufacturer": "Dell"}):
+    for criteria in ({"q": "model"}, {"q": "thinkpad"}, {"q": "model", "manufacturer": "Dell"},
+                     {"q": "model", "sort": "price_asc"}):
         cursor = None
         while True:
             fast, slow = both(catalog_db, BUYER, criteria, limit=4, cursor=cursor)
