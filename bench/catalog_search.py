@@ -87,6 +87,19 @@ def write_csv(path, n):
     return kept
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory. Not ru_maxrss: Linux carries it across
+    fork and exec, so a child started by a large parent would report the parent's size."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def import_child(url, csv_path):
     """Run in a child process: import the file, print the report as JSON."""
     session = open_session("catalog", Base, url)
@@ -95,7 +108,7 @@ def import_child(url, csv_path):
         report = domain.import_products(session, STAFF, source=f, commit_every=50000)
     session.commit()
     report["seconds"] = time.perf_counter() - started
-    report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report["peak_rss_mb"] = peak_rss_mb()
     report["rejected"] = report["rejected"][:5]
     print(json.dumps(report))
 
