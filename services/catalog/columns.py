@@ -190,24 +190,3 @@ def prices(session, snap: Snapshot) -> Prices | None:
                 table.epp_cents[ids[keep]] = np.fromstring(epp_cents, dtype=np.int64, sep=",")[keep]
             snap.prices = table
     return snap.prices
-
-
-def price_order(table: Prices, ids: np.ndarray, currency: str, epp: bool, contract, descending: bool):
-    """`ids` (sorted) ordered by the caller's unit price (quantity 1): the contract price,
-    else the EPP price for members, else the list price, in `currency`; unpriced products
-    last, ties by id; as domain.effective_price orders rows."""
-    code = table.currencies.get(currency, -1)
-    same = table.currency[ids] == code
-    cents = np.where(same, table.list_cents[ids], 0)
-    priced = same.copy()
-    if epp:
-        epp_cents = table.epp_cents[ids]
-        cents = np.where(same & (epp_cents >= 0), epp_cents, cents)
-    contract_ids, contract_cents = contract
-    if len(contract_ids) and len(ids):
-        at = np.searchsorted(contract_ids, ids)
-        at[at == len(contract_ids)] = 0
-        hit = contract_ids[at] == ids
-        cents = np.where(hit, contract_cents[at], cents)
-        priced |= hit
-    return ids[np.lexsort((ids, -cents if descending else cents, ~priced))]

@@ -38,7 +38,7 @@ from sqlalchemy import and_, case, false, func, not_, or_, select, true
 from services.catalog import columns, importer
 from services.catalog.models import (Contract, ContractPrice, CustomCatalog, EppProgram,
                                      Favorite, Product, PurchaseHistory, SavedSearch)
-from services.catalog.search import FullText, terms, tune
+from services.catalog.search import FullText, find_sorted, terms, tune
 from services.common.context import CallerContext
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.money import Money
@@ -323,6 +323,26 @@ def effective_price(scope: Scope):
     return func.coalesce(*options) if len(options) > 1 else options[0]
 
 
+def order_by_price(table: "columns.Prices", ids: np.ndarray, currency: str, epp: bool,
+                   contract, descending: bool) -> np.ndarray:
+    """`ids` (sorted) ordered by the caller's unit price (quantity 1): the contract price,
+    else the EPP price for members, else the list price, in `currency`; unpriced products
+    last, ties by id: what effective_price does in SQL, for the column snapshot."""
+    code = table.currencies.get(currency, -1)
+    same = table.currency[ids] == code
+    cents = np.where(same, table.list_cents[ids], 0)
+    priced = same.copy()
+    if epp:
+        epp_cents = table.epp_cents[ids]
+        cents = np.where(same & (epp_cents >= 0), epp_cents, cents)
+    contract_ids, contract_cents = contract
+    at, hit = find_sorted(contract_ids, ids)
+    if hit.any():
+        cents = np.where(hit, contract_cents[at], cents)
+        priced |= hit
+    return ids[np.lexsort((ids, -cents if descending else cents, ~priced))]
+
+
 def encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
 
@@ -479,7 +499,7 @@ def _search_columns(session, scope, criteria, chosen, fulltext, limit, offset):
             return None
         contract = columns.contract_prices(session, snap, scope.company_id, scope.currency,
                                            list(scope.active_contracts))
-        ordered = columns.price_order(table, visible, scope.currency, scope.epp, contract,
+        ordered = order_by_price(table, visible, scope.currency, scope.epp, contract,
                                       descending=sort == "price_desc")
         page = ordered[offset:offset + limit + 1].tolist()
     elif total <= RANK_LIMIT and len(ids) <= RANK_SCAN_LIMIT:

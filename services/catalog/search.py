@@ -167,13 +167,18 @@ def _id_array(data) -> np.ndarray:
     return raw[3 + 2 * ndim + 1::2].astype(np.int64)
 
 
-def _members(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
-    """A mask of the needles found in the sorted haystack."""
+def find_sorted(haystack: np.ndarray, needles: np.ndarray):
+    """(positions, found): where each needle is in the sorted haystack, and whether it is."""
     if not len(haystack) or not len(needles):
-        return np.zeros(len(needles), dtype=bool)
+        return np.zeros(len(needles), dtype=np.int64), np.zeros(len(needles), dtype=bool)
     at = np.searchsorted(haystack, needles)
     at[at == len(haystack)] = 0
-    return haystack[at] == needles
+    return at, haystack[at] == needles
+
+
+def _members(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """A mask of the needles found in the sorted haystack."""
+    return find_sorted(haystack, needles)[1]
 
 
 def pending_changes(session, limit=CHANGES_MAX) -> int:

@@ -62,6 +62,8 @@ class BackgroundLoop(DependencyProvider):
             self.wakeup.send(True)
 
     def cycle(self) -> bool:
+        """One round of the subclass's work (every user of this class defines it): True
+        when there may be more to do at once."""
         raise NotImplementedError
 
     def _run(self):
