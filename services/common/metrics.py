@@ -10,10 +10,11 @@ import time
 import weakref
 
 from nameko.extensions import DependencyProvider
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram
 
 from services.common.config import SERVICES, env
 from services.common.errors import DomainError
+from services.common.http import start_metrics_server
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class Metrics(DependencyProvider):
                                                for i in range(10)]
         for candidate in candidates:
             try:
-                start_http_server(candidate, addr=env("METRICS_HOST", "127.0.0.1"))
+                start_metrics_server(candidate, addr=env("METRICS_HOST", "127.0.0.1"))
             except OSError:
                 continue
             Metrics._served = True

@@ -15,12 +15,12 @@ import time
 from dataclasses import dataclass, field
 
 from marshmallow import Schema, ValidationError
-from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from services.common.context import CallerContext, new_request_id, set_request_id
 from services.common.errors import DomainError
+from services.common.http import HttpEntrypoint
 from services.common.tokens import InvalidToken, context_from_claims, token_kid, verify_access_token
 from services.gateway.rights import PUBLIC, Right
 
@@ -182,7 +182,7 @@ def endpoint(method, path, *, right: Right, body=None, query=None, response=None
             return dispatch(self, spec, fn, request, path_args)
 
         handler.endpoint_spec = spec
-        return HttpRequestHandler.decorator(method, API_PREFIX + path)(handler)
+        return HttpEntrypoint.decorator(method, API_PREFIX + path)(handler)
 
     return decorator
 

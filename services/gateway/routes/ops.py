@@ -5,12 +5,12 @@ from pathlib import Path
 
 import eventlet
 import swagger_ui_bundle
-from nameko.web.handlers import http
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
 from services.common.config import DATA_SERVICES
 from services.common.context import CallerContext
+from services.common.http import http
 from services.gateway.api import API_PREFIX, problem
 from services.gateway.openapi import build_spec
 
