@@ -5,14 +5,6 @@ saved searches and the EPP, with the rights each endpoint needs."""
 import pytest
 import requests
 
-from services.catalog.service import CatalogService
-from services.common.db import open_session
-from services.common.testing import free_port, migrated_database
-from services.gateway.service import GatewayService
-from services.identity import demo as identity_demo
-from services.identity.models import Base as IdentityBase
-from services.identity.service import IdentityService
-
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 HEADER = "part_number,mfg_part_number,manufacturer,category,name,description,list_price,currency,language,availability"
@@ -21,37 +13,6 @@ GW-T14,21MN0001CA,Lenovo,Notebooks,Lenovo ThinkPad T14 Gen 5,Business notebook,1
 GW-X1,21KC0001CA,Lenovo,Notebooks,Lenovo ThinkPad X1 Carbon Gen 12,Ultralight,2499.00,CAD,en,in_stock
 GW-U2724,210-BKTL,Dell,Monitors,Dell UltraSharp U2724D,Écran 27 po,579.00,CAD,fr,limited
 """
-
-
-@pytest.fixture
-def api(tmp_path, monkeypatch, start_service):
-    drops = []
-    for service in ("identity", "catalog"):
-        url, drop = migrated_database(service, tmp_path)
-        monkeypatch.setenv(f"{service.upper()}_DATABASE_URL", url)
-        drops.append(drop)
-        if service == "identity":
-            session = open_session("identity", IdentityBase, url)
-            people = identity_demo.seed(session)
-            session.close()
-            session.get_bind().dispose()
-    port = free_port()
-    start_service(IdentityService)
-    start_service(CatalogService)
-    start_service(GatewayService, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}")
-    base = f"http://127.0.0.1:{port}/api/v1"
-
-    def login(username):
-        r = requests.post(base + "/auth/login", json={"username": username,
-                                                      "password": identity_demo.DEMO_PASSWORD})
-        assert r.status_code == 200, r.text
-        s = requests.Session()
-        s.headers["Authorization"] = "Bearer " + r.json()["access_token"]
-        return s
-
-    yield {"base": base, "login": login, "company_id": people["company_id"], "users": people["users"]}
-    for drop in drops:
-        drop()
 
 
 def test_catalog_over_http(api):
