@@ -1,17 +1,265 @@
-"""The approvals service: entrypoints only; the rules are in domain.py."""
+"""The approvals service: entrypoints only; the rules are in domain.py and rules.py."""
+import logging
+
+from nameko.standalone.rpc import ClusterRpcProxy
+
 from services.approvals import domain
+from services.approvals import schemas as s
 from services.approvals.models import Base
+from services.common.background import BackgroundLoop
 from services.common.base import ServiceBase
+from services.common.config import amqp_uri, env
+from services.common.context import CallerContext
+from services.common.csvout import csv_text
 from services.common.db import Database
-from services.common.entrypoints import event_handler
+from services.common.entrypoints import RpcClient, event_handler, rpc
+from services.common.errors import Forbidden, Invalid
+from services.common.money import Money
 from services.common.outbox import OutboxRelay
+from services.common.schemas import PageQuery, load
+
+log = logging.getLogger(__name__)
+
+
+class IdentityDirectory:
+    """domain.Directory over identity's RPCs, always scoped to one company."""
+
+    def __init__(self, identity):
+        self.identity = identity
+
+    @staticmethod
+    def _ctx(company_id):
+        return CallerContext(company_id=company_id, staff=True)
+
+    def people(self, company_id, user_ids=(), group_ids=()):
+        if not user_ids and not group_ids:
+            return []
+        return self.identity.get_people(self._ctx(company_id), list(user_ids), list(group_ids))
+
+    def group_ids(self, company_id, user_id):
+        return self.identity.group_ids_of(self._ctx(company_id), user_id)
+
+    def pas_admins(self, company_id):
+        return self.identity.people_with_role(self._ctx(company_id), "pas_admin")
+
+
+class _StandaloneIdentity:
+    """identity's RPCs for the reminder loop, which runs outside any worker; the proxy is
+    opened only when a cycle needs it."""
+
+    def __init__(self, stack):
+        self.stack = stack
+        self.proxy = None
+
+    def __getattr__(self, method):
+        if self.proxy is None:
+            cluster = ClusterRpcProxy({"AMQP_URI": amqp_uri()},
+                                      timeout=float(env("RPC_TIMEOUT", "10")))
+            self.proxy = cluster.start()
+            self.stack.append(cluster)
+        target = getattr(self.proxy.identity, method)
+        return lambda *args: target(*[a.to_dict() if isinstance(a, CallerContext) else a
+                                      for a in args])
+
+
+class Reminders(BackgroundLoop):
+    """Reminds approvers of requests waiting too long, then escalates them to the PAS
+    admins (the company's reminder_days and escalation_days)."""
+    switch_env = "APPROVAL_REMINDERS"
+    interval_env = "APPROVAL_REMINDER_INTERVAL"
+
+    def __init__(self):
+        super().__init__(interval=300.0)
+
+    def cycle(self) -> bool:
+        opened = []
+        try:
+            with self.database.session_factory() as session:
+                due = domain.remind_and_escalate(
+                    session, IdentityDirectory(_StandaloneIdentity(opened)))
+                session.commit()
+            if due.reminded or due.escalated:
+                log.info("approval reminders: %s reminded, %s escalated", due.reminded,
+                         due.escalated)
+                for hook in self.database.after_commit_hooks:
+                    hook()  # wake the outbox relay
+        finally:
+            for cluster in opened:
+                cluster.stop()
+        return False
+
+
+def _require_pas_admin(ctx):
+    if ctx.company_id is None or not ctx.has_role("pas_admin"):
+        raise Forbidden("this needs role pas_admin")
+
+
+def _company(ctx):
+    if ctx.company_id is None or ctx.user_id is None:
+        raise Forbidden("this needs a user of a company")
 
 
 class ApprovalsService(ServiceBase):
     name = "approvals"
     db = Database("approvals", Base)
     relay = OutboxRelay()
+    reminders = Reminders()
+    identity = RpcClient("identity")
+    catalog = RpcClient("catalog")
+    orders = RpcClient("orders")
 
+    @property
+    def directory(self):
+        return IdentityDirectory(self.identity)
+
+    # ---- the saga
     @event_handler("orders", "order_placed")
     def on_order_placed(self, event):
-        domain.order_placed(self.db, event["payload"])
+        domain.order_placed(self.db, event["payload"], self.directory)
+
+    @event_handler("orders", "order_status_changed")
+    def on_order_status_changed(self, event):
+        p = event["payload"]
+        if p.get("status") == "cancelled":
+            domain.order_cancelled(self.db, p["order_number"])
+
+    # ---- workflows (PAS admins)
+    @rpc
+    def list_workflows(self, ctx, limit=50, cursor=None):
+        _require_pas_admin(ctx)
+        page = load(PageQuery(), {"limit": limit, "cursor": cursor})
+        items, next_cursor = domain.list_workflows(self.db, ctx, **page)
+        return s.WorkflowList().dump({"items": items, "next_cursor": next_cursor})
+
+    @rpc
+    def get_workflow(self, ctx, workflow_id):
+        _require_pas_admin(ctx)
+        return s.WorkflowOut().dump(domain.get_workflow(self.db, ctx, workflow_id))
+
+    @rpc
+    def create_workflow(self, ctx, data):
+        _require_pas_admin(ctx)
+        wf = domain.create_workflow(self.db, ctx, _json(s.WorkflowIn(), data))
+        return s.WorkflowOut().dump(wf)
+
+    @rpc
+    def update_workflow(self, ctx, workflow_id, changes):
+        _require_pas_admin(ctx)
+        wf = domain.update_workflow(self.db, ctx, workflow_id,
+                                    _json(s.WorkflowPatch(), changes, partial=True))
+        return s.WorkflowOut().dump(wf)
+
+    @rpc
+    def delete_workflow(self, ctx, workflow_id):
+        _require_pas_admin(ctx)
+        domain.delete_workflow(self.db, ctx, workflow_id)
+
+    # ---- settings
+    @rpc
+    def get_settings(self, ctx):
+        _company(ctx)
+        return s.SettingsOut().dump(domain.settings_of(self.db, ctx.company_id))
+
+    @rpc
+    def update_settings(self, ctx, changes):
+        _require_pas_admin(ctx)
+        return s.SettingsOut().dump(domain.update_settings(
+            self.db, ctx, load(s.SettingsIn(), changes, partial=True)))
+
+    # ---- approvers
+    @rpc
+    def inbox(self, ctx, status=None, limit=50, cursor=None):
+        _company(ctx)
+        q = load(s.InboxQuery(), {"status": status, "limit": limit, "cursor": cursor})
+        items, next_cursor = domain.inbox(self.db, ctx, q["status"], q["limit"], q["cursor"])
+        return s.ApprovalList().dump({"items": items, "next_cursor": next_cursor})
+
+    @rpc
+    def get_approval(self, ctx, approval_id):
+        _company(ctx)
+        return s.ApprovalOut().dump(domain.get_request(self.db, ctx, approval_id))
+
+    @rpc
+    def decide(self, ctx, approval_id, approve, comment=None):
+        _company(ctx)
+        body = load(s.DecisionIn(), {"comment": comment})
+        request = domain.decide(self.db, ctx, approval_id, bool(approve), body["comment"],
+                                self.directory)
+        return s.ApprovalOut().dump(domain.request_view(self.db, request, ctx.user_id))
+
+    # ---- buyers
+    @rpc
+    def preview(self, ctx, body):
+        """Who must approve a cart (or lines) and why, by the evaluation checkout uses."""
+        _company(ctx)
+        body = load(s.PreviewIn(), body)
+        if "cart_id" in body:
+            cart = self.orders.get_cart(ctx, body["cart_id"])
+            wanted = [{"part_number": l["part_number"], "quantity": l["quantity"]}
+                      for l in cart["lines"]]
+        else:
+            wanted = body["lines"]
+        priced = self.catalog.price_lines(ctx, ctx.currency, wanted, with_catalogs=True) \
+            if wanted else {"currency": ctx.currency, "lines": []}
+        order = _order_of(ctx, priced)
+        return s.PreviewOut().dump(domain.preview(self.db, ctx, order, self.directory))
+
+    # ---- delegations
+    @rpc
+    def get_delegation(self, ctx):
+        _company(ctx)
+        found = domain.get_delegation(self.db, ctx)
+        return None if found is None else s.DelegationOut().dump(found)
+
+    @rpc
+    def set_delegation(self, ctx, data):
+        _company(ctx)
+        return s.DelegationOut().dump(domain.set_delegation(
+            self.db, ctx, load(s.DelegationIn(), data), self.directory))
+
+    @rpc
+    def delete_delegation(self, ctx):
+        _company(ctx)
+        domain.delete_delegation(self.db, ctx)
+
+    # ---- audit
+    @rpc
+    def audit(self, ctx, date_from=None, date_to=None, action=None, limit=50, cursor=None):
+        _require_pas_admin(ctx)
+        q = load(s.AuditQuery(), {k: v for k, v in (("from", date_from), ("to", date_to),
+                                                     ("action", action), ("limit", limit),
+                                                     ("cursor", cursor)) if v is not None})
+        items, next_cursor = domain.list_audit(self.db, ctx, q["limit"], q["cursor"],
+                                               q["date_from"], q["date_to"], q["action"])
+        return s.AuditList().dump({"items": items, "next_cursor": next_cursor})
+
+    @rpc
+    def audit_csv(self, ctx, date_from=None, date_to=None, action=None):
+        _require_pas_admin(ctx)
+        q = load(s.AuditQuery(), {k: v for k, v in (("from", date_from), ("to", date_to),
+                                                     ("action", action)) if v is not None})
+        rows = domain.audit_rows(self.db, ctx, q["date_from"], q["date_to"], q["action"])
+        return {"csv": csv_text(domain.AUDIT_COLUMNS, (domain.audit_csv_row(r) for r in rows)),
+                "filename": "approval-audit.csv"}
+
+
+def _json(schema, data, partial=False):
+    """Load a body, then back to JSON-safe values (workflow definitions are stored as JSON)."""
+    return schema.dump(load(schema, data, partial=partial))
+
+
+def _order_of(ctx, priced) -> dict:
+    """An order as approvals sees one, from catalog's prices for the caller's lines."""
+    currency = priced.get("currency") or ctx.currency
+    lines, subtotal = [], Money.zero(currency)
+    for line in priced["lines"]:
+        if line.get("status") != "ok" or not line.get("unit_price"):
+            continue
+        total = Money.from_dict(line["unit_price"]) * line["quantity"]
+        subtotal = subtotal + total
+        lines.append({**line, "line_total": total.to_dict()})
+    totals = {"subtotal": subtotal.to_dict(), "total": subtotal.to_dict()}
+    if not lines:
+        raise Invalid("none of these lines can be ordered", code="lines_not_orderable")
+    return {"company_id": ctx.company_id, "user_id": ctx.user_id, "currency": currency,
+            "lines": lines, "totals": totals}

@@ -592,12 +592,29 @@ def _quantity(value) -> int:
     return quantity if quantity >= 1 else 1
 
 
-def price_lines(session, ctx, currency, lines, today=None) -> dict:
+def catalogs_holding(session, scope: Scope, product_ids) -> dict:
+    """{product id: [ids of the company's custom catalogs that allow it]}: approval
+    workflows have rules on "a line from these catalogs"."""
+    out = {i: [] for i in product_ids}
+    if scope.company_id is None or not product_ids:
+        return out
+    for catalog in session.scalars(select(CustomCatalog).where(
+            CustomCatalog.company_id == scope.company_id).order_by(CustomCatalog.id)):
+        for product_id in session.scalars(select(Product.id).where(
+                Product.id.in_(list(product_ids)), catalog_condition(session, scope, catalog))):
+            out[product_id].append(catalog.id)
+    return out
+
+
+def price_lines(session, ctx, currency, lines, today=None, with_catalogs=False) -> dict:
     """Authoritative prices for a whole cart in one call: per input line, in order,
     {part_number, quantity, status: ok | not_found | not_allowed | not_orderable, name,
-    mfg_part_number, manufacturer, category, unit_price, price_source, on_contract}."""
+    mfg_part_number, manufacturer, category, unit_price, price_source, on_contract}, and
+    with `with_catalogs` the `catalog_ids` of the company's custom catalogs holding it."""
     scope = scope_for(session, ctx, currency, today)
     found, allowed = visible_products(session, scope, [l.get("part_number") for l in lines])
+    holding = (catalogs_holding(session, scope, [p.id for p in found.values() if p.id in allowed])
+               if with_catalogs else {})
     offers = offers_for(session, scope, [p.part_number for p in found.values() if p.id in allowed])
     out = []
     for line in lines:
@@ -617,6 +634,8 @@ def price_lines(session, ctx, currency, lines, today=None) -> dict:
                          manufacturer=product.manufacturer, category=product.category,
                          unit_price=q.unit_price.to_dict() if q.unit_price else None,
                          price_source=q.price_source, on_contract=q.on_contract)
+            if with_catalogs:
+                entry["catalog_ids"] = holding.get(product.id, [])
         out.append(entry)
     return {"currency": scope.currency, "lines": out}
 

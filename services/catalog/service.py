@@ -52,10 +52,12 @@ class CatalogService(ServiceBase):
         return domain.lookup(self.db, ctx, currency or ctx.currency, body["part_numbers"])
 
     @rpc
-    def price_lines(self, ctx, currency, lines):
-        """The prices of a whole cart in one call (orders: carts, QuickCart, checkout)."""
+    def price_lines(self, ctx, currency, lines, with_catalogs=False):
+        """The prices of a whole cart in one call (orders: carts, QuickCart, checkout;
+        approvals: the preview), with the custom catalogs holding each line if asked."""
         args = load(schemas.PriceLinesArgs(), {"lines": lines})
-        return domain.price_lines(self.db, ctx, currency or ctx.currency, args["lines"])
+        return domain.price_lines(self.db, ctx, currency or ctx.currency, args["lines"],
+                                  with_catalogs=bool(with_catalogs))
 
     @rpc
     def purchase_history(self, ctx, limit=50, cursor=None):

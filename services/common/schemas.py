@@ -16,4 +16,13 @@ def page(items_schema, items, next_cursor):
     return {"items": items_schema.dump(items), "next_cursor": next_cursor}
 
 
-__all__ = ["MoneySchema", "PageQuery", "page", "ValidationError", "fields", "validate"]
+__all__ = ["MoneySchema", "PageQuery", "page", "load", "ValidationError", "fields", "validate"]
+
+
+def load(schema, data, partial=False):
+    """Validate an RPC argument at the service edge; bad values are a 422 with the fields."""
+    from services.common.errors import Invalid
+    try:
+        return schema.load(data or {}, partial=partial)
+    except ValidationError as exc:
+        raise Invalid("some values are not valid", errors=exc.messages)

@@ -859,6 +859,29 @@ def people(session, ctx: CallerContext, user_ids=(), group_ids=()) -> list:
     return [person(u) for u in users]
 
 
+def group_ids_of(session, ctx: CallerContext, user_id) -> list:
+    """The ids of the groups a user of the caller's company belongs to (approval workflows
+    name buyers and approvers by group)."""
+    return list(session.scalars(
+        select(GroupMember.group_id).join(Group, Group.id == GroupMember.group_id)
+        .where(GroupMember.user_id == int(user_id), Group.company_id == ctx.company_id)
+        .order_by(GroupMember.group_id)).all())
+
+
+def people_with_role(session, ctx: CallerContext, role: str) -> list:
+    """Active users of the caller's company holding `role` themselves or through a group,
+    as persons (e.g. the PAS admins an approval escalates to)."""
+    own = select(UserRight.user_id).where(UserRight.kind == "role", UserRight.value == role)
+    via_groups = (select(GroupMember.user_id)
+                  .join(GroupRight, GroupRight.group_id == GroupMember.group_id)
+                  .where(GroupRight.kind == "role", GroupRight.value == role))
+    users = session.scalars(select(User).where(User.company_id == ctx.company_id,
+                                              User.status == "active",
+                                              User.id.in_(own.union(via_groups)))
+                            .order_by(User.id)).all()
+    return [person(u) for u in users]
+
+
 # ---------------------------------------------------------------- groups
 
 def group_view(session, group: Group) -> dict:

@@ -192,6 +192,16 @@ class IdentityService(ServiceBase):
 
     @rpc
     @localized
+    def group_ids_of(self, ctx, user_id):
+        return domain.group_ids_of(self.db, ctx, user_id)
+
+    @rpc
+    @localized
+    def people_with_role(self, ctx, role):
+        return domain.people_with_role(self.db, ctx, role)
+
+    @rpc
+    @localized
     def list_users(self, ctx, limit=50, cursor=None, q=None, status=None):
         require_role(ctx, "security_admin")
         return domain.list_users(self.db, ctx, limit, cursor, q, status)

@@ -357,8 +357,11 @@ def _order_placed(p):
 def _approval_kind(kind):
     def build(p):
         url = f"{public_url().rstrip('/')}/approvals/{quote(str(p['approval_id']), safe='')}"
+        # the triggering rules in the approver's language when approvals words them so
+        words = p.get("rule_text") or {}
         return [_person_mail(kind, approver, buyer=p["buyer"], order_number=p["order_number"],
-                             total=p.get("total"), rule=p.get("rule") or "",
+                             total=p.get("total"),
+                             rule=words.get(approver.get("locale") or "en") or p.get("rule") or "",
                              approval_url=url)
                 for approver in p.get("approvers") or []]
     return build

@@ -124,6 +124,7 @@ class ApprovalRequested(Lenient):
     buyer = fields.Nested(Person, required=True)
     approvers = fields.List(fields.Nested(Person), required=True)
     rule = fields.String(load_default="", allow_none=True)
+    rule_text = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     total = fields.Nested(Money, load_default=None, allow_none=True)
 
 

@@ -193,7 +193,8 @@ def place_order(session, ctx, cart, priced, currency, shipping_address, payment,
             name=q.get("name") or line.part_number, manufacturer=q.get("manufacturer"),
             category=q.get("category"), quantity=line.quantity, unit_price=price.amount,
             line_total=total.amount, price_source=q.get("price_source", "list"),
-            on_contract=1 if q.get("on_contract") else 0))
+            on_contract=1 if q.get("on_contract") else 0,
+            catalog_ids=list(q.get("catalog_ids") or [])))
     order.subtotal = order.total = subtotal.amount
     order.history.append(StatusChange(status="pending_approval"))
     session.add(order)
@@ -209,7 +210,8 @@ def order_placed_payload(order):
             "user_id": order.user_id, "buyer": order.buyer, "currency": order.currency,
             "lines": [line_dict(l, order.currency) for l in order.lines],
             "totals": totals(order), "shipping_address": order.shipping_address,
-            "payment": order.payment, "placed_at": order.placed_at.isoformat() + "Z"}
+            "payment": order.payment, "billing_account_id": order.billing_account_id,
+            "placed_at": order.placed_at.isoformat() + "Z"}
 
 
 def line_dict(line, currency):
@@ -218,7 +220,8 @@ def line_dict(line, currency):
             "quantity": line.quantity,
             "unit_price": Money(line.unit_price, currency).to_dict(),
             "line_total": Money(line.line_total, currency).to_dict(),
-            "price_source": line.price_source, "on_contract": bool(line.on_contract)}
+            "price_source": line.price_source, "on_contract": bool(line.on_contract),
+            "catalog_ids": list(line.catalog_ids or [])}
 
 
 def totals(order):

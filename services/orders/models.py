@@ -67,6 +67,8 @@ class OrderLine(Base):
     line_total = Column(Numeric(14, 2), nullable=False)
     price_source = Column(String(16), nullable=False)
     on_contract = Column(Integer, nullable=False, default=0)
+    # the company's custom catalogs holding the product at checkout (approval rules)
+    catalog_ids = Column(JSONText)
 
 
 class StatusChange(Base):

@@ -62,6 +62,16 @@ def test_approval_requested_goes_to_each_approver_in_their_language_with_the_rul
     assert out[1].subject.startswith("Approval needed")
 
 
+def test_approval_rules_are_worded_in_each_approvers_language(session):
+    payload = dict(sample("approvals", "approval_requested"), rule_text={
+        "en": "Order total over 2,000.00 CAD",
+        "fr": "Total de la commande supérieur à 2\u202f000,00 CAD"})
+    out = handle(session, "approvals", "approval_requested", payload)
+    by_locale = {r.locale: r.body_text for r in out}
+    assert "Total de la commande supérieur à 2\u202f000,00 CAD" in by_locale["fr"]
+    assert "Order total over 2,000.00 CAD" in by_locale["en"]
+
+
 def test_a_listed_twice_approver_gets_one_email(session):
     payload = dict(sample("approvals", "approval_requested"), approvers=[DAVID, DAVID])
     assert len(handle(session, "approvals", "approval_requested", payload)) == 1
