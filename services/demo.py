@@ -16,6 +16,8 @@ def seed(products=3000):
     if marker.exists():
         summary = json.loads(marker.read_text())
     else:
+        from services.approvals import demo as approvals_demo
+        from services.approvals.models import Base as ApprovalsBase
         from services.catalog import demo as catalog_demo
         from services.catalog.models import Base as CatalogBase
         from services.identity import demo as identity_demo
@@ -26,6 +28,9 @@ def seed(products=3000):
             session.commit()
         with open_session("catalog", CatalogBase) as session:
             catalog = catalog_demo.seed(session, people["company_id"], products)
+            session.commit()
+        with open_session("approvals", ApprovalsBase) as session:
+            approvals_demo.seed(session, people["company_id"], people["users"])
             session.commit()
         summary = {"company_id": people["company_id"], "users": sorted(people["users"]),
                    "sample_part_numbers": list(catalog.get("part_numbers", []))[:5]}
