@@ -131,12 +131,12 @@ def timed(fn, runs):
     return percentiles(samples)
 
 
-def search_as(session, ctx, by_price=False):
+def search_as(session, ctx, by_price=False, limit=20):
     def call(i):
         q, filters = SEARCHES[i % len(SEARCHES)]
         if by_price:
             filters = {**filters, "sort": "price_desc" if i % 2 else "price_asc"}
-        result = domain.search(session, ctx, "CAD", {"q": q, **filters}, limit=20)
+        result = domain.search(session, ctx, "CAD", {"q": q, **filters}, limit=limit)
         session.rollback()
         return result
     return call

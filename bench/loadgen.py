@@ -17,23 +17,27 @@ def percentile(sorted_values, p):
 
 def run(url, headers=None, seconds=10.0, connections=8, warmup=1.0, method="GET", body=None,
         ok_status=200):
-    """`body` (bytes or str) is sent with every request; a reply counts as ok when its
+    """`url` is one URL, or a list of URLs on one host that each connection requests in
+    turn; `body` (bytes or str) is sent with every request; a reply counts as ok when its
     status is `ok_status`."""
-    parts = urlsplit(url)
+    urls = [url] if isinstance(url, str) else list(url)
+    parts = urlsplit(urls[0])
     if isinstance(body, str):
         body = body.encode()
-    path = parts.path + ("?" + parts.query if parts.query else "")
+    paths = [p.path + ("?" + p.query if p.query else "") for p in map(urlsplit, urls)]
     latencies, errors, lock = [], [0], threading.Lock()
     start_at = time.perf_counter() + warmup
     stop_at = start_at + seconds
 
-    def worker():
+    def worker(first):
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        mine, bad = [], 0
+        mine, bad, sent = [], 0, first
         while True:
             t0 = time.perf_counter()
             if t0 >= stop_at:
                 break
+            path = paths[sent % len(paths)]
+            sent += 1
             try:
                 conn.request(method, path, body=body, headers=headers or {})
                 resp = conn.getresponse()
@@ -53,17 +57,19 @@ def run(url, headers=None, seconds=10.0, connections=8, warmup=1.0, method="GET"
             latencies.extend(mine)
             errors[0] += bad
 
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     latencies.sort()
     return {"requests": len(latencies), "errors": errors[0], "rps": len(latencies) / seconds,
-            "p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000,
+            "p50_ms": percentile(latencies, 50) * 1000,
+            "p95_ms": percentile(latencies, 95) * 1000, "p99_ms": percentile(latencies, 99) * 1000,
             "mean_ms": (statistics.fmean(latencies) * 1000) if latencies else float("nan")}
 
 
 def show(label, result):
     print(f"{label:<44} {result['rps']:>9.1f} req/s  p50 {result['p50_ms']:7.2f} ms  "
-          f"p99 {result['p99_ms']:7.2f} ms  ({result['requests']} ok, {result['errors']} errors)")
+          f"p95 {result['p95_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms  "
+          f"({result['requests']} ok, {result['errors']} errors)")
