@@ -2,6 +2,7 @@
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from services.common.http import GZIP_MIN_BYTES
 from services.gateway.api import ENDPOINTS, TITLES
 
 PROBLEM = {"type": "object", "properties": {
@@ -22,7 +23,12 @@ def _schema_name(schema):
 def build_spec(endpoints=None):
     spec = APISpec(title="Procura API", version="1.0.0", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
-                   info={"description": "The customer portal of a B2B IT reseller."})
+                   info={"description": "The customer portal of a B2B IT reseller.\n\n"
+                                        "Text and JSON replies of at least "
+                                        f"{GZIP_MIN_BYTES} bytes, and streamed CSV exports, "
+                                        "are gzip-compressed when the request's "
+                                        "`Accept-Encoding` allows gzip; every such reply "
+                                        "carries `Vary: Accept-Encoding`."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
     spec.components.schema("Problem", PROBLEM)
