@@ -37,6 +37,7 @@ def test_order_placed_survives_a_crash_exactly_once(cluster, fault):
     time.sleep(1.5)  # room for any duplicate to arrive
     assert count(env, "approvals", ApprovalsBase, ApprovalRequest) == 1
     assert count(env, "reporting", ReportingBase, OrderFact) == 1
-    handled = count(env, "approvals", ApprovalsBase, ApprovalsBase.ProcessedEvent)
+    handled = count(env, "approvals", ApprovalsBase, ApprovalsBase.ProcessedEvent,
+                    handler="approvals.on_order_placed")
     assert handled == 1
     assert count(env, "orders", OrdersBase, OrdersBase.OutboxEvent, sent_at=None) == 0
