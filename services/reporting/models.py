@@ -1,32 +1,191 @@
-"""Reporting's read model, fed only by events."""
-from sqlalchemy import Column, DateTime, Integer, Numeric, String
+"""Reporting's tables.
 
-from services.common.db import make_base
+The read model (the `*_facts` tables) is fed only by events and can be rebuilt from
+`received_events`, the append-only log of every event it was built from. Money is kept in
+cents (BIGINT) so that sums over millions of lines are exact and fast on both databases;
+month and quarter are stored with each fact so that grouping needs no date functions, which
+SQLite and PostgreSQL spell differently.
+
+Custom reports, schedules and hand-entered assets are users' own data, never rebuilt.
+"""
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Index, Integer, String,
+                        Text, UniqueConstraint)
+
+from services.common.db import JSONText, make_base, utcnow
 
 Base = make_base()
 
 
+class ReceivedEvent(Base):
+    """Every event the read model was built from, in the order it was applied."""
+    __tablename__ = "received_events"
+    id = Column(Integer, primary_key=True)
+    event_id = Column(String(36), nullable=False, unique=True)
+    source = Column(String(40), nullable=False)
+    type = Column(String(80), nullable=False)
+    occurred_at = Column(DateTime, nullable=False)
+    payload = Column(JSONText, nullable=False)
+    received_at = Column(DateTime, nullable=False, default=utcnow)
+
+
 class OrderFact(Base):
     __tablename__ = "order_facts"
+    __table_args__ = (Index("ix_order_facts_company_placed", "company_id", "placed_at"),)
     id = Column(Integer, primary_key=True)
     order_number = Column(String(32), nullable=False, unique=True)
-    company_id = Column(Integer, nullable=False, index=True)
-    user_id = Column(Integer, nullable=False)
+    company_id = Column(Integer, nullable=False)
+    buyer_id = Column(Integer)
+    buyer_name = Column(String(200))
+    buyer_email = Column(String(254))
     status = Column(String(32), nullable=False)
+    status_at = Column(DateTime, nullable=False)
     currency = Column(String(3), nullable=False)
-    total = Column(Numeric(14, 2), nullable=False)
+    total_cents = Column(BigInteger, nullable=False)
     line_count = Column(Integer, nullable=False)
-    placed_at = Column(DateTime, nullable=False, index=True)
+    placed_at = Column(DateTime, nullable=False)
+    placed_month = Column(String(7), nullable=False)
+    placed_quarter = Column(String(7), nullable=False)
+    billing_account = Column(String(64))
+    ship_to = Column(String(200))
+    payment_method = Column(String(32))
+    po_number = Column(String(64))
+    card_brand = Column(String(32))
+    card_last4 = Column(String(4))
 
 
 class OrderLineFact(Base):
+    """One ordered line, with what reports group and filter by copied from its order."""
     __tablename__ = "order_line_facts"
+    __table_args__ = (UniqueConstraint("order_number", "line_no"),
+                      Index("ix_order_line_facts_company_placed", "company_id", "placed_at"))
     id = Column(Integer, primary_key=True)
-    order_number = Column(String(32), nullable=False, index=True)
-    company_id = Column(Integer, nullable=False, index=True)
+    company_id = Column(Integer, nullable=False)
+    order_number = Column(String(32), nullable=False)
+    line_no = Column(Integer, nullable=False)
+    placed_at = Column(DateTime, nullable=False)
+    placed_month = Column(String(7), nullable=False)
+    placed_quarter = Column(String(7), nullable=False)
+    buyer_id = Column(Integer)
+    buyer_name = Column(String(200))
+    buyer_email = Column(String(254))
+    billing_account = Column(String(64))
+    ship_to = Column(String(200))
+    status = Column(String(32), nullable=False)
+    currency = Column(String(3), nullable=False)
     part_number = Column(String(64), nullable=False)
+    mfg_part_number = Column(String(64))
+    name = Column(String(300))
     manufacturer = Column(String(120))
     category = Column(String(120))
     quantity = Column(Integer, nullable=False)
-    line_total = Column(Numeric(14, 2), nullable=False)
-    placed_at = Column(DateTime, nullable=False)
+    unit_price_cents = Column(BigInteger, nullable=False)
+    spend_cents = Column(BigInteger, nullable=False)
+    price_source = Column(String(32))
+    on_contract = Column(Boolean, nullable=False, default=False)
+
+
+class ShipmentFact(Base):
+    __tablename__ = "shipment_facts"
+    __table_args__ = (Index("ix_shipment_facts_company_shipped", "company_id", "shipped_at"),)
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, nullable=False)
+    order_number = Column(String(32), nullable=False, index=True)
+    buyer_id = Column(Integer)
+    buyer_name = Column(String(200))
+    ship_to = Column(String(200))
+    carrier = Column(String(80))
+    tracking_number = Column(String(120))
+    tracking_url = Column(String(500))
+    shipped_at = Column(DateTime, nullable=False)
+    delivered_at = Column(DateTime)
+    delivery_note = Column(Text)
+
+
+class InvoiceFact(Base):
+    __tablename__ = "invoice_facts"
+    __table_args__ = (Index("ix_invoice_facts_company_issued", "company_id", "issued_at"),)
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, nullable=False)
+    invoice_number = Column(String(32), nullable=False, unique=True)
+    order_number = Column(String(32), nullable=False)
+    buyer_id = Column(Integer)
+    buyer_name = Column(String(200))
+    billing_account = Column(String(64))
+    currency = Column(String(3), nullable=False)
+    total_cents = Column(BigInteger, nullable=False)
+    issued_at = Column(DateTime, nullable=False)
+    issued_month = Column(String(7), nullable=False)
+
+
+class ApprovalFact(Base):
+    """An order's way through approvals: requested (or not, when no rule applied), decided."""
+    __tablename__ = "approval_facts"
+    __table_args__ = (Index("ix_approval_facts_company_requested", "company_id", "requested_at"),)
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, nullable=False)
+    approval_id = Column(String(64), nullable=False, unique=True)
+    order_number = Column(String(32), nullable=False)
+    buyer_id = Column(Integer)
+    buyer_name = Column(String(200))
+    rule = Column(Text)
+    currency = Column(String(3))
+    total_cents = Column(BigInteger)
+    requested_at = Column(DateTime)
+    requested_month = Column(String(7))
+    decision = Column(String(16), nullable=False, default="pending")
+    decided_at = Column(DateTime)
+    decided_by = Column(String(200))
+    comment = Column(Text)
+    decide_seconds = Column(Integer)
+
+
+class CustomReport(Base):
+    __tablename__ = "custom_reports"
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, nullable=False, index=True)
+    user_id = Column(Integer, nullable=False)
+    name = Column(String(120), nullable=False)
+    source = Column(String(32), nullable=False)
+    columns = Column(JSONText, nullable=False)
+    filters = Column(JSONText, nullable=False)
+    group_by = Column(JSONText, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class ReportSchedule(Base):
+    __tablename__ = "report_schedules"
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, nullable=False, index=True)
+    user_id = Column(Integer, nullable=False)
+    features = Column(JSONText, nullable=False)  # the creator's, checked again at each run
+    report_key = Column(String(64), nullable=False)
+    params = Column(JSONText, nullable=False)
+    frequency = Column(String(16), nullable=False)
+    recipients = Column(JSONText, nullable=False)
+    locale = Column(String(2), nullable=False, default="en")
+    next_run_at = Column(DateTime, nullable=False, index=True)
+    last_run_at = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Asset(Base):
+    """Equipment a company owns: from a delivered order line, or entered by hand."""
+    __tablename__ = "assets"
+    __table_args__ = (UniqueConstraint("order_number", "line_no"),)
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, nullable=False, index=True)
+    origin = Column(String(16), nullable=False)  # purchased | manual
+    order_number = Column(String(32))
+    line_no = Column(Integer)
+    name = Column(String(300), nullable=False)
+    manufacturer = Column(String(120))
+    part_number = Column(String(64))
+    category = Column(String(120))
+    serial_number = Column(String(120))
+    quantity = Column(Integer, nullable=False, default=1)
+    location = Column(String(200))
+    purchased_on = Column(Date)
+    delivered_on = Column(Date)
+    notes = Column(Text)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)

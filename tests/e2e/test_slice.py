@@ -98,13 +98,13 @@ def test_order_from_import_to_report(system, staff, company):
     assert number in mail.get_body(preferencelist=("plain",)).get_content()
 
     def reported():
-        rows = admin.get(system.api + "/reports/orders_summary").json()["rows"]
+        rows = admin.get(system.api + "/reports/orders_summary").json()["items"]
         return rows if rows and rows[0]["status"] == "approved" else None
     rows = wait_until(reported)
     assert rows[0]["orders"] == 1 and rows[0]["total"] == "3298.00"
     csv = admin.get(system.api + "/reports/orders_summary", params={"format": "csv"})
     assert csv.headers["Content-Type"].startswith("text/csv")
-    assert csv.text.splitlines()[0] == "month,status,orders,total,currency"
+    assert csv.text.splitlines()[0] == "\ufeffmonth,status,orders,total,currency"
     assert "3298.00" in csv.text
 
 

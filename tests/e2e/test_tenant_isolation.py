@@ -149,7 +149,7 @@ def test_reports_count_only_the_callers_company(system, tenants):
     alpha, bravo = tenants
 
     def orders_in_report(t):
-        rows = t.get("/reports/orders_summary").json().get("rows") or []
+        rows = t.get("/reports/orders_summary").json().get("items") or []
         return sum(row["orders"] for row in rows)
     # each company's own order reaches its report, and only its own
     wait_for(lambda: orders_in_report(alpha) == 1 and orders_in_report(bravo) == 1,

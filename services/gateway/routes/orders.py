@@ -3,7 +3,7 @@ from marshmallow import Schema
 
 from services.gateway.api import Reply, endpoint
 from services.common.schemas import PageQuery
-from services.gateway.rights import AUTHENTICATED, STAFF
+from services.gateway.rights import AUTHENTICATED, STAFF, feature
 from services.orders import schemas as s
 
 
@@ -125,7 +125,7 @@ class OrdersRoutes:
         self.orders_rpc.request_invoice_copy(call.ctx, number)
         return Reply(status=202)
 
-    @endpoint("GET", "/invoices", right=AUTHENTICATED, query=PageQuery(),
+    @endpoint("GET", "/invoices", right=feature("payment_reports"), query=PageQuery(),
               response=s.InvoiceList(), tags=("orders",))
     def list_invoices(self, call):
         """The company's invoices."""

@@ -1,44 +1,134 @@
-"""Gateway endpoints of the reporting service."""
-from marshmallow import Schema, fields, validate
+"""Gateway endpoints of the reporting service: reports, custom reports, schedules, assets,
+software licenses.
 
+CSV is streamed: the first page is fetched before answering (so that a refused or invalid
+request still gets its problem+json), then each further page is fetched from reporting as
+the client reads, so neither process holds a whole export.
+"""
 from services.gateway.api import Reply, endpoint
-from services.gateway.rights import AUTHENTICATED
+from services.gateway.rights import AUTHENTICATED, any_of, feature, role
+from services.reporting import schemas as s
+
+# the gateway lets either reporting right in; reporting checks the report's own right
+REPORTS = any_of(feature("order_reports"), feature("payment_reports"))
+LICENSES = any_of(role("slt_admin"), feature("slt_user"))
+CSV_TYPE = "text/csv; charset=utf-8"
 
 
-class ReportQuery(Schema):
-    date_from = fields.Date(data_key="from", load_default=None)
-    date_to = fields.Date(data_key="to", load_default=None)
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
-    status = fields.String(load_default=None)
+def stream_csv(fetch):
+    """`fetch(cursor)` → {csv, next_cursor, filename}; a streamed CSV reply."""
+    first = fetch(None)
+
+    def chunks():
+        yield first["csv"].encode("utf-8")
+        cursor = first["next_cursor"]
+        while cursor:
+            page = fetch(cursor)
+            yield page["csv"].encode("utf-8")
+            cursor = page["next_cursor"]
+    return Reply(chunks(), content_type=CSV_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="{first["filename"]}"'})
 
 
-class ReportList(Schema):
-    items = fields.List(fields.Dict())
-
-
-class ReportOut(Schema):
-    key = fields.String()
-    columns = fields.List(fields.String())
-    rows = fields.List(fields.Dict())
+def report_params(query):
+    """The report's window and filters as reporting takes them (JSON-safe)."""
+    params = {k: query[k] for k in s.ReportFilters._declared_fields if query.get(k) is not None}
+    for name, key in (("from", "date_from"), ("to", "date_to")):
+        if query[key] is not None:
+            params[name] = query[key].isoformat()
+    return params
 
 
 class ReportingRoutes:
-    @endpoint("GET", "/reports", right=AUTHENTICATED, response=ReportList(), tags=("reports",))
+    @endpoint("GET", "/reports", right=REPORTS, response=s.ReportList(), tags=("reports",))
     def list_reports(self, call):
-        """The standard reports and the caller's saved custom ones."""
+        """The standard reports and the caller's saved custom ones (those the caller may run)."""
         return self.reporting_rpc.list_reports(call.ctx)
 
-    @endpoint("GET", "/reports/<key>", right=AUTHENTICATED, query=ReportQuery(),
-              response=ReportOut(), tags=("reports",), errors=(404,))
+    @endpoint("GET", "/reports/<key>", right=REPORTS, query=s.ReportRunQuery(),
+              response=s.ReportPage(), tags=("reports",), errors=(404, 422))
     def run_report(self, call, key):
-        """Run a report as JSON or CSV (`format=csv`); at most 3 years between from and to."""
+        """Run a report as a JSON page or streamed CSV (`format=csv`); at most 3 years between
+        `from` and `to` (default: the 3 years up to today)."""
         q = call.query
-        dates = [q["date_from"].isoformat() if q["date_from"] else None,
-                 q["date_to"].isoformat() if q["date_to"] else None]
-        filters = {"status": q["status"]} if q["status"] else {}
-        result = self.reporting_rpc.run_report(call.ctx, key, *dates, filters=filters,
-                                               fmt=q["format"])
+        params = report_params(q)
         if q["format"] == "csv":
-            return Reply(result["csv"], content_type="text/csv; charset=utf-8", headers={
-                "Content-Disposition": f'attachment; filename="{result["filename"]}"'})
-        return result
+            return stream_csv(lambda cursor: self.reporting_rpc.report_csv_page(
+                call.ctx, key, params, cursor))
+        return self.reporting_rpc.run_report(call.ctx, key, params, q["limit"], q["cursor"])
+
+    @endpoint("POST", "/reports/custom", right=REPORTS, body=s.CustomReportIn(),
+              response=s.ReportInfo(), status=201, tags=("reports",), errors=(422,))
+    def save_custom_report(self, call):
+        """Save a custom report: columns, filters and grouping chosen from one source's facts
+        (`source`: lines by default; GET /reports shows what the standard ones use)."""
+        return self.reporting_rpc.save_custom_report(call.ctx, s.CustomReportIn().dump(call.body))
+
+    @endpoint("DELETE", "/reports/<key>", right=REPORTS, status=204, tags=("reports",),
+              errors=(404,))
+    def delete_custom_report(self, call, key):
+        """Delete one of the caller's custom reports (and its schedules)."""
+        self.reporting_rpc.delete_custom_report(call.ctx, key)
+        return Reply(status=204)
+
+    @endpoint("GET", "/report-schedules", right=REPORTS, response=s.ScheduleList(),
+              tags=("reports",))
+    def list_schedules(self, call):
+        """The company's scheduled reports."""
+        return self.reporting_rpc.list_schedules(call.ctx)
+
+    @endpoint("POST", "/report-schedules", right=REPORTS, body=s.ScheduleIn(),
+              response=s.ScheduleOut(), status=201, tags=("reports",), errors=(404, 422))
+    def create_schedule(self, call):
+        """Send a report as CSV to recipients at the start of every month or quarter, for
+        the period that just ended; `params` holds the report's filters."""
+        return self.reporting_rpc.create_schedule(call.ctx, s.ScheduleIn().dump(call.body))
+
+    @endpoint("DELETE", "/report-schedules/<int:schedule_id>", right=REPORTS, status=204,
+              tags=("reports",), errors=(404,))
+    def delete_schedule(self, call, schedule_id):
+        """Stop a scheduled report."""
+        self.reporting_rpc.delete_schedule(call.ctx, schedule_id)
+        return Reply(status=204)
+
+    @endpoint("GET", "/assets", right=AUTHENTICATED, query=s.AssetQuery(),
+              response=s.AssetList(), tags=("assets",))
+    def list_assets(self, call):
+        """The asset inventory: `q` searches names, part and serial numbers, locations and
+        notes; filters by origin, manufacturer, category, location; `format=csv` exports."""
+        query = s.AssetQuery().dump(call.query)
+        if call.query["format"] == "csv":
+            return stream_csv(lambda cursor: self.reporting_rpc.assets_csv_page(
+                call.ctx, query, cursor))
+        return self.reporting_rpc.list_assets(call.ctx, query)
+
+    @endpoint("POST", "/assets", right=AUTHENTICATED, body=s.AssetIn(), response=s.AssetOut(),
+              status=201, tags=("assets",), errors=(422,))
+    def create_asset(self, call):
+        """Enter an asset bought elsewhere (delivered orders add theirs by themselves)."""
+        return self.reporting_rpc.create_asset(call.ctx, s.AssetIn().dump(call.body))
+
+    @endpoint("GET", "/assets/<int:asset_id>", right=AUTHENTICATED, response=s.AssetOut(),
+              tags=("assets",), errors=(404,))
+    def get_asset(self, call, asset_id):
+        """One asset."""
+        return self.reporting_rpc.get_asset(call.ctx, asset_id)
+
+    @endpoint("PATCH", "/assets/<int:asset_id>", right=AUTHENTICATED,
+              body=s.AssetIn(partial=True), response=s.AssetOut(), tags=("assets",),
+              errors=(404, 422))
+    def update_asset(self, call, asset_id):
+        """Edit an asset: serial number, location, notes..."""
+        return self.reporting_rpc.update_asset(call.ctx, asset_id,
+                                               s.AssetIn(partial=True).dump(call.body))
+
+    @endpoint("GET", "/licenses", right=LICENSES, query=s.LicenseQuery(),
+              response=s.LicenseList(), tags=("licenses",))
+    def list_licenses(self, call):
+        """Software bought in the last 3 years, with renewal dates, and totals per publisher
+        and product; `format=csv` exports the lines."""
+        if call.query["format"] == "csv":
+            return stream_csv(lambda cursor: self.reporting_rpc.licenses_csv_page(
+                call.ctx, cursor))
+        return self.reporting_rpc.list_licenses(call.ctx, call.query["limit"],
+                                                call.query["cursor"])
