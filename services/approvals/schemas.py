@@ -50,9 +50,13 @@ class WorkflowIn(Schema):
     steps = fields.List(fields.Nested(Step), required=True, validate=validate.Length(min=1, max=20))
 
 
-class WorkflowPatch(WorkflowIn):
-    class Meta:
-        partial = True
+class WorkflowPatch(Schema):
+    """The fields to change; the others stay."""
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    active = fields.Boolean()
+    buyers = fields.Nested(People)
+    rules = fields.List(fields.Nested(Rule), validate=validate.Length(min=1, max=50))
+    steps = fields.List(fields.Nested(Step), validate=validate.Length(min=1, max=20))
 
 
 class WorkflowOut(Schema):

@@ -146,7 +146,7 @@ class ApprovalsService(ServiceBase):
     def update_workflow(self, ctx, workflow_id, changes):
         _require_pas_admin(ctx)
         wf = domain.update_workflow(self.db, ctx, workflow_id,
-                                    _json(s.WorkflowPatch(), changes, partial=True))
+                                    _json(s.WorkflowPatch(), changes))
         return s.WorkflowOut().dump(wf)
 
     @rpc
