@@ -44,8 +44,7 @@ CATEGORIES = {
     "username_recovery": "security", "account_locked": "security",
     "order_confirmation": "orders", "order_shipped": "orders", "order_delivered": "orders",
     "invoice_issued": "orders", "invoice_copy_billing": "orders",
-    "invoice_copy_confirmation": "orders", "subscription_renewal_failed": "orders",
-    "card_consent_missing": "orders",
+    "invoice_copy_confirmation": "orders",
     "approval_request": "approvals", "approval_reminder": "approvals",
     "approval_escalated": "approvals", "order_approved": "approvals",
     "order_rejected": "approvals",
@@ -56,9 +55,6 @@ TRANSACTIONAL = ("security", "orders", "approvals")
 # optional categories are also the unsubscribe streams, named like identity's preferences
 STREAMS = ("marketing", "report_deliveries")
 
-# reasons of `subscription_renewal_failed` that mean the card lacks the buyer's consent
-CONSENT_REASONS = {"card_consent_missing", "consent_missing", "consent_required",
-                   "card_removed", "consent_revoked"}
 
 _ADDRESS = re.compile(r"^[^@\s<>\"(),;:\\\[\]]+@[^@\s<>\"(),;:\\\[\]]+\.[^@\s<>\"(),;:\\\[\]]+$")
 
@@ -407,13 +403,6 @@ def _invoice_copy_requested(p):
             _person_mail("invoice_copy_confirmation", buyer, **common)]
 
 
-def _renewal_failed(p):
-    reason = p.get("reason") or ""
-    kind = ("card_consent_missing" if str(reason).lower() in CONSENT_REASONS
-            else "subscription_renewal_failed")
-    return [_person_mail(kind, p["buyer"], subscription_id=p["subscription_id"], reason=reason)]
-
-
 def _report_ready(p):
     attachment = (p["filename"], "text/csv", p.get("csv") or "")
     return [Mail("report_ready", r.get("email"), r.get("locale"),
@@ -432,7 +421,6 @@ BUILDERS = {
     ("orders", "order_delivered"): _order_delivered,
     ("orders", "invoice_issued"): _invoice_issued,
     ("orders", "invoice_copy_requested"): _invoice_copy_requested,
-    ("orders", "subscription_renewal_failed"): _renewal_failed,
     ("approvals", "approval_requested"): _approval_kind("approval_request"),
     ("approvals", "approval_reminder"): _approval_kind("approval_reminder"),
     ("approvals", "approval_escalated"): _approval_kind("approval_escalated"),

@@ -173,12 +173,6 @@ class InvoiceCopyRequested(Lenient):
     billing_email = _str()
 
 
-class SubscriptionRenewalFailed(Lenient):
-    subscription_id = fields.Raw(required=True)
-    buyer = fields.Nested(Person, required=True)
-    reason = _str()
-
-
 class ReportRecipient(Lenient):
     email = fields.String(required=True, allow_none=True)
     locale = fields.String(load_default="en", allow_none=True)

@@ -98,11 +98,6 @@ class NotificationsService(ServiceBase):
     def on_invoice_copy_requested(self, event):
         self._queue("orders", "invoice_copy_requested", event, schemas.InvoiceCopyRequested())
 
-    @event_handler("orders", "subscription_renewal_failed")
-    def on_subscription_renewal_failed(self, event):
-        self._queue("orders", "subscription_renewal_failed", event,
-                    schemas.SubscriptionRenewalFailed())
-
     # --- approvals ---------------------------------------------------------------------
 
     @event_handler("approvals", "approval_requested")

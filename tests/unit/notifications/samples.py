@@ -88,10 +88,6 @@ def payloads(locale="en"):
         ("orders", "invoice_copy_requested", {
             "order_number": "PO-2026-0007", "invoice_number": "INV-9001", "company_id": 1,
             "buyer": buyer, "billing_email": "ap@acme.example"}),
-        ("orders", "subscription_renewal_failed", {
-            "subscription_id": 5, "buyer": buyer, "reason": "card_declined"}),
-        ("orders", "subscription_renewal_failed", {
-            "subscription_id": 6, "buyer": buyer, "reason": "card_consent_missing"}),
         ("reporting", "report_ready", {
             "report_key": "spend_by_category", "title": "Spend by category",
             "recipients": [{"email": buyer["email"], "locale": locale}],

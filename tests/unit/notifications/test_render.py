@@ -84,14 +84,6 @@ def test_unsubscribe_footer_only_when_a_link_is_given():
     assert "désabonner" not in without.text.lower()
 
 
-def test_renewal_failure_reason_in_words_and_consent_has_its_own_email():
-    mails = list(all_mails("en"))
-    declined = next(m for m in mails if m.kind == "subscription_renewal_failed")
-    assert "the payment card was declined." in rendered(declined).text
-    consent = next(m for m in mails if m.kind == "card_consent_missing")
-    assert "no longer carries your consent" in rendered(consent).text
-
-
 @pytest.mark.parametrize("locale,expected", [
     ("en", "1,234.50\u00a0CAD"), ("fr", "1\u00a0234,50\u00a0CAD")])
 def test_money(locale, expected):
