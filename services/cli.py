@@ -10,6 +10,8 @@ import-products FILE  load a large CSV or CIF 3.0 catalog directly (staff operat
 reindex-search        rebuild catalog's search word lists now (PostgreSQL; the catalog
                       service does it by itself after changes)
 dead-letters list|replay [EVENT_ID]
+reporting rebuild     rebuild reporting's read model from the events it logged
+reporting run-schedules [--at TIME]  send the scheduled reports due at TIME (default now)
 mail-sink             the local SMTP sink writing .eml files under var/mail/
 mail-links ADDRESS    the links in the newest email to ADDRESS (local mail sink)
 makemigrations SERVICE MESSAGE   (developers) autogenerate an Alembic revision
@@ -82,6 +84,24 @@ def reindex_search():
         engine.dispose()
 
 
+def reporting(action, at=None):
+    """Reporting's maintenance: rebuild the read model, or send the schedules due at a time
+    of the operator's choosing (a late run after an outage, or a test's clock)."""
+    from services.common.db import open_session, utcnow
+    from services.reporting.domain import facts, schedules
+    from services.reporting.models import Base
+    with open_session("reporting", Base) as session:
+        if action == "rebuild":
+            replayed = facts.rebuild(session)
+            session.commit()
+            print(f"reporting read model rebuilt from {replayed} events")
+        else:
+            moment = facts.parse_time(at) if at else utcnow()
+            sent = schedules.run_due(session, moment)
+            session.commit()
+            print(f"scheduled reports sent: {len(sent)}")
+
+
 def mail_links(address):
     """The links of the newest email the local mail sink received for an address (the
     set-password link of a new user, for example)."""
@@ -122,6 +142,9 @@ def main(argv=None):
     p = sub.add_parser("dead-letters")
     p.add_argument("action", choices=["list", "replay"])
     p.add_argument("event_id", nargs="?")
+    p = sub.add_parser("reporting")
+    p.add_argument("action", choices=["rebuild", "run-schedules"])
+    p.add_argument("--at", default=None, help="run-schedules: an ISO 8601 UTC time")
     p = sub.add_parser("mail-links")
     p.add_argument("address", help="the recipient's email address")
     p = sub.add_parser("mail-sink")
@@ -164,6 +187,8 @@ def main(argv=None):
                 print(json.dumps(item))
         else:
             print(f"replayed {replay_dead_letters(event_id=args.event_id)}")
+    elif args.command == "reporting":
+        reporting(args.action, args.at)
     elif args.command == "mail-links":
         mail_links(args.address)
     elif args.command == "mail-sink":

@@ -1,18 +1,18 @@
 """The read model: order, line, shipment, invoice and approval facts, built only from events.
 
-`record_event` applies an event and appends it to `received_events`, in the caller's
+`record_event` appends an event to `received_events` and applies it, in the caller's
 transaction. Every applier is idempotent (a repeated event changes nothing) and tolerant of
 fields an older publisher did not send (`.get()`, with the envelope's `occurred_at` for
 times). An event that overtakes the one it depends on (a status change before its order)
-raises `LookupError`, so that the handler fails and the event is retried later; since only
-applied events are logged, replaying the log in its order never meets that case.
+raises `LookupError` before writing anything, so that the handler fails and the event is
+retried later; a failed event is rolled back with its log entry.
 """
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
-from services.common.db import utcnow
+from services.common.db import is_postgres, utcnow
 
 from services.reporting.domain import assets
 from services.reporting.models import (ApprovalFact, InvoiceFact, OrderFact, OrderLineFact,
@@ -242,21 +242,26 @@ def record_event(session, event):
     if session.scalar(select(ReceivedEvent.id).where(
             ReceivedEvent.event_id == event["event_id"])) is not None:
         return False
-    apply_event(session, event)
+    # logged first: writing to the log is what a rebuild's lock waits for (see rebuild)
     session.add(ReceivedEvent(event_id=event["event_id"], source=event["source"],
                               type=event["type"],
                               occurred_at=parse_time(event.get("occurred_at")) or utcnow(),
                               payload=event["payload"]))
     session.flush()
+    apply_event(session, event)
     return True
 
 
 def rebuild(session, batch=2000):
     """Empty the read model and replay the log in the order it was applied; returns the
     number of events replayed. Hand-entered and edited assets are kept."""
+    if is_postgres(session):
+        # handlers that are recording an event finish first, later ones wait for the
+        # rebuild: none is lost or applied twice (SQLite's write lock does the same)
+        session.execute(text("LOCK TABLE received_events IN SHARE ROW EXCLUSIVE MODE"))
     for table in FACT_TABLES:
         session.execute(delete(table))
-    replayed, last = 0, 0
+    replayed, last, waiting = 0, 0, []
     while True:
         events = session.execute(select(ReceivedEvent.id, ReceivedEvent.event_id,
                                         ReceivedEvent.source, ReceivedEvent.type,
@@ -264,10 +269,32 @@ def rebuild(session, batch=2000):
                                  .where(ReceivedEvent.id > last).order_by(ReceivedEvent.id)
                                  .limit(batch)).all()
         if not events:
+            if waiting:
+                raise LookupError(f"{len(waiting)} logged events name unknown orders")
             return replayed
         for row in events:
-            apply_event(session, {"event_id": row.event_id, "source": row.source,
-                                  "type": row.type, "occurred_at": row.occurred_at,
-                                  "payload": row.payload})
+            event = {"event_id": row.event_id, "source": row.source, "type": row.type,
+                     "occurred_at": row.occurred_at, "payload": row.payload}
+            try:
+                apply_event(session, event)
+            except LookupError:
+                # two handlers ran at once and the later-logged order was committed first
+                waiting.append(event)
         replayed += len(events)
         last = events[-1].id
+        waiting = _apply_waiting(session, waiting)
+
+
+def _apply_waiting(session, waiting):
+    """Apply the events whose order has now been replayed; returns those still waiting."""
+    while waiting:
+        still = []
+        for event in waiting:
+            try:
+                apply_event(session, event)
+            except LookupError:
+                still.append(event)
+        if len(still) == len(waiting):
+            return still
+        waiting = still
+    return waiting

@@ -220,3 +220,38 @@ def test_rebuild_gives_identical_reports(loaded):
     assert replayed > 100
     assert everything() == before
     assert assets.search(loaded, ctx, limit=200)["items"] == assets_before
+
+
+def test_rebuild_copes_with_an_event_logged_before_its_order(db, history):
+    """Two handlers at once can log a status change before the order it changes."""
+    from services.reporting.models import ReceivedEvent
+    placed = history.events[0]
+    status = next(e for e in history.events if e["type"] == "order_status_changed")
+    assert status["payload"]["order_number"] == placed["payload"]["order_number"]
+    for event in (status, placed):
+        db.add(ReceivedEvent(event_id=event["event_id"], source=event["source"],
+                             type=event["type"], occurred_at=datetime(2025, 1, 1),
+                             payload=event["payload"]))
+    db.flush()
+    assert facts.rebuild(db) == 2
+    db.commit()
+    assert reports.run(db, caller(), "order_lines", TODAY)["items"][0]["status"] != \
+        "pending_approval"
+
+
+def test_procura_reporting_rebuild_and_run_schedules(db, history, monkeypatch, capsys):
+    from services import cli
+    for event in history.events:
+        facts.record_event(db, event)
+    schedules.create(db, caller(), {"report_key": "orders_summary", "frequency": "monthly",
+                                    "recipients": [{"email": "a@acme.test"}]},
+                     now=datetime(2025, 5, 3))
+    db.commit()
+    monkeypatch.setenv("REPORTING_DATABASE_URL", str(db.get_bind().url.render_as_string(
+        hide_password=False)))
+    cli.main(["reporting", "rebuild"])
+    assert f"rebuilt from {len(history.events)} events" in capsys.readouterr().out
+    cli.main(["reporting", "run-schedules", "--at", "2025-06-01T00:00:00Z"])
+    assert "scheduled reports sent: 1" in capsys.readouterr().out
+    db.rollback()  # a fresh snapshot
+    assert len(outbox_payloads(db, "report_ready")) == 1
