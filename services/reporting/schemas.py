@@ -107,7 +107,9 @@ class AssetOut(AssetIn):
     id = fields.Integer()
     origin = fields.String()
     order_number = fields.String(allow_none=True)
-    delivered_on = fields.Date(allow_none=True)
+    # reporting replies with ISO dates already
+    purchased_on = fields.String(allow_none=True)
+    delivered_on = fields.String(allow_none=True)
 
 
 class AssetList(Schema):
