@@ -67,6 +67,7 @@ class Reminders(BackgroundLoop):
     admins (the company's reminder_days and escalation_days)."""
     switch_env = "APPROVAL_REMINDERS"
     interval_env = "APPROVAL_REMINDER_INTERVAL"
+    wake_on_commit = False
 
     def __init__(self):
         super().__init__(interval=300.0)

@@ -21,6 +21,8 @@ class BackgroundLoop(DependencyProvider):
     # interval in seconds
     switch_env: str | None = None
     interval_env: str | None = None
+    # whether a committed worker wakes the loop (the relay: yes; timers: no)
+    wake_on_commit = True
 
     def __init__(self, interval: float = 1.0):
         self.interval = interval
@@ -30,7 +32,8 @@ class BackgroundLoop(DependencyProvider):
 
     def setup(self):
         self.database = next(d for d in self.container.dependencies if isinstance(d, Database))
-        self.database.after_commit_hooks.append(self.kick)
+        if self.wake_on_commit:
+            self.database.after_commit_hooks.append(self.kick)
         if self.interval_env:
             self.interval = float(env(self.interval_env, self.interval))
 

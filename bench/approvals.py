@@ -1,0 +1,163 @@
+"""Benchmark: the order saga under load, through the whole system started as `make run`
+starts it. 50 buyers check out at once; one two-step workflow (orders over 1,000 CAD: a
+first approver, then a second) applies to every other order. Prints, for orders that need no
+approval, the time from `POST /orders` to `approved` and, for the others, from the last
+`approve` call to `approved` (target: p99 under 300 ms for both), beside a bare nameko
+HTTP→RPC echo pair at the same concurrency measured in the same run.
+
+    .venv/bin/python bench/approvals.py [--buyers 50] [--orders 4]
+    PROCURA_TEST_DB=postgresql .venv/bin/python bench/approvals.py   # on PostgreSQL
+"""
+import argparse
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.gateway_products import echo_pair  # noqa: E402
+from bench.loadgen import percentile, show  # noqa: E402
+from services.common.testing import db_kind, launch_system  # noqa: E402
+
+PASSWORD = "Bench-approvals-2026!"
+CSV = """part_number,mfg_part_number,manufacturer,category,name,description,list_price,currency,language,availability
+BENCH-LAPTOP,20XW0042US,Lenovo,Notebooks,Lenovo ThinkPad T14,Business notebook,2400.00,CAD,en,in_stock
+BENCH-MOUSE,910-005620,Logitech,Accessories,Logitech MX Master 3S,Wireless mouse,29.99,CAD,en,in_stock
+"""
+ADDRESS = {"name": "HQ", "line1": "1 King St W", "city": "Toronto", "region": "ON",
+           "postal_code": "M5H 1A1", "country": "CA"}
+
+
+def new_user(system, admin, key, features=()):
+    tag = uuid.uuid4().hex[:8]
+    username, email = f"{key}.{tag}", f"{key}.{tag}@bench.test"
+    r = admin.post(system.api + "/company/users", json={
+        "username": username, "email": email, "first_name": key, "last_name": "Bench",
+        "locale": "en", "groups": ["users"]})
+    r.raise_for_status()
+    user_id = r.json()["id"]
+    if features:
+        admin.patch(system.api + f"/company/users/{user_id}",
+                    json={"features": list(features)}).raise_for_status()
+    return {"id": user_id, "username": username, "email": email}
+
+
+def ready(system, users):
+    for user in users:
+        system.set_password(user["email"], user["username"], PASSWORD, timeout=60)
+        user["session"] = system.session(user["username"], PASSWORD)
+
+
+def wait_status(session, url, status, timeout=30):
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        current = session.get(url).json()["status"]
+        if current == status:
+            return time.perf_counter()
+        if current in ("rejected", "cancelled"):
+            raise RuntimeError(f"{url} is {current}")
+        time.sleep(0.005)
+    raise TimeoutError(url)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--buyers", type=int, default=50)
+    parser.add_argument("--orders", type=int, default=4, help="orders per buyer")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as var, launch_system(Path(var), products=50) as system:
+        staff = system.session("e2e.staff", "Staff-password-2026")
+        staff.post(system.api + "/backoffice/products/import", data=CSV,
+                   headers={"Content-Type": "text/csv"}).raise_for_status()
+        admin, _ = system.new_company(staff, "Bench")
+        first, second = new_user(system, admin, "first"), new_user(system, admin, "second",
+                                                                   ("recent_orders",))
+        buyers = [new_user(system, admin, f"buyer{i}") for i in range(args.buyers)]
+        ready(system, [first, second] + buyers)
+        users_group = next(g for g in admin.get(system.api + "/company/groups").json()["items"]
+                           if g.get("key") == "users")
+        admin.post(system.api + "/approval-workflows", json={
+            "name": "Over 1,000", "buyers": {"group_ids": [users_group["id"]]},
+            "rules": [{"type": "order_total_over", "amount": {"amount": "1000.00", "currency": "CAD"}}],
+            "steps": [{"approvers": {"user_ids": [first["id"]]}, "required": 1},
+                      {"approvers": {"user_ids": [second["id"]]}, "required": 1}]}).raise_for_status()
+
+        auto, after_approve, checkout = [], [], []
+        lock = threading.Lock()
+        waiting = {"first": [], "second": []}
+        done = threading.Event()
+
+        def buyer(user, index):
+            s = user["session"]
+            for n in range(args.orders):
+                part = "BENCH-LAPTOP" if (index + n) % 2 else "BENCH-MOUSE"
+                cart = s.post(system.api + "/carts", json={"name": "b"}).json()
+                s.post(system.api + f"/carts/{cart['id']}/items",
+                       json={"part_number": part, "quantity": 1}).raise_for_status()
+                t0 = time.perf_counter()
+                r = s.post(system.api + "/orders", headers={"Idempotency-Key": uuid.uuid4().hex},
+                           json={"cart_id": cart["id"], "payment": {"method": "account"},
+                                 "shipping_address": ADDRESS})
+                r.raise_for_status()
+                t1 = time.perf_counter()
+                with lock:
+                    checkout.append(t1 - t0)
+                number = r.json()["number"]
+                if part == "BENCH-MOUSE":
+                    t2 = wait_status(s, system.api + f"/orders/{number}", "approved")
+                    with lock:
+                        auto.append(t2 - t0)
+
+        def approver(user, key, expected):
+            s, decided = user["session"], 0
+            while decided < expected:
+                items = s.get(system.api + "/approvals",
+                              params={"status": "pending", "limit": 200}).json()["items"]
+                if not items:
+                    time.sleep(0.01)
+                    continue
+                for item in items:
+                    t0 = time.perf_counter()
+                    r = s.post(system.api + f"/approvals/{item['id']}/approve", json={})
+                    if r.status_code != 200:
+                        continue
+                    decided += 1
+                    if key == "second":
+                        t1 = wait_status(s, system.api + f"/orders/{item['order_number']}",
+                                         "approved")
+                        with lock:
+                            after_approve.append(t1 - t0)
+
+        needing = sum(1 for i in range(args.buyers) for n in range(args.orders) if (i + n) % 2)
+        threads = [threading.Thread(target=buyer, args=(u, i)) for i, u in enumerate(buyers)]
+        threads += [threading.Thread(target=approver, args=(first, "first", needing)),
+                    threading.Thread(target=approver, args=(second, "second", needing))]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+        done.set()
+
+    baseline = echo_pair(5, args.buyers)
+    print(f"database: {db_kind()}; {args.buyers} buyers x {args.orders} orders in {elapsed:.1f} s; "
+          f"{len(auto)} without approval, {len(after_approve)} through two steps")
+    for label, values in (("POST /orders (checkout reply)", checkout),
+                          ("POST /orders -> approved (no workflow)", auto),
+                          ("last approve -> approved (two steps)", after_approve)):
+        values.sort()
+        p50, p99 = percentile(values, 50) * 1000, percentile(values, 99) * 1000
+        print(f"{label:<44} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
+              f"(p99 = {p99 / baseline['p99_ms']:.1f}x the echo pair's p99)")
+    show(f"bare nameko HTTP->RPC echo pair, {args.buyers} conns", baseline)
+    print("target: p99 under 300 ms for both saga figures")
+
+
+if __name__ == "__main__":
+    main()
