@@ -244,7 +244,7 @@ def get_order(session, ctx, number) -> Order:
     return order
 
 
-def move(session, order, status, note=None):
+def move(session, order, status, note=None, by=None):
     """Move an order on, recording history and emitting order_status_changed.
     Returns False when the order is already there (a repeated request or event)."""
     if order.status == status:
@@ -253,7 +253,7 @@ def move(session, order, status, note=None):
         raise Conflict(f"an order that is {order.status} cannot become {status}",
                        code="invalid_transition")
     previous, order.status = order.status, status
-    order.history.append(StatusChange(status=status, note=note))
+    order.history.append(StatusChange(status=status, note=note, by=by))
     session.flush()
     emit(session, "orders", "order_status_changed", {
         "order_number": order.number, "company_id": order.company_id, "user_id": order.user_id,
@@ -262,7 +262,8 @@ def move(session, order, status, note=None):
     return True
 
 
-def approval_decided(session, order_number, approved: bool, comment=None):
+def approval_decided(session, order_number, approved: bool, comment=None, decided_by=None,
+                     approval_id=None):
     """From approvals' order_approved / order_rejected."""
     order = find_order(session, order_number)
     if order is None:
@@ -270,7 +271,8 @@ def approval_decided(session, order_number, approved: bool, comment=None):
     target = "approved" if approved else "rejected"
     if order.status != "pending_approval":
         return False  # cancelled meanwhile, or already decided
-    return move(session, order, target, comment)
+    order.approval_id = approval_id
+    return move(session, order, target, comment, decided_by)
 
 
 def cancel(session, ctx, number):
@@ -405,9 +407,9 @@ def order_view(order):
         "placed_at": order.placed_at.isoformat() + "Z", "buyer": order.buyer,
         "lines": [line_dict(l, order.currency) for l in order.lines], "totals": totals(order),
         "shipping_address": order.shipping_address, "payment": order.payment,
-        "notes": order.notes,
-        "status_history": [{"status": h.status, "at": h.at.isoformat() + "Z", "note": h.note}
-                           for h in order.history],
+        "notes": order.notes, "approval_id": order.approval_id,
+        "status_history": [{"status": h.status, "at": h.at.isoformat() + "Z", "note": h.note,
+                            "by": h.by} for h in order.history],
         "shipments": [{"carrier": s.carrier, "tracking_number": s.tracking_number,
                        "tracking_url": tracking_url(s.carrier, s.tracking_number),
                        "shipped_at": s.shipped_at.isoformat() + "Z",

@@ -46,6 +46,8 @@ class Order(Base):
     payment = Column(JSONText, nullable=False)
     billing_account_id = Column(Integer)
     notes = Column(Text)
+    # the approval request in approvals, where the whole approval trail is
+    approval_id = Column(Integer)
     placed_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     lines = relationship("OrderLine", order_by="OrderLine.id", cascade="all, delete-orphan")
@@ -78,6 +80,8 @@ class StatusChange(Base):
     status = Column(String(32), nullable=False)
     at = Column(DateTime, nullable=False, default=utcnow)
     note = Column(Text)
+    # who made the change when it was a person (an approver's decision)
+    by = Column(JSONText)
 
 
 class Shipment(Base):

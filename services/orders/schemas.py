@@ -113,10 +113,18 @@ class OrderLineOut(Schema):
     on_contract = fields.Boolean()
 
 
+class StatusChangeBy(Schema):
+    user_id = fields.Integer()
+    name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
 class StatusChangeOut(Schema):
     status = fields.String()
     at = fields.String()
     note = fields.String(allow_none=True)
+    by = fields.Nested(StatusChangeBy, allow_none=True,
+                       metadata={"description": "the approver who approved or rejected"})
 
 
 class ShipmentOut(Schema):
@@ -138,6 +146,8 @@ class OrderOut(Schema):
     payment = fields.Dict()
     notes = fields.String(allow_none=True)
     status_history = fields.List(fields.Nested(StatusChangeOut))
+    approval_id = fields.Integer(allow_none=True, metadata={
+        "description": "the approval request (GET /approvals/{id}: every step's decisions)"})
     shipments = fields.List(fields.Nested(ShipmentOut))
 
 

@@ -166,9 +166,11 @@ class OrdersService(ServiceBase):
     @event_handler("approvals", "order_approved")
     def on_order_approved(self, event):
         p = event["payload"]
-        domain.approval_decided(self.db, p["order_number"], True, p.get("comment"))
+        domain.approval_decided(self.db, p["order_number"], True, p.get("comment"),
+                                p.get("decided_by"), p.get("approval_id"))
 
     @event_handler("approvals", "order_rejected")
     def on_order_rejected(self, event):
         p = event["payload"]
-        domain.approval_decided(self.db, p["order_number"], False, p.get("comment"))
+        domain.approval_decided(self.db, p["order_number"], False, p.get("comment"),
+                                p.get("decided_by"), p.get("approval_id"))

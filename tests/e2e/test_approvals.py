@@ -182,8 +182,15 @@ def test_two_steps_two_approvers_at_once_then_the_controller(org):
     r = org.as_("controller").post(api + f"/approvals/{request['id']}/approve", json={})
     assert r.status_code == 200 and r.json()["status"] == "approved"
     wait_for(lambda: org.status(number) == "approved", timeout=20, interval=0.2)
-    history = org.as_("buyer").get(api + f"/orders/{number}").json()["status_history"]
+    placed = org.as_("buyer").get(api + f"/orders/{number}").json()
+    history = placed["status_history"]
     assert [h["status"] for h in history] == ["pending_approval", "approved"]
+    assert history[1]["by"]["user_id"] == org.id("controller")
+    # the buyer follows the whole approval trail from the order
+    trail = org.as_("buyer").get(api + f"/approvals/{placed['approval_id']}").json()
+    deciders = [(d["step"], d["by"]["user_id"]) for d in trail["workflows"][0]["decisions"]]
+    assert sorted(deciders) == sorted([(1, org.id("chloe")), (1, org.id("david")),
+                                       (2, org.id("controller"))])
     system.wait_mail(lambda m: org.users["buyer"]["email"] in str(m["To"])
                      and number in str(m["Subject"]) and "approved" in str(m["Subject"]).lower())
     audit = org.admin.get(api + "/approval-audit").json()["items"]
