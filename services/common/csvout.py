@@ -47,10 +47,12 @@ class CsvWriter:
         checked = self.text_columns
         starts = FORMULA_STARTS
         for row in rows:
-            row = list(row)
+            copied = False
             for i in checked:
                 value = row[i]
                 if value.__class__ is str and value.startswith(starts):
+                    if not copied:  # rows are rarely touched: copy only those that are
+                        row, copied = list(row), True
                     row[i] = "'" + value
             write(row)
         return self._take()

@@ -4,7 +4,8 @@ The read model (the `*_facts` tables) is fed only by events and can be rebuilt f
 `received_events`, the append-only log of every event it was built from. Money is kept in
 cents (BIGINT) so that sums over millions of lines are exact and fast on both databases;
 month and quarter are stored with each fact so that grouping needs no date functions, which
-SQLite and PostgreSQL spell differently.
+SQLite and PostgreSQL spell differently. Each fact table has an index on (company, date, id):
+the report window and the keyset pages of line-level reports.
 
 Custom reports, schedules and hand-entered assets are users' own data, never rebuilt.
 """
@@ -30,7 +31,7 @@ class ReceivedEvent(Base):
 
 class OrderFact(Base):
     __tablename__ = "order_facts"
-    __table_args__ = (Index("ix_order_facts_company_placed", "company_id", "placed_at"),)
+    __table_args__ = (Index("ix_order_facts_company_placed", "company_id", "placed_at", "id"),)
     id = Column(Integer, primary_key=True)
     order_number = Column(String(32), nullable=False, unique=True)
     company_id = Column(Integer, nullable=False)
@@ -57,7 +58,7 @@ class OrderLineFact(Base):
     """One ordered line, with what reports group and filter by copied from its order."""
     __tablename__ = "order_line_facts"
     __table_args__ = (UniqueConstraint("order_number", "line_no"),
-                      Index("ix_order_line_facts_company_placed", "company_id", "placed_at"))
+                      Index("ix_order_line_facts_company_placed", "company_id", "placed_at", "id"))
     id = Column(Integer, primary_key=True)
     company_id = Column(Integer, nullable=False)
     order_number = Column(String(32), nullable=False)
@@ -86,7 +87,7 @@ class OrderLineFact(Base):
 
 class ShipmentFact(Base):
     __tablename__ = "shipment_facts"
-    __table_args__ = (Index("ix_shipment_facts_company_shipped", "company_id", "shipped_at"),)
+    __table_args__ = (Index("ix_shipment_facts_company_shipped", "company_id", "shipped_at", "id"),)
     id = Column(Integer, primary_key=True)
     company_id = Column(Integer, nullable=False)
     order_number = Column(String(32), nullable=False, index=True)
@@ -103,7 +104,7 @@ class ShipmentFact(Base):
 
 class InvoiceFact(Base):
     __tablename__ = "invoice_facts"
-    __table_args__ = (Index("ix_invoice_facts_company_issued", "company_id", "issued_at"),)
+    __table_args__ = (Index("ix_invoice_facts_company_issued", "company_id", "issued_at", "id"),)
     id = Column(Integer, primary_key=True)
     company_id = Column(Integer, nullable=False)
     invoice_number = Column(String(32), nullable=False, unique=True)
@@ -120,7 +121,7 @@ class InvoiceFact(Base):
 class ApprovalFact(Base):
     """An order's way through approvals: requested (or not, when no rule applied), decided."""
     __tablename__ = "approval_facts"
-    __table_args__ = (Index("ix_approval_facts_company_requested", "company_id", "requested_at"),)
+    __table_args__ = (Index("ix_approval_facts_company_requested", "company_id", "requested_at", "id"),)
     id = Column(Integer, primary_key=True)
     company_id = Column(Integer, nullable=False)
     approval_id = Column(String(64), nullable=False, unique=True)

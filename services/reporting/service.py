@@ -17,12 +17,10 @@ from services.common.errors import Invalid
 from services.common.outbox import OutboxRelay
 from services.reporting import schemas
 from services.reporting.domain import assets, facts, licenses, reports, schedules
-from services.reporting.domain.engine import parse_day
+from services.reporting.domain.engine import CSV_PAGE, parse_day
 from services.reporting.models import Base
 
 log = logging.getLogger(__name__)
-
-CSV_PAGE = 20000  # rows per RPC reply when streaming CSV
 
 
 def load(schema, data, partial=False):

@@ -42,7 +42,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('approval_id', name=op.f('uq_approval_facts_approval_id'))
     )
     with op.batch_alter_table('approval_facts', schema=None) as batch_op:
-        batch_op.create_index('ix_approval_facts_company_requested', ['company_id', 'requested_at'], unique=False)
+        batch_op.create_index('ix_approval_facts_company_requested', ['company_id', 'requested_at', 'id'], unique=False)
 
     op.create_table('assets',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -99,7 +99,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('invoice_number', name=op.f('uq_invoice_facts_invoice_number'))
     )
     with op.batch_alter_table('invoice_facts', schema=None) as batch_op:
-        batch_op.create_index('ix_invoice_facts_company_issued', ['company_id', 'issued_at'], unique=False)
+        batch_op.create_index('ix_invoice_facts_company_issued', ['company_id', 'issued_at', 'id'], unique=False)
 
     op.create_table('received_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -147,7 +147,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shipment_facts'))
     )
     with op.batch_alter_table('shipment_facts', schema=None) as batch_op:
-        batch_op.create_index('ix_shipment_facts_company_shipped', ['company_id', 'shipped_at'], unique=False)
+        batch_op.create_index('ix_shipment_facts_company_shipped', ['company_id', 'shipped_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipment_facts_order_number'), ['order_number'], unique=False)
 
     # The order facts gain what the reports group by; they are a read model, so they are
@@ -178,7 +178,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('order_number', name=op.f('uq_order_facts_order_number'))
     )
     with op.batch_alter_table('order_facts', schema=None) as batch_op:
-        batch_op.create_index('ix_order_facts_company_placed', ['company_id', 'placed_at'], unique=False)
+        batch_op.create_index('ix_order_facts_company_placed', ['company_id', 'placed_at', 'id'], unique=False)
 
     op.create_table('order_line_facts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -209,7 +209,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('order_number', 'line_no', name=op.f('uq_order_line_facts_order_number'))
     )
     with op.batch_alter_table('order_line_facts', schema=None) as batch_op:
-        batch_op.create_index('ix_order_line_facts_company_placed', ['company_id', 'placed_at'], unique=False)
+        batch_op.create_index('ix_order_line_facts_company_placed', ['company_id', 'placed_at', 'id'], unique=False)
 
     # ### end Alembic commands ###
 

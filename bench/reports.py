@@ -1,0 +1,247 @@
+"""Benchmark: every standard report as CSV over 3 years of one company's history.
+
+For each database asked for, on a fresh migrated database: loads 3 years of order history
+for one company (`--lines` order lines, about 4 per order, with their shipments, invoices and
+approvals) through reporting's own `facts.order_rows` (the rows an order_placed event makes),
+inserted in bulk; then, for each standard report, a child process does what the reporting
+service does for `GET /reports/{key}?format=csv` over the whole window — the same CSV pages of
+20,000 rows, one after the other — and prints its wall time, rows, rows per second and its
+own peak memory (VmHWM). The child is the reporting process; its memory is the point.
+
+    .venv/bin/python bench/reports.py --db both --lines 200000
+    .venv/bin/python bench/reports.py --db sqlite --lines 1000000
+
+Targets: every report under 2 s, CSV at 100,000 rows/s or better, peak memory under 300 MB.
+PostgreSQL comes from PROCURA_TEST_PG (default postgresql://postgres@127.0.0.1:5432/postgres);
+a database is created for the run and dropped after.
+"""
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from datetime import datetime, timedelta
+from pathlib import Path
+
+warnings.filterwarnings("ignore")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import insert, text  # noqa: E402
+
+from services.common.context import CallerContext  # noqa: E402
+from services.common.db import open_session  # noqa: E402
+from services.reporting.domain import facts, reports  # noqa: E402
+from services.reporting.models import (ApprovalFact, Base, InvoiceFact, OrderFact,  # noqa: E402
+                                       OrderLineFact, ShipmentFact)
+from services.reporting.domain.engine import CSV_PAGE  # noqa: E402
+
+COMPANY = 1
+CALLER = CallerContext(user_id=1, company_id=COMPANY, locale="en",
+                       features=["order_reports", "payment_reports"])
+MAKERS = ["Dell", "Lenovo", "HP", "Apple", "Microsoft", "Adobe", "Cisco", "Logitech", "Samsung",
+          "APC"]
+CATEGORIES = ["Notebooks", "Desktops", "Monitors", "Software", "Networking", "Accessories",
+              "Storage", "Servers"]
+CITIES = [("Toronto", "ON"), ("Montréal", "QC"), ("Vancouver", "BC"), ("Calgary", "AB"),
+          ("Ottawa", "ON"), ("Québec", "QC")]
+STATUSES = ["invoiced"] * 14 + ["delivered", "shipped", "approved", "pending_approval",
+                                "rejected", "cancelled"]
+
+
+def money(cents):
+    return {"amount": f"{cents // 100}.{cents % 100:02d}", "currency": "CAD"}
+
+
+def order_placed(rnd, n, placed, products, buyers):
+    lines = []
+    for _ in range(rnd.randint(2, 6)):
+        part, maker, category, name, price = rnd.choice(products)
+        qty = rnd.randint(1, 10)
+        lines.append({"part_number": part, "mfg_part_number": part + "-M", "name": name,
+                      "manufacturer": maker, "category": category, "quantity": qty,
+                      "unit_price": money(price), "line_total": money(price * qty),
+                      "price_source": "contract", "on_contract": rnd.random() < 0.7})
+    city, region = rnd.choice(CITIES)
+    method = rnd.choice(["card", "purchase_order", "account"])
+    payment = {"method": method}
+    if method == "card":
+        payment["card"] = {"brand": rnd.choice(["visa", "mastercard", "amex"]),
+                           "last4": f"{rnd.randint(0, 9999):04d}"}
+    total = sum(int(l["line_total"]["amount"].replace(".", "")) for l in lines)
+    return {"order_number": f"SO-{n:08d}", "company_id": COMPANY, "buyer": rnd.choice(buyers),
+            "currency": "CAD", "lines": lines, "totals": {"total": money(total)},
+            "shipping_address": {"city": city, "region": region, "country": "CA"},
+            "payment": payment, "billing_account_id": rnd.choice([None, 11, 12, 13]),
+            "placed_at": placed.isoformat() + "Z"}
+
+
+def load(url, lines_wanted, seed=1):
+    """Three years of history up to now, inserted in bulk; returns (orders, lines)."""
+    rnd = random.Random(seed)
+    products = [(f"P{i:05d}", rnd.choice(MAKERS), rnd.choice(CATEGORIES), f"Product {i}",
+                 rnd.randint(500, 300000)) for i in range(5000)]
+    buyers = [{"user_id": i, "name": f"Buyer {i}", "email": f"b{i}@acme.test", "locale": "en"}
+              for i in range(200)]
+    end = datetime.utcnow().replace(microsecond=0)
+    start = end - timedelta(days=3 * 365 - 2)
+    session = open_session("reporting", Base, url)
+    made_lines, n = 0, 0
+    batch = {OrderFact: [], OrderLineFact: [], ShipmentFact: [], InvoiceFact: [],
+             ApprovalFact: []}
+
+    def flush():
+        for model, rows in batch.items():
+            if rows:
+                session.execute(insert(model), rows)
+                rows.clear()
+        session.commit()
+
+    while made_lines < lines_wanted:
+        placed = start + (end - start) * (made_lines / lines_wanted)
+        payload = order_placed(rnd, n, placed, products, buyers)
+        order, lines = facts.order_rows(payload)
+        lines = lines[:lines_wanted - made_lines]
+        status = rnd.choice(STATUSES)
+        order["status"] = status
+        for line in lines:
+            line["status"] = status
+        batch[OrderFact].append(order)
+        batch[OrderLineFact].extend(lines)
+        common = {"company_id": COMPANY, "order_number": order["order_number"],
+                  "buyer_id": order["buyer_id"], "buyer_name": order["buyer_name"]}
+        if status in ("shipped", "delivered", "invoiced"):
+            shipped = placed + timedelta(days=1)
+            batch[ShipmentFact].append(dict(
+                common, ship_to=order["ship_to"], carrier="Purolator",
+                tracking_number=f"329{n:09d}", tracking_url=f"https://p.test/?pin=329{n:09d}",
+                shipped_at=shipped, delivered_at=None if status == "shipped"
+                else shipped + timedelta(days=2), delivery_note="Signed"))
+        if status == "invoiced":
+            issued = placed + timedelta(days=4)
+            batch[InvoiceFact].append(dict(
+                common, invoice_number=f"INV-{n:08d}", billing_account=order["billing_account"],
+                currency="CAD", total_cents=order["total_cents"], issued_at=issued,
+                issued_month=facts.month_of(issued)))
+        if rnd.random() < 0.3:
+            asked = placed + timedelta(minutes=1)
+            decided = None if status == "pending_approval" else asked + timedelta(
+                hours=rnd.randint(1, 72))
+            batch[ApprovalFact].append(dict(
+                common, approval_id=str(uuid.UUID(int=rnd.getrandbits(128))), rule="over 5000",
+                currency="CAD", total_cents=order["total_cents"], requested_at=asked,
+                requested_month=facts.month_of(asked),
+                decision={"pending_approval": "pending", "rejected": "rejected"}.get(
+                    status, "approved"), decided_at=decided,
+                decide_seconds=decided and int((decided - asked).total_seconds())))
+        made_lines += len(lines)
+        n += 1
+        if len(batch[OrderLineFact]) >= 20000:
+            flush()
+    flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.close()
+        with session.get_bind().connect().execution_options(
+                isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        session.execute(text("ANALYZE"))
+        session.commit()
+        session.close()
+    session.get_bind().dispose()
+    return n, made_lines
+
+
+def peak_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_report(url, key):
+    """In the child: the report as the service streams it, CSV pages to /dev/null."""
+    session = open_session("reporting", Base, url)
+    today = datetime.utcnow().date()
+    started = time.perf_counter()
+    rows = size = 0
+    cursor = None
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        while True:
+            page = reports.csv_page(session, CALLER, key, today, cursor=cursor, limit=CSV_PAGE)
+            sink.write(page["csv"])
+            size += len(page["csv"])
+            rows += page["csv"].count("\n")
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+            session.rollback()  # one short transaction per page, as each RPC call is
+    seconds = time.perf_counter() - started
+    session.close()
+    print(json.dumps({"rows": rows - 1, "seconds": seconds, "chars": size,
+                      "peak_mb": peak_mb()}))
+
+
+def database(kind):
+    if kind == "sqlite":
+        folder = tempfile.mkdtemp(prefix="procura-bench-")
+        return f"sqlite:///{folder}/reporting.db", lambda: None
+    import psycopg2
+    admin_url = os.environ.get("PROCURA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"procura_bench_reports_{uuid.uuid4().hex[:8]}"
+
+    def run(sql):
+        conn = psycopg2.connect(admin_url)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(sql)
+        conn.close()
+    run(f'CREATE DATABASE "{name}"')
+    return f"{admin_url.rsplit('/', 1)[0]}/{name}", lambda: run(
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bench(kind, lines, keys):
+    from services.common.migrations import upgrade
+    url, drop = database(kind)
+    try:
+        upgrade("reporting", url)
+        started = time.perf_counter()
+        orders, made = load(url, lines)
+        print(f"# {kind}: loaded {orders} orders, {made} lines in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
+        print("db,report,rows,seconds,rows_per_s,peak_mb", flush=True)
+        for key in keys:
+            out = subprocess.run([sys.executable, __file__, "--run-report", key, "--url", url],
+                                 capture_output=True, text=True, check=True).stdout
+            r = json.loads(out.strip().splitlines()[-1])
+            rate = r["rows"] / r["seconds"] if r["seconds"] else 0
+            print(f"{kind},{key},{r['rows']},{r['seconds']:.2f},{rate:.0f},{r['peak_mb']:.0f}",
+                  flush=True)
+    finally:
+        drop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--reports", default=None, help="comma-separated keys (default: all)")
+    parser.add_argument("--run-report", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--url", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run_report:
+        return run_report(args.url, args.run_report)
+    keys = (args.reports.split(",") if args.reports else
+            [r.key for r in reports.STANDARD if r.listed])
+    for kind in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
+        bench(kind, args.lines, keys)
+
+
+if __name__ == "__main__":
+    main()
