@@ -228,6 +228,27 @@ def test_a_cancelled_order_leaves_the_inbox(org):
              message="the request to leave the inbox")
 
 
+def test_another_company_sees_none_of_it(org, system, staff):
+    other, _ = system.new_company(staff, "Elsewhere")
+    api = org.api
+    number = org.order()
+    request = org.wait_pending("chloe", number)
+    for method, path in (("get", f"/approvals/{request['id']}"),
+                         ("post", f"/approvals/{request['id']}/approve"),
+                         ("post", f"/approvals/{request['id']}/reject"),
+                         ("get", f"/approval-workflows/{org.workflow['id']}"),
+                         ("patch", f"/approval-workflows/{org.workflow['id']}"),
+                         ("delete", f"/approval-workflows/{org.workflow['id']}")):
+        kwargs = {"json": {"comment": "x"} if method == "post" else {"name": "x"}} \
+            if method in ("post", "patch") else {}
+        r = getattr(other, method)(api + path, **kwargs)
+        assert r.status_code == 404, (method, path, r.status_code, r.text)
+    assert other.get(api + "/approvals").json()["items"] == []
+    assert all(e["order_number"] != number
+               for e in other.get(api + "/approval-audit").json()["items"])
+    assert org.pending("chloe", number) is not None
+
+
 def test_a_buyer_approves_their_own_order_only_if_the_company_allows_it(org):
     api = org.api
     r = org.admin.post(api + "/approval-workflows", json={
@@ -293,3 +314,4 @@ def test_an_edited_workflow_leaves_open_requests_as_they_started(org):
     wait_for(lambda: org.status(number) == "approved", timeout=20, interval=0.2)
     assert org.admin.delete(api + f"/approval-workflows/{wf['id']}").status_code == 204
     assert org.admin.get(api + f"/approval-workflows/{wf['id']}").status_code == 404
+
