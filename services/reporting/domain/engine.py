@@ -156,9 +156,13 @@ class ReportQuery:
             order += [selected[g].asc() for g in report.group_by if g in selected]
             stmt = stmt.order_by(*order)
         else:
-            # hidden keyset columns, read after the report's own
-            stmt = stmt.add_columns(self.date_column, self.id_column).order_by(
-                self.date_column, self.id_column)
+            # keyset columns: the id, hidden after the report's own, and the date, hidden too
+            # unless a column shows it already (each datetime read costs, a million times)
+            shown = [i for i, name in enumerate(self.columns)
+                     if source.fields[name].expr is self.date_column]
+            hidden = [self.id_column] if shown else [self.date_column, self.id_column]
+            self.cursor_date = shown[0] if shown else len(self.columns)
+            stmt = stmt.add_columns(*hidden).order_by(self.date_column, self.id_column)
         self.stmt = stmt
 
     def _page_stmt(self, cursor, limit):
@@ -199,7 +203,7 @@ class ReportQuery:
                 next_cursor = str(int(cursor or 0) + limit)
             else:
                 last = raw[-1]
-                next_cursor = f"{last[-2].isoformat()}|{last[-1]}"
+                next_cursor = f"{last[self.cursor_date].isoformat()}|{last[-1]}"
         return self._format(raw), next_cursor
 
     def stream(self, session, batch=20000):
