@@ -1,0 +1,66 @@
+"""The reminder timer in a real approvals process: a step waiting longer than the company's
+escalation_days reaches the PAS admins (found through identity), once."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from services.common.db import open_session, utcnow
+from services.common.testing import wait_for
+from tests.integration.processes import cluster, count, wait_ready  # noqa: F401
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_a_request_waiting_too_long_is_escalated_to_the_pas_admins_once(cluster):
+    from services.approvals import demo as approvals_demo
+    from services.approvals import domain
+    from services.approvals.models import Base, Track
+    from services.identity import demo as identity_demo
+    from services.identity.models import Base as IdentityBase
+    env = cluster["env"]
+    with open_session("identity", IdentityBase, env["IDENTITY_DATABASE_URL"]) as session:
+        people = identity_demo.seed(session)
+    users = people["users"]
+
+    class Directory:  # identity is not running yet: the request is opened by hand
+        def people(self, company_id, user_ids=(), group_ids=()):
+            return [{"user_id": u, "email": f"{u}@x.test", "name": str(u), "locale": "en"}
+                    for u in user_ids]
+
+        def group_ids(self, company_id, user_id):
+            return []
+
+        def pas_admins(self, company_id):
+            return []
+
+    with open_session("approvals", Base, env["APPROVALS_DATABASE_URL"]) as session:
+        approvals_demo.seed(session, 1, users)
+        total = {"amount": "9000.00", "currency": "CAD"}
+        domain.order_placed(session, {
+            "order_number": "SO-0000042", "company_id": 1, "user_id": users["demo.buyer"],
+            "currency": "CAD", "buyer": {"user_id": users["demo.buyer"], "email": "b@x.test",
+                                         "name": "B", "locale": "en"},
+            "lines": [], "totals": {"subtotal": total, "total": total}},
+            Directory(), now=utcnow() - timedelta(days=10))
+        session.commit()
+
+    for service in ("identity", "approvals"):
+        cluster["start"](service, APPROVAL_REMINDER_INTERVAL="0.5")
+    for service in ("identity", "approvals"):
+        wait_ready(service, env)
+
+    def escalated():
+        with open_session("approvals", Base, env["APPROVALS_DATABASE_URL"]) as session:
+            return session.scalar(select(Track.escalated_at)) is not None
+    wait_for(escalated, timeout=30, message="the escalation")
+    with open_session("approvals", Base, env["APPROVALS_DATABASE_URL"]) as session:
+        rows = session.scalars(select(Base.OutboxEvent).where(
+            Base.OutboxEvent.type == "approval_escalated")).all()
+        assert len(rows) == 1
+        # demo.admin holds every admin role through the administrators group
+        assert [p["user_id"] for p in rows[0].payload["approvers"]] == [users["demo.admin"]]
+    # published once; later cycles find the step already escalated (unit-tested with a clock)
+    wait_for(lambda: count(env, "approvals", Base, Base.OutboxEvent, sent_at=None) == 0,
+             timeout=20, message="the escalation to be published")
+    assert count(env, "approvals", Base, Base.OutboxEvent, type="approval_escalated") == 1
