@@ -20,6 +20,7 @@ from services.common.context import CallerContext
 from services.common.db import utcnow
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.outbox import emit
+from services.common.paging import keyset_page
 
 SOURCE = "approvals"
 
@@ -99,7 +100,7 @@ def list_audit(session, ctx: CallerContext, limit=50, cursor=None, date_from=Non
         query = query.where(AuditEntry.at < date_to)
     if action:
         query = query.where(AuditEntry.action == action)
-    rows, next_cursor = _page(session, query, AuditEntry.id, limit, cursor, descending=True)
+    rows, next_cursor = keyset_page(session, query, AuditEntry.id, limit, cursor, descending=True)
     return [audit_view(r) for r in rows], next_cursor
 
 
@@ -135,21 +136,6 @@ def audit_csv_row(entry: dict) -> list:
             json.dumps(entry["details"], sort_keys=True) if entry["details"] else ""]
 
 
-def _page(session, query, id_column, limit, cursor, descending=False):
-    limit = max(1, min(int(limit or 50), 200))
-    if cursor:
-        try:
-            after = int(cursor)
-        except (TypeError, ValueError):
-            raise Invalid("not a valid cursor", code="invalid_cursor",
-                          errors={"cursor": ["Not a valid cursor."]})
-        query = query.where(id_column < after if descending else id_column > after)
-    order = id_column.desc() if descending else id_column
-    rows = session.scalars(query.order_by(order).limit(limit + 1)).all()
-    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
-
-
 # ---- workflows --------------------------------------------------------------------------
 
 def workflow_dict(wf: Workflow) -> dict:
@@ -183,7 +169,7 @@ def _company_workflow(session, ctx, workflow_id) -> Workflow:
 
 
 def list_workflows(session, ctx, limit=50, cursor=None):
-    rows, next_cursor = _page(session, select(Workflow).where(Workflow.company_id == ctx.company_id),
+    rows, next_cursor = keyset_page(session, select(Workflow).where(Workflow.company_id == ctx.company_id),
                               Workflow.id, limit, cursor)
     return [workflow_dict(w) for w in rows], next_cursor
 
@@ -571,7 +557,7 @@ def inbox(session, ctx: CallerContext, status=None, limit=50, cursor=None):
         query = query.where(ApprovalRequest.id.in_(asked))
         if status:
             query = query.where(ApprovalRequest.status == status)
-    rows, next_cursor = _page(session, query, ApprovalRequest.id, limit, cursor, descending=True)
+    rows, next_cursor = keyset_page(session, query, ApprovalRequest.id, limit, cursor, descending=True)
     return [request_view(session, r, ctx.user_id) for r in rows], next_cursor
 
 
