@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -190,7 +191,7 @@ def run_report(url, key):
 def database(kind):
     if kind == "sqlite":
         folder = tempfile.mkdtemp(prefix="procura-bench-")
-        return f"sqlite:///{folder}/reporting.db", lambda: None
+        return f"sqlite:///{folder}/reporting.db", lambda: shutil.rmtree(folder, True)
     import psycopg2
     admin_url = os.environ.get("PROCURA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
     name = f"procura_bench_reports_{uuid.uuid4().hex[:8]}"

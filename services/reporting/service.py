@@ -10,7 +10,6 @@ from marshmallow import ValidationError
 
 from services.common.background import BackgroundLoop
 from services.common.base import ServiceBase
-from services.common.config import env
 from services.common.db import Database, utcnow
 from services.common.entrypoints import event_handler, rpc
 from services.common.errors import Invalid
