@@ -87,7 +87,7 @@ def main():
             "steps": [{"approvers": {"user_ids": [first["id"]]}, "required": 1},
                       {"approvers": {"user_ids": [second["id"]]}, "required": 1}]}).raise_for_status()
 
-        auto, after_approve, checkout = [], [], []
+        auto, after_approve, checkout, errors = [], [], [], []
         lock = threading.Lock()
         waiting = {"first": [], "second": []}
         done = threading.Event()
@@ -116,8 +116,13 @@ def main():
         def approver(user, key, expected):
             s, decided = user["session"], 0
             while decided < expected:
-                items = s.get(system.api + "/approvals",
-                              params={"status": "pending", "limit": 200}).json()["items"]
+                r = s.get(system.api + "/approvals", params={"status": "pending", "limit": 200})
+                if r.status_code != 200:
+                    with lock:
+                        errors.append(f"inbox {r.status_code}: {r.text[:200]}")
+                    time.sleep(0.1)
+                    continue
+                items = r.json()["items"]
                 if not items:
                     time.sleep(0.01)
                     continue
@@ -156,6 +161,8 @@ def main():
         print(f"{label:<44} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
               f"(p99 = {p99 / baseline['p99_ms']:.1f}x the echo pair's p99)")
     show(f"bare nameko HTTP->RPC echo pair, {args.buyers} conns", baseline)
+    if errors:
+        print(f"{len(errors)} failed requests, first: {errors[0]}")
     print("target: p99 under 300 ms for both saga figures")
 
 

@@ -20,9 +20,11 @@ from werkzeug.wrappers import Response
 
 from services.common.context import CallerContext, new_request_id, set_request_id
 from services.common.errors import DomainError
+from services.common.paging import MAX_ID
 from services.common.http import HttpEntrypoint
 from services.common.tokens import InvalidToken, context_from_claims, token_kid, verify_access_token
 from services.gateway.rights import PUBLIC, Right
+from services.gateway.session import CsrfFailure, request_token
 
 log = logging.getLogger(__name__)
 
@@ -192,15 +194,21 @@ def dispatch(service, spec: Endpoint, fn, request, path_args):
     request_id = re.sub(r"[^A-Za-z0-9._-]", "", request_id)[:64] or new_request_id()
     set_request_id(request_id)
     locale = _locale(request)
+    if any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in path_args.values()):
+        # no row has an id beyond 64 bits; the databases would refuse the query
+        return problem(404, "not_found", "no such resource", locale=locale, request_id=request_id)
     try:
         raw = _parse_body(request, spec.max_body)
         token = None
-        auth = request.headers.get("Authorization", "")
         if spec.right.needs_token:
-            if not auth.startswith("Bearer "):
+            try:  # the Bearer header, or the portal's cookie (session.py)
+                token = request_token(request)
+            except CsrfFailure:
+                return problem(403, "csrf_failed", "the X-CSRF-Token header is missing or wrong",
+                               locale=locale, request_id=request_id)
+            if not token:
                 return problem(401, "unauthorized", None, locale=locale, request_id=request_id,
                                headers={"WWW-Authenticate": "Bearer"})
-            token = auth[7:].strip()
             try:
                 claims = TokenKeys.verify(
                     token, lambda: service.identity_rpc.public_keys(CallerContext.system(request_id)))

@@ -376,6 +376,7 @@ def _order_shipped(p):
                          carrier=p.get("carrier") or "",
                          tracking_number=p.get("tracking_number") or "",
                          tracking_url=p.get("tracking_url"), shipped_at=p.get("shipped_at"),
+                         lines=p.get("lines") or [], complete=p.get("complete", True),
                          order_url=order_url(p["order_number"]))]
 
 

@@ -45,6 +45,12 @@ class Payment(Lenient):
     po_number = fields.String(load_default=None, allow_none=True)
 
 
+class ShipmentLine(Lenient):
+    part_number = fields.String(required=True)
+    name = _str()
+    quantity = fields.Integer(required=True)
+
+
 class OrderLine(Lenient):
     part_number = fields.String(required=True)
     mfg_part_number = _str()
@@ -146,6 +152,8 @@ class OrderShipped(Lenient):
     tracking_number = fields.String(load_default="", allow_none=True)
     tracking_url = _str()
     shipped_at = _str()
+    lines = fields.List(fields.Nested(ShipmentLine), load_default=list)
+    complete = fields.Boolean(load_default=True)
 
 
 class OrderDelivered(Lenient):

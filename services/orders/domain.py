@@ -7,28 +7,17 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from services.common.errors import Conflict, Invalid, NotFound
+from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.money import Money
 from services.common.outbox import emit
 from services.common.config import env
 from services.common.db import utcnow
-from services.orders.models import (Cart, CartLine, Invoice, InvoiceCopyRequest, Order, OrderLine,
-                                    Shipment, StatusChange)
+from services.common.paging import keyset_page
+from services.orders.models import (SHIPPABLE, TRANSITIONS, Cart, CartLine, Invoice,  # noqa: F401
+                                    InvoiceCopyRequest, Order, OrderLine, Shipment, ShipmentLine,
+                                    StatusChange)
 
 MAX_QUANTITY = 10000
-# where each status may go next; anything else is refused (and a redelivered event that
-# asks for the same move again is a no-op)
-TRANSITIONS = {
-    "pending_approval": {"approved", "rejected", "cancelled"},
-    "approved": {"submitted", "processing", "shipped", "cancelled"},
-    "submitted": {"processing", "shipped", "cancelled"},
-    "processing": {"shipped", "cancelled"},
-    "shipped": {"delivered"},
-    "delivered": {"invoiced"},
-    "invoiced": set(),
-    "rejected": set(),
-    "cancelled": set(),
-}
 CARRIER_TRACKING = {
     "ups": "https://www.ups.com/track?tracknum={}",
     "fedex": "https://www.fedex.com/fedextrack/?trknbr={}",
@@ -165,6 +154,68 @@ def price_cart(cart, priced, currency):
 
 # ---- checkout ------------------------------------------------------------------------
 
+def checkout_payment(payment: dict, card: dict | None) -> dict:
+    """The payment as the order keeps it; a card needs the buyer's consent on record, a
+    purchase order its number. `card` is identity's view of payment["card_id"]."""
+    payment = dict(payment)
+    if payment["method"] == "card":
+        if not payment.get("card_id"):
+            raise Invalid("choose a saved card", code="card_required",
+                          errors={"payment": {"card_id": ["required for card payment"]}})
+        if not card or not card.get("consent_at"):
+            raise Invalid("this card has no consent on record", code="consent_required")
+        payment["card"] = {"brand": card.get("brand"), "last4": card.get("last4")}
+    if payment["method"] == "purchase_order" and not (payment.get("po_number") or "").strip():
+        raise Invalid("a purchase order number is needed", code="po_number_required",
+                      errors={"payment": {"po_number": ["required"]}})
+    return payment
+
+
+def checkout_address(request: dict, company: dict | None) -> dict:
+    """The typed shipping address, else the company's address by id (or its first one)."""
+    if request.get("shipping_address"):
+        return request["shipping_address"]
+    wanted = request.get("shipping_address_id")
+    for address in (company or {}).get("addresses", []):
+        if address.get("kind", "shipping") != "shipping":
+            continue
+        if wanted is None or address.get("id") == wanted:
+            return address
+    raise Invalid("choose a shipping address", code="shipping_address_required",
+                  errors={"shipping_address": ["required"] if wanted is None
+                          else ["not one of your company's addresses"]})
+
+
+def checkout_billing_account(ctx, wanted, company: dict | None):
+    """The company's own account, or a linked one for users with `linked_accounts`."""
+    if wanted is None:
+        return None
+    account = next((a for a in (company or {}).get("billing_accounts", [])
+                    if a.get("id") == wanted), None)
+    if account is None:
+        raise Invalid("not a billing account of your company", code="billing_account_invalid",
+                      errors={"billing_account_id": ["not one of your company's accounts"]})
+    if not account.get("primary") and "linked_accounts" not in ctx.features:
+        raise Invalid("ordering on a linked account needs the linked_accounts right",
+                      code="billing_account_not_allowed",
+                      errors={"billing_account_id": ["you may use only your company's own account"]})
+    return wanted
+
+
+def needs_company(request: dict) -> bool:
+    """Whether checkout must ask identity for the company's addresses and accounts."""
+    return not request.get("shipping_address") or request.get("billing_account_id") is not None
+
+
+def checkout(session, ctx, cart, priced, request: dict, card=None, company=None):
+    """Check the checkout request against the company's rules, then place the order."""
+    payment = checkout_payment(request["payment"], card)
+    address = checkout_address(request, company)
+    account = checkout_billing_account(ctx, request.get("billing_account_id"), company)
+    return place_order(session, ctx, cart, priced, ctx.currency, address, payment, account,
+                       request.get("notes"))
+
+
 def place_order(session, ctx, cart, priced, currency, shipping_address, payment,
                 billing_account_id=None, notes=None):
     """Write the order as pending_approval and emit order_placed, in one transaction."""
@@ -245,15 +296,11 @@ def get_order(session, ctx, number) -> Order:
 
 
 def move(session, order, status, note=None, by=None):
-    """Move an order on, recording history and emitting order_status_changed.
-    Returns False when the order is already there (a repeated request or event)."""
-    if order.status == status:
+    """Move an order on (the aggregate guards the transition) and emit
+    order_status_changed. Returns False when the order is already there."""
+    previous = order.become(status, note, by)
+    if previous is None:
         return False
-    if status not in TRANSITIONS[order.status]:
-        raise Conflict(f"an order that is {order.status} cannot become {status}",
-                       code="invalid_transition")
-    previous, order.status = order.status, status
-    order.history.append(StatusChange(status=status, note=note, by=by))
     session.flush()
     emit(session, "orders", "order_status_changed", {
         "order_number": order.number, "company_id": order.company_id, "user_id": order.user_id,
@@ -275,28 +322,98 @@ def approval_decided(session, order_number, approved: bool, comment=None, decide
     return move(session, order, target, comment, decided_by)
 
 
+ADMIN_ROLES = ("security_admin", "pas_admin")
+
+
 def cancel(session, ctx, number):
+    """A buyer cancels their own order before it ships; a colleague's needs an admin role."""
     order = get_order(session, ctx, number)
-    if order.status in ("shipped", "delivered", "invoiced"):
-        raise Conflict("a shipped order cannot be cancelled", code="already_shipped")
-    move(session, order, "cancelled", "cancelled by the buyer")
+    if order.user_id != ctx.user_id and not ctx.staff and \
+            not any(r in ctx.roles for r in ADMIN_ROLES):
+        raise Forbidden("only its buyer or an administrator cancels an order",
+                        code="not_your_order")
+    if not order.can_become("cancelled"):
+        shipped = order.status in ("shipped", "delivered", "invoiced") or order.shipments
+        raise Conflict(f"an order that is {order.status} cannot be cancelled",
+                       code="already_shipped" if shipped else "invalid_transition")
+    if order.shipments:
+        raise Conflict("part of this order has shipped", code="already_shipped")
+    by = buyer_of(ctx) if order.user_id != ctx.user_id else None
+    move(session, order, "cancelled", "cancelled by the buyer" if by is None else
+         "cancelled by an administrator", by)
     return order
 
 
-def ship(session, ctx, number, carrier, tracking_number):
+def require_staff(ctx):
+    if not ctx.staff:
+        raise Forbidden("this needs reseller staff", code="forbidden")
+
+
+def fulfil(session, ctx, number, status):
+    """Staff: the reseller's fulfilment accepted the order (`submitted`), or staff are
+    preparing it (`processing`)."""
+    require_staff(ctx)
     order = get_order(session, ctx, number)
-    if order.status not in ("approved", "submitted", "processing"):
+    move(session, order, status)
+    return order
+
+
+def _shipment_lines(order, wanted):
+    """[(order line, quantity)] for a shipment: the lines asked for, or all that is left."""
+    left = order.left_to_ship()
+    if not left:
+        raise Conflict("everything on this order has shipped", code="already_shipped")
+    if not wanted:
+        return list(left.items())
+    by_id = {l.id: l for l in order.lines}
+    by_part = {part_key(l.part_number): l for l in order.lines}
+    chosen, errors = {}, {}
+    for i, item in enumerate(wanted):
+        line = by_id.get(item.get("line_id")) if item.get("line_id") else \
+            by_part.get(part_key(item.get("part_number")))
+        if line is None:
+            errors[str(i)] = ["not a line of this order"]
+            continue
+        quantity = chosen.get(line, 0) + int(item["quantity"])
+        if quantity > left.get(line, 0):
+            errors[str(i)] = [f"at most {left.get(line, 0)} left to ship"]
+            continue
+        chosen[line] = quantity
+    if errors:
+        raise Invalid("some lines cannot ship", code="validation_failed", errors={"lines": errors})
+    return list(chosen.items())
+
+
+def ship(session, ctx, number, carrier, tracking_number, lines=None):
+    """Staff ship some lines (and quantities), or all that is left; the order is `shipped`
+    once every line has shipped."""
+    require_staff(ctx)
+    order = get_order(session, ctx, number)
+    if order.status not in SHIPPABLE:
         raise Conflict(f"an order that is {order.status} cannot be shipped",
                        code="invalid_transition")
     shipment = Shipment(carrier=carrier, tracking_number=tracking_number)
+    for line, quantity in _shipment_lines(order, lines):
+        shipment.lines.append(ShipmentLine(order_line_id=line.id, quantity=quantity))
     order.shipments.append(shipment)
-    move(session, order, "shipped")
+    session.flush()
+    complete = not order.left_to_ship()
+    if complete:
+        move(session, order, "shipped")
     emit(session, "orders", "order_shipped", {
         "order_number": order.number, "company_id": order.company_id, "buyer": order.buyer,
-        "carrier": carrier, "tracking_number": tracking_number,
+        "shipment_id": shipment.id, "carrier": carrier, "tracking_number": tracking_number,
         "tracking_url": tracking_url(carrier, tracking_number),
+        "lines": _shipment_payload_lines(order, shipment), "complete": complete,
         "shipped_at": shipment.shipped_at.isoformat() + "Z"})
     return order
+
+
+def _shipment_payload_lines(order, shipment):
+    by_id = {l.id: l for l in order.lines}
+    return [{"part_number": by_id[sl.order_line_id].part_number,
+             "name": by_id[sl.order_line_id].name, "quantity": sl.quantity}
+            for sl in shipment.lines]
 
 
 def tracking_url(carrier, tracking_number):
@@ -304,17 +421,31 @@ def tracking_url(carrier, tracking_number):
     return template.format(tracking_number) if template else None
 
 
-def deliver(session, ctx, number, delivery_note):
+def deliver(session, ctx, number, delivery_note, shipment_id=None):
+    """Staff record a shipment's delivery with its delivery note (the latest undelivered one
+    unless `shipment_id` says); the order is `delivered` once it has fully shipped and every
+    shipment is delivered."""
+    require_staff(ctx)
     order = get_order(session, ctx, number)
-    if order.status != "shipped":
-        raise Conflict(f"an order that is {order.status} cannot be delivered",
+    waiting = [s for s in order.shipments if s.delivered_at is None]
+    if shipment_id is not None:
+        waiting = [s for s in waiting if s.id == shipment_id]
+        if not waiting and not any(s.id == shipment_id for s in order.shipments):
+            raise NotFound("no such shipment on this order", code="shipment_not_found")
+    if not waiting:
+        raise Conflict("no shipment of this order is waiting for delivery",
                        code="invalid_transition")
-    shipment = order.shipments[-1]
+    shipment = waiting[-1]
     shipment.delivered_at, shipment.delivery_note = utcnow(), delivery_note
-    move(session, order, "delivered")
+    complete = order.status == "shipped" and all(s.delivered_at for s in order.shipments)
+    if complete:
+        move(session, order, "delivered")
     emit(session, "orders", "order_delivered", {
         "order_number": order.number, "company_id": order.company_id, "buyer": order.buyer,
-        "delivery_note": delivery_note, "delivered_at": shipment.delivered_at.isoformat() + "Z"})
+        "shipment_id": shipment.id, "delivery_note": delivery_note,
+        "lines": _shipment_payload_lines(order, shipment), "complete": complete,
+        "shipping_address": order.shipping_address,
+        "delivered_at": shipment.delivered_at.isoformat() + "Z"})
     return order
 
 
@@ -324,14 +455,17 @@ def delivery_note(session, ctx, number):
     if not delivered:
         raise NotFound("this order has not been delivered yet", code="not_delivered")
     return {"order_number": order.number, "shipping_address": order.shipping_address,
-            "deliveries": [{"carrier": s.carrier, "tracking_number": s.tracking_number,
+            "deliveries": [{"shipment_id": s.id, "carrier": s.carrier,
+                            "tracking_number": s.tracking_number,
                             "delivered_at": s.delivered_at.isoformat() + "Z",
-                            "delivery_note": s.delivery_note} for s in delivered],
+                            "delivery_note": s.delivery_note,
+                            "lines": _shipment_payload_lines(order, s)} for s in delivered],
             "lines": [{"part_number": l.part_number, "name": l.name, "quantity": l.quantity}
                       for l in order.lines]}
 
 
 def issue_invoice(session, ctx, number):
+    require_staff(ctx)
     order = get_order(session, ctx, number)
     if order.status != "delivered":
         raise Conflict(f"an order that is {order.status} cannot be invoiced",
@@ -376,11 +510,9 @@ def invoice_view(invoice, order_number=None):
 def list_invoices(session, ctx, limit=50, cursor=None):
     query = (select(Invoice, Order.number).join(Order, Order.id == Invoice.order_id)
              .where(Invoice.company_id == ctx.company_id))
-    if cursor:
-        query = query.where(Invoice.id < int(cursor))
-    rows = session.execute(query.order_by(Invoice.id.desc()).limit(limit + 1)).all()
-    next_cursor = str(rows[limit - 1][0].id) if len(rows) > limit else None
-    return [invoice_view(i, n) for i, n in rows[:limit]], next_cursor
+    rows, next_cursor = keyset_page(session, query, Invoice.id, limit, cursor, descending=True,
+                                    row_id=lambda row: row[0].id)
+    return [invoice_view(i, n) for i, n in rows], next_cursor
 
 
 def list_orders(session, ctx, status=None, limit=50, cursor=None):
@@ -389,11 +521,7 @@ def list_orders(session, ctx, status=None, limit=50, cursor=None):
         query = query.where(Order.user_id == ctx.user_id)
     if status:
         query = query.where(Order.status == status)
-    if cursor:
-        query = query.where(Order.id < int(cursor))
-    rows = session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)).all()
-    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return keyset_page(session, query, Order.id, limit, cursor, descending=True)
 
 
 def count_orders(session):
@@ -405,12 +533,15 @@ def order_view(order):
     return {
         "number": order.number, "status": order.status,
         "placed_at": order.placed_at.isoformat() + "Z", "buyer": order.buyer,
-        "lines": [line_dict(l, order.currency) for l in order.lines], "totals": totals(order),
-        "shipping_address": order.shipping_address, "payment": order.payment,
+        "lines": [dict(line_dict(l, order.currency), id=l.id,
+                       shipped_quantity=order.shipped_quantity(l)) for l in order.lines],
+        "totals": totals(order), "shipping_address": order.shipping_address, "payment": order.payment,
         "notes": order.notes, "approval_id": order.approval_id,
         "status_history": [{"status": h.status, "at": h.at.isoformat() + "Z", "note": h.note,
                             "by": h.by} for h in order.history],
-        "shipments": [{"carrier": s.carrier, "tracking_number": s.tracking_number,
+        "shipments": [{"id": s.id, "carrier": s.carrier, "tracking_number": s.tracking_number,
+                       "delivery_note": s.delivery_note,
+                       "lines": _shipment_payload_lines(order, s),
                        "tracking_url": tracking_url(s.carrier, s.tracking_number),
                        "shipped_at": s.shipped_at.isoformat() + "Z",
                        "delivered_at": s.delivered_at.isoformat() + "Z" if s.delivered_at else None}

@@ -3,6 +3,7 @@ from sqlalchemy import Column, DateTime, ForeignKey, Integer, Numeric, String, T
 from sqlalchemy.orm import relationship
 
 from services.common.db import JSONText, make_base, utcnow
+from services.common.errors import Conflict
 
 Base = make_base()
 
@@ -31,7 +32,25 @@ class CartLine(Base):
     cart = relationship("Cart", back_populates="lines")
 
 
+# where each status may go next; anything else is refused (and a redelivered event that asks
+# for the same move again is a no-op). approved -> submitted: the reseller's fulfilment
+# accepted the order; -> processing: staff are preparing it.
+TRANSITIONS = {
+    "pending_approval": {"approved", "rejected", "cancelled"},
+    "approved": {"submitted", "processing", "shipped", "cancelled"},
+    "submitted": {"processing", "shipped", "cancelled"},
+    "processing": {"shipped", "cancelled"},
+    "shipped": {"delivered"},
+    "delivered": {"invoiced"},
+    "invoiced": set(),
+    "rejected": set(),
+    "cancelled": set(),
+}
+SHIPPABLE = ("approved", "submitted", "processing")
+
+
 class Order(Base):
+    """The order aggregate: its status moves only through `become`, guarded by TRANSITIONS."""
     __tablename__ = "orders"
     id = Column(Integer, primary_key=True)
     number = Column(String(32), unique=True)
@@ -53,6 +72,30 @@ class Order(Base):
     lines = relationship("OrderLine", order_by="OrderLine.id", cascade="all, delete-orphan")
     history = relationship("StatusChange", order_by="StatusChange.id", cascade="all, delete-orphan")
     shipments = relationship("Shipment", order_by="Shipment.id", cascade="all, delete-orphan")
+
+    def can_become(self, status) -> bool:
+        return status == self.status or status in TRANSITIONS[self.status]
+
+    def become(self, status, note=None, by=None):
+        """Move to `status`, recording it; returns the previous status, or None when the
+        order is already there (a repeated request or a redelivered event)."""
+        if self.status == status:
+            return None
+        if status not in TRANSITIONS[self.status]:
+            raise Conflict(f"an order that is {self.status} cannot become {status}",
+                           code="invalid_transition")
+        previous, self.status = self.status, status
+        self.history.append(StatusChange(status=status, note=note, by=by))
+        return previous
+
+    def shipped_quantity(self, line) -> int:
+        return sum(sl.quantity for s in self.shipments for sl in s.lines
+                   if sl.order_line_id == line.id)
+
+    def left_to_ship(self) -> dict:
+        """{order line: quantity not shipped yet}, lines fully shipped left out."""
+        left = {l: l.quantity - self.shipped_quantity(l) for l in self.lines}
+        return {l: q for l, q in left.items() if q > 0}
 
 
 class OrderLine(Base):
@@ -93,6 +136,18 @@ class Shipment(Base):
     shipped_at = Column(DateTime, nullable=False, default=utcnow)
     delivered_at = Column(DateTime)
     delivery_note = Column(Text)
+    lines = relationship("ShipmentLine", order_by="ShipmentLine.id", cascade="all, delete-orphan")
+
+
+class ShipmentLine(Base):
+    """How much of one order line a shipment carries."""
+    __tablename__ = "shipment_lines"
+    id = Column(Integer, primary_key=True)
+    shipment_id = Column(Integer, ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
+    order_line_id = Column(Integer, ForeignKey("order_lines.id", ondelete="CASCADE"),
+                           nullable=False)
+    quantity = Column(Integer, nullable=False)
 
 
 class Invoice(Base):

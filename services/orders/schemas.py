@@ -60,9 +60,19 @@ class OrdersQuery(PageQuery):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
 
 
+class ShipLine(Schema):
+    line_id = fields.Integer(strict=True, metadata={"description": "an order line's id"})
+    part_number = fields.String(validate=validate.Length(min=1, max=64))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10000))
+
+
 class Ship(Schema):
     carrier = fields.String(required=True, validate=validate.Length(min=1, max=60))
     tracking_number = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    lines = fields.List(fields.Nested(ShipLine), load_default=None,
+                        validate=validate.Length(min=1, max=500), metadata={
+                            "description": "the lines (by line_id or part_number) and quantities "
+                                           "this shipment carries; all that is left when absent"})
 
 
 class CartLineOut(Schema):
@@ -102,6 +112,8 @@ class QuickAddResult(Schema):
 
 
 class OrderLineOut(Schema):
+    id = fields.Integer()
+    shipped_quantity = fields.Integer()
     part_number = fields.String()
     mfg_part_number = fields.String(allow_none=True)
     name = fields.String()
@@ -127,7 +139,16 @@ class StatusChangeOut(Schema):
                        metadata={"description": "the approver who approved or rejected"})
 
 
+class ShipmentLineOut(Schema):
+    part_number = fields.String()
+    name = fields.String(allow_none=True)
+    quantity = fields.Integer()
+
+
 class ShipmentOut(Schema):
+    id = fields.Integer()
+    lines = fields.List(fields.Nested(ShipmentLineOut))
+    delivery_note = fields.String(allow_none=True)
     carrier = fields.String()
     tracking_number = fields.String()
     tracking_url = fields.String(allow_none=True)
@@ -158,6 +179,8 @@ class OrderList(Schema):
 
 class Deliver(Schema):
     delivery_note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    shipment_id = fields.Integer(load_default=None, strict=True, metadata={
+        "description": "the shipment delivered; the latest undelivered one when absent"})
 
 
 class InvoiceOut(Schema):

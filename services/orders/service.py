@@ -94,34 +94,13 @@ class OrdersService(ServiceBase):
 
     def _checkout(self, ctx, request):
         cart = domain.get_cart(self.db, ctx, request["cart_id"])
-        payment = dict(request["payment"])
-        if payment["method"] == "card":
-            if not payment.get("card_id"):
-                raise Invalid("choose a saved card", code="card_required",
-                              errors={"payment": {"card_id": ["required for card payment"]}})
-            card = self.identity.get_card(ctx, payment["card_id"])
-            if not card.get("consent_at"):
-                raise Invalid("this card has no consent on record", code="consent_required")
-            payment["card"] = {"brand": card.get("brand"), "last4": card.get("last4")}
-        if payment["method"] == "purchase_order" and not payment.get("po_number"):
-            raise Invalid("a purchase order number is needed", code="po_number_required",
-                          errors={"payment": {"po_number": ["required"]}})
-        address = request.get("shipping_address")
-        if address is None:
-            address = self._company_address(ctx, request.get("shipping_address_id"))
-        order = domain.place_order(self.db, ctx, cart, self._quote(ctx, cart.lines, True),
-                                   ctx.currency,
-                                   address, payment, request.get("billing_account_id"),
-                                   request.get("notes"))
+        payment = request["payment"]
+        card = (self.identity.get_card(ctx, payment["card_id"])
+                if payment["method"] == "card" and payment.get("card_id") else None)
+        company = self.identity.get_company(ctx) if domain.needs_company(request) else None
+        order = domain.checkout(self.db, ctx, cart, self._quote(ctx, cart.lines, True), request,
+                                card, company)
         return domain.order_view(order)
-
-    def _company_address(self, ctx, address_id):
-        company = self.identity.get_company(ctx)
-        for address in company.get("addresses", []):
-            if address_id is None or address.get("id") == address_id:
-                return address
-        raise Invalid("choose a shipping address", code="shipping_address_required",
-                      errors={"shipping_address": ["required"]})
 
     @rpc
     def list_orders(self, ctx, status=None, limit=50, cursor=None):
@@ -137,12 +116,22 @@ class OrdersService(ServiceBase):
         return domain.order_view(domain.cancel(self.db, ctx, number))
 
     @rpc
-    def ship_order(self, ctx, number, carrier, tracking_number):
-        return domain.order_view(domain.ship(self.db, ctx, number, carrier, tracking_number))
+    def ship_order(self, ctx, number, carrier, tracking_number, lines=None):
+        return domain.order_view(domain.ship(self.db, ctx, number, carrier, tracking_number,
+                                             lines))
 
     @rpc
-    def deliver_order(self, ctx, number, delivery_note):
-        return domain.order_view(domain.deliver(self.db, ctx, number, delivery_note))
+    def deliver_order(self, ctx, number, delivery_note, shipment_id=None):
+        return domain.order_view(domain.deliver(self.db, ctx, number, delivery_note,
+                                                shipment_id))
+
+    @rpc
+    def accept_order(self, ctx, number):
+        return domain.order_view(domain.fulfil(self.db, ctx, number, "submitted"))
+
+    @rpc
+    def process_order(self, ctx, number):
+        return domain.order_view(domain.fulfil(self.db, ctx, number, "processing"))
 
     @rpc
     def delivery_note(self, ctx, number):

@@ -96,15 +96,30 @@ class OrdersRoutes:
     @endpoint("POST", "/backoffice/orders/<number>/ship", right=STAFF, body=s.Ship(),
               response=s.OrderOut(), tags=("backoffice",), errors=(404, 409))
     def ship_order(self, call, number):
-        """Record a shipment with its carrier and tracking number."""
+        """Record a shipment with its carrier and tracking number: some lines and quantities
+        (`lines`), or all that is left. The order is `shipped` once every line has shipped."""
         return self.orders_rpc.ship_order(call.ctx, number, call.body["carrier"],
-                                          call.body["tracking_number"])
+                                          call.body["tracking_number"], call.body["lines"])
+
+    @endpoint("POST", "/backoffice/orders/<number>/accept", right=STAFF, body=Empty(),
+              response=s.OrderOut(), tags=("backoffice",), errors=(404, 409))
+    def accept_order(self, call, number):
+        """The reseller's fulfilment accepted an approved order: it becomes `submitted`."""
+        return self.orders_rpc.accept_order(call.ctx, number)
+
+    @endpoint("POST", "/backoffice/orders/<number>/process", right=STAFF, body=Empty(),
+              response=s.OrderOut(), tags=("backoffice",), errors=(404, 409))
+    def process_order(self, call, number):
+        """Staff are preparing the order: it becomes `processing`."""
+        return self.orders_rpc.process_order(call.ctx, number)
 
     @endpoint("POST", "/backoffice/orders/<number>/deliver", right=STAFF, body=s.Deliver(),
               response=s.OrderOut(), tags=("backoffice",), errors=(404, 409))
     def deliver_order(self, call, number):
-        """Record the delivery, with its delivery note."""
-        return self.orders_rpc.deliver_order(call.ctx, number, call.body["delivery_note"])
+        """Record a shipment's delivery with its delivery note; the order is `delivered` once
+        it has fully shipped and every shipment is delivered."""
+        return self.orders_rpc.deliver_order(call.ctx, number, call.body["delivery_note"],
+                                             call.body["shipment_id"])
 
     @endpoint("POST", "/backoffice/orders/<number>/invoice", right=STAFF, body=Empty(),
               response=s.InvoiceOut(), status=201, tags=("backoffice",), errors=(404, 409))

@@ -234,3 +234,11 @@ def test_list_mail_pages_newest_first(session):
     rest = domain.list_mail(session, limit=2, cursor=page["next_cursor"])
     assert len(rest["items"]) == 1 and rest["next_cursor"] is None
     assert rest["items"][0].id < page["items"][1].id
+
+
+def test_a_partial_shipment_says_so_and_lists_what_it_carries(session):
+    payload = dict(sample("orders", "order_shipped", "fr"), complete=False,
+                   lines=[{"part_number": "LEN-40B00135US", "name": "Station USB-C", "quantity": 2}])
+    (mail,) = handle(session, "orders", "order_shipped", payload)
+    assert "le reste suivra" in mail.body_text
+    assert "2 x Station USB-C (LEN-40B00135US)" in mail.body_text
