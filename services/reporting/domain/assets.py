@@ -16,18 +16,41 @@ EDITABLE = ("name", "manufacturer", "part_number", "category", "serial_number", 
 FILTERS = ("origin", "manufacturer", "category", "location")
 
 
-def record_delivery(session, order, lines, delivered_at):
-    """Assets of a delivered order, once per line (a repeated delivery adds nothing)."""
-    known = set(session.scalars(select(Asset.line_no).where(
-        Asset.order_number == order.order_number)))
+def record_delivery(session, order, lines, delivered_at, delivered_lines=None):
+    """Assets of a delivery: one per order line, for what this delivery carried
+    (`delivered_lines` [{part_number, quantity}], or the whole order when the event does not
+    say). A later partial delivery of the same line adds to its asset's quantity; the caller
+    applies each delivery event once."""
+    known = {a.line_no: a for a in session.scalars(select(Asset).where(
+        Asset.order_number == order.order_number))}
+    if delivered_lines is None:
+        carried = {line.line_no: line.quantity for line in lines}
+    else:
+        remaining = {}
+        for item in delivered_lines:
+            key = str(item.get("part_number", "")).lower()
+            remaining[key] = remaining.get(key, 0) + int(item.get("quantity") or 0)
+        carried = {}
+        for line in lines:  # a part ordered on two lines fills them in order
+            key = line.part_number.lower()
+            take = min(line.quantity, remaining.get(key, 0))
+            if take:
+                carried[line.line_no] = take
+                remaining[key] -= take
     for line in lines:
-        if line.line_no in known:
+        quantity = carried.get(line.line_no)
+        if not quantity:
+            continue
+        asset = known.get(line.line_no)
+        if asset is not None:
+            if delivered_lines is not None:
+                asset.quantity = min(line.quantity, asset.quantity + quantity)
             continue
         session.add(Asset(company_id=order.company_id, origin="purchased",
                           order_number=order.order_number, line_no=line.line_no,
                           name=line.name or line.part_number, manufacturer=line.manufacturer,
                           part_number=line.part_number, category=line.category,
-                          quantity=line.quantity, location=order.ship_to,
+                          quantity=quantity, location=order.ship_to,
                           purchased_on=order.placed_at.date(),
                           delivered_on=delivered_at.date()))
 

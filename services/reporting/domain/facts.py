@@ -156,7 +156,7 @@ def order_delivered(session, p, occurred_at):
     shipment.delivery_note = p.get("delivery_note")
     lines = session.scalars(select(OrderLineFact).where(
         OrderLineFact.order_number == order.order_number).order_by(OrderLineFact.line_no)).all()
-    assets.record_delivery(session, order, lines, delivered)
+    assets.record_delivery(session, order, lines, delivered, p.get("lines"))
 
 
 def invoice_issued(session, p, occurred_at):

@@ -14,7 +14,7 @@ from services.reporting.models import (ApprovalFact, CustomReport, InvoiceFact, 
                                        OrderLineFact, ReportSchedule, ShipmentFact)
 
 ORDER_REPORTS, PAYMENT_REPORTS = "order_reports", "payment_reports"
-OPEN_STATUSES = ("pending_approval", "approved", "shipped")
+OPEN_STATUSES = ("pending_approval", "approved", "submitted", "processing", "shipped")
 NOT_SPENT = ("rejected", "cancelled")
 # words that mark software in the category names of the catalogs we sell (en, fr)
 SOFTWARE_WORDS = ("software", "logiciel", "licen")

@@ -255,3 +255,23 @@ def test_procura_reporting_rebuild_and_run_schedules(db, history, monkeypatch, c
     assert "scheduled reports sent: 1" in capsys.readouterr().out
     db.rollback()  # a fresh snapshot
     assert len(outbox_payloads(db, "report_ready")) == 1
+
+
+def test_partial_deliveries_make_assets_of_what_each_carried(db, history):
+    placed = history.events[0]
+    order = placed["payload"]
+    facts.record_event(db, placed)
+    first = order["lines"][0]
+    parts = [first["quantity"] // 2, first["quantity"] - first["quantity"] // 2]
+    for n, quantity in enumerate(p for p in parts if p):
+        facts.record_event(db, {**placed, "event_id": f"delivery-{n}", "type": "order_delivered",
+                                "payload": {"order_number": order["order_number"],
+                                            "company_id": order["company_id"],
+                                            "shipment_id": n, "delivery_note": "ok",
+                                            "lines": [{"part_number": first["part_number"],
+                                                       "quantity": quantity}],
+                                            "delivered_at": order["placed_at"]}})
+    db.commit()
+    items = assets.search(db, caller())["items"]
+    assert [(a["part_number"], a["quantity"]) for a in items] == [
+        (first["part_number"], first["quantity"])]
