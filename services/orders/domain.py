@@ -14,8 +14,8 @@ from services.common.config import env
 from services.common.db import utcnow
 from services.common.paging import keyset_page
 from services.orders.models import (SHIPPABLE, TRANSITIONS, Cart, CartLine, Invoice,  # noqa: F401
-                                    InvoiceCopyRequest, Order, OrderLine, Shipment, ShipmentLine,
-                                    StatusChange)
+                                    InvoiceCopyRequest, Order, OrderLine, Quote, QuoteLine,
+                                    Shipment, ShipmentLine, StatusChange)
 
 MAX_QUANTITY = 10000
 CARRIER_TRACKING = {
@@ -218,15 +218,25 @@ def checkout(session, ctx, cart, priced, request: dict, card=None, company=None)
 
 def place_order(session, ctx, cart, priced, currency, shipping_address, payment,
                 billing_account_id=None, notes=None):
-    """Write the order as pending_approval and emit order_placed, in one transaction."""
+    """Check a cart out: the order at catalog's prices (`priced`); the cart goes."""
     if not cart.lines:
         raise Invalid("the cart is empty", code="cart_empty")
+    order = _write_order(session, ctx, [(l.part_number, l.quantity) for l in cart.lines], priced,
+                         currency, shipping_address, payment, billing_account_id, notes)
+    session.delete(cart)  # checked out
+    return order
+
+
+def _write_order(session, ctx, wanted, priced, currency, shipping_address, payment,
+                 billing_account_id, notes):
+    """Write the order as pending_approval and emit order_placed, in one transaction.
+    `wanted` is [(part_number, quantity)]; `priced` has each part's price and details."""
     by_part = quotes_by_part(priced)
     problems = {}
-    for line in cart.lines:
-        quote = by_part.get(part_key(line.part_number))
+    for part, _ in wanted:
+        quote = by_part.get(part_key(part))
         if quote is None or quote["status"] != "ok":
-            problems[line.part_number] = [quote["status"] if quote else "not_found"]
+            problems[part] = [quote["status"] if quote else "not_found"]
     if problems:
         raise Invalid("some lines cannot be ordered", code="lines_not_orderable", errors=problems)
     order = Order(company_id=ctx.company_id, user_id=ctx.user_id, buyer=buyer_of(ctx),
@@ -234,15 +244,15 @@ def place_order(session, ctx, cart, priced, currency, shipping_address, payment,
                   shipping_address=shipping_address, payment=payment,
                   billing_account_id=billing_account_id, notes=notes)
     subtotal = Money.zero(currency)
-    for line in cart.lines:
-        q = by_part[part_key(line.part_number)]
+    for part, quantity in wanted:
+        q = by_part[part_key(part)]
         price = Money.from_dict(q["unit_price"])
-        total = price * line.quantity
+        total = price * quantity
         subtotal = subtotal + total
         order.lines.append(OrderLine(
-            part_number=line.part_number, mfg_part_number=q.get("mfg_part_number"),
-            name=q.get("name") or line.part_number, manufacturer=q.get("manufacturer"),
-            category=q.get("category"), quantity=line.quantity, unit_price=price.amount,
+            part_number=q.get("part_number") or part, mfg_part_number=q.get("mfg_part_number"),
+            name=q.get("name") or part, manufacturer=q.get("manufacturer"),
+            category=q.get("category"), quantity=quantity, unit_price=price.amount,
             line_total=total.amount, price_source=q.get("price_source", "list"),
             on_contract=1 if q.get("on_contract") else 0,
             catalog_ids=list(q.get("catalog_ids") or [])))
@@ -251,7 +261,6 @@ def place_order(session, ctx, cart, priced, currency, shipping_address, payment,
     session.add(order)
     session.flush()
     order.number = f"SO-{order.id:07d}"
-    session.delete(cart)  # checked out
     emit(session, "orders", "order_placed", order_placed_payload(order))
     return order
 
@@ -551,3 +560,110 @@ def order_view(order):
 
 def cart_summary(cart):
     return {"id": cart.id, "name": cart.name, "line_count": len(cart.lines)}
+
+
+# ---- quotes ----------------------------------------------------------------------------
+
+def today_utc():
+    return utcnow().date()
+
+
+def create_quote(session, ctx, data: dict, company_currency: str, products: list, today=None):
+    """Staff prepare a quote for a company. `products` is catalog's answer for the quote's
+    part numbers (in order), for their names and to refuse unknown ones."""
+    require_staff(ctx)
+    today = today or today_utc()
+    errors = {}
+    if data["expires_on"] < today:
+        errors["expires_on"] = ["must be today or later"]
+    quote = Quote(company_id=data["company_id"], buyer_user_id=data.get("buyer_user_id"),
+                  currency=company_currency, expires_on=data["expires_on"],
+                  notes=data.get("notes"), created_by=ctx.user_id)
+    for i, (line, product) in enumerate(zip(data["lines"], products)):
+        price = line["unit_price"]
+        if price["currency"] != company_currency:
+            errors.setdefault("lines", {})[str(i)] = {
+                "unit_price": [f"must be in {company_currency}, the company's currency"]}
+            continue
+        if product.get("status") == "not_found":
+            errors.setdefault("lines", {})[str(i)] = {"part_number": ["no such product"]}
+            continue
+        quote.lines.append(QuoteLine(
+            part_number=product.get("part_number") or line["part_number"],
+            mfg_part_number=product.get("mfg_part_number"),
+            name=product.get("name") or line["part_number"], manufacturer=product.get("manufacturer"),
+            category=product.get("category"), quantity=line["quantity"],
+            unit_price=Money.from_dict(price).amount))
+    if errors:
+        raise Invalid("some values are not valid", code="validation_failed", errors=errors)
+    session.add(quote)
+    session.flush()
+    quote.number = f"Q-{quote.id:07d}"
+    return quote
+
+
+def quote_view(quote: Quote, today=None) -> dict:
+    today = today or today_utc()
+    lines = [{"part_number": l.part_number, "mfg_part_number": l.mfg_part_number, "name": l.name,
+              "manufacturer": l.manufacturer, "category": l.category, "quantity": l.quantity,
+              "unit_price": Money(l.unit_price, quote.currency).to_dict(),
+              "line_total": (Money(l.unit_price, quote.currency) * l.quantity).to_dict()}
+             for l in quote.lines]
+    total = Money.zero(quote.currency)
+    for l in quote.lines:
+        total = total + Money(l.unit_price, quote.currency) * l.quantity
+    return {"id": quote.id, "number": quote.number, "company_id": quote.company_id,
+            "buyer_user_id": quote.buyer_user_id, "status": quote.status(today),
+            "expires_on": quote.expires_on.isoformat(), "notes": quote.notes, "lines": lines,
+            "totals": {"subtotal": total.to_dict(), "total": total.to_dict()},
+            "created_at": quote.created_at.isoformat() + "Z",
+            "order_number": quote.order_number}
+
+
+def _may_see(ctx, quote) -> bool:
+    """A quote named for a buyer is theirs (and of users with the quotes right); the
+    others are for every buyer of the company."""
+    if ctx.staff:
+        return True
+    if quote.company_id != ctx.company_id:
+        return False
+    return quote.buyer_user_id in (None, ctx.user_id) or "quotes" in ctx.features
+
+
+def get_quote(session, ctx, quote_id, lock=False) -> Quote:
+    query = select(Quote).where(Quote.id == quote_id)
+    quote = session.scalar(query.with_for_update() if lock else query)
+    if quote is None or not _may_see(ctx, quote):
+        raise NotFound("no such quote", code="quote_not_found")
+    return quote
+
+
+def list_quotes(session, ctx, limit=50, cursor=None):
+    query = select(Quote).where(Quote.company_id == ctx.company_id)
+    if "quotes" not in ctx.features:
+        query = query.where((Quote.buyer_user_id.is_(None)) | (Quote.buyer_user_id == ctx.user_id))
+    return keyset_page(session, query, Quote.id, limit, cursor, descending=True)
+
+
+def convert_quote(session, ctx, quote_id, request: dict, card=None, company=None, today=None):
+    """An open quote becomes an order at the quoted prices, through the normal order path
+    (approvals included); an expired or converted quote is a 409."""
+    today = today or today_utc()
+    quote = get_quote(session, ctx, quote_id, lock=True)
+    status = quote.status(today)
+    if status != "open":
+        raise Conflict(f"this quote is {status}", code=f"quote_{status}")
+    payment = checkout_payment(request["payment"], card)
+    address = checkout_address(request, company)
+    account = checkout_billing_account(ctx, request.get("billing_account_id"), company)
+    priced = [{"part_number": l.part_number, "status": "ok", "name": l.name,
+               "mfg_part_number": l.mfg_part_number, "manufacturer": l.manufacturer,
+               "category": l.category,
+               "unit_price": Money(l.unit_price, quote.currency).to_dict(),
+               # a price agreed with the reseller, like a contract's
+               "price_source": "quote", "on_contract": True} for l in quote.lines]
+    order = _write_order(session, ctx, [(l.part_number, l.quantity) for l in quote.lines], priced,
+                         quote.currency, address, payment, account,
+                         request.get("notes") or f"From quote {quote.number}")
+    quote.converted_at, quote.order_number = utcnow(), order.number
+    return order

@@ -1,5 +1,5 @@
 """Orders' own tables."""
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import relationship
 
 from services.common.db import JSONText, make_base, utcnow
@@ -169,3 +169,40 @@ class InvoiceCopyRequest(Base):
                         index=True)
     requested_by = Column(Integer, nullable=False)
     requested_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Quote(Base):
+    """Prices staff prepared for a company, optionally for one named buyer, until
+    `expires_on`; converted once into an order at those prices."""
+    __tablename__ = "quotes"
+    id = Column(Integer, primary_key=True)
+    number = Column(String(32), unique=True)
+    company_id = Column(Integer, nullable=False, index=True)
+    buyer_user_id = Column(Integer)
+    currency = Column(String(3), nullable=False)
+    expires_on = Column(Date, nullable=False)
+    notes = Column(Text)
+    created_by = Column(Integer)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    converted_at = Column(DateTime)
+    order_number = Column(String(32))
+    lines = relationship("QuoteLine", order_by="QuoteLine.id", cascade="all, delete-orphan")
+
+    def status(self, today) -> str:
+        if self.converted_at is not None:
+            return "converted"
+        return "expired" if today > self.expires_on else "open"
+
+
+class QuoteLine(Base):
+    __tablename__ = "quote_lines"
+    id = Column(Integer, primary_key=True)
+    quote_id = Column(Integer, ForeignKey("quotes.id", ondelete="CASCADE"), nullable=False,
+                      index=True)
+    part_number = Column(String(64), nullable=False)
+    mfg_part_number = Column(String(64))
+    name = Column(String(300), nullable=False)
+    manufacturer = Column(String(120))
+    category = Column(String(120))
+    quantity = Column(Integer, nullable=False)
+    unit_price = Column(Numeric(14, 2), nullable=False)

@@ -200,3 +200,58 @@ class DeliveryNote(Schema):
     shipping_address = fields.Dict()
     deliveries = fields.List(fields.Dict())
     lines = fields.List(fields.Dict())
+
+
+class QuoteLineIn(Schema):
+    part_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10000))
+    unit_price = fields.Nested(MoneySchema, required=True)
+
+
+class QuoteIn(Schema):
+    company_id = fields.Integer(required=True, strict=True)
+    expires_on = fields.Date(required=True)
+    buyer_user_id = fields.Integer(load_default=None, strict=True, metadata={
+        "description": "the one buyer the quote is for; every buyer of the company when absent"})
+    notes = fields.String(load_default=None, validate=validate.Length(max=2000))
+    lines = fields.List(fields.Nested(QuoteLineIn), required=True,
+                        validate=validate.Length(min=1, max=500))
+
+
+class QuoteLineOut(Schema):
+    part_number = fields.String()
+    mfg_part_number = fields.String(allow_none=True)
+    name = fields.String()
+    manufacturer = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    quantity = fields.Integer()
+    unit_price = fields.Nested(MoneySchema)
+    line_total = fields.Nested(MoneySchema)
+
+
+class QuoteOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    company_id = fields.Integer()
+    buyer_user_id = fields.Integer(allow_none=True)
+    status = fields.String(metadata={"enum": ["open", "expired", "converted"]})
+    expires_on = fields.String()
+    notes = fields.String(allow_none=True)
+    lines = fields.List(fields.Nested(QuoteLineOut))
+    totals = fields.Nested(Totals)
+    created_at = fields.String()
+    order_number = fields.String(allow_none=True, metadata={"description": "once converted"})
+
+
+class QuoteList(Schema):
+    items = fields.List(fields.Nested(QuoteOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class QuoteConvert(Schema):
+    """Checkout's body without the cart: the quote's lines and prices are ordered."""
+    billing_account_id = fields.Integer(load_default=None)
+    shipping_address_id = fields.Integer(load_default=None)
+    shipping_address = fields.Nested(Address, load_default=None)
+    payment = fields.Nested(Payment, required=True)
+    notes = fields.String(load_default=None, validate=validate.Length(max=2000))

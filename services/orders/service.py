@@ -6,7 +6,10 @@ from services.common.errors import Invalid
 from services.common.idempotency import once
 from services.common.money import Money
 from services.common.outbox import OutboxRelay
+from services.common.context import CallerContext
+from services.common.schemas import load
 from services.orders import domain
+from services.orders import schemas as s
 from services.orders.models import Base
 
 
@@ -100,6 +103,44 @@ class OrdersService(ServiceBase):
         company = self.identity.get_company(ctx) if domain.needs_company(request) else None
         order = domain.checkout(self.db, ctx, cart, self._quote(ctx, cart.lines, True), request,
                                 card, company)
+        return domain.order_view(order)
+
+    # ---- quotes
+    @rpc
+    def create_quote(self, ctx, data):
+        domain.require_staff(ctx)
+        data = load(s.QuoteIn(), data)
+        company = self.identity.get_company(ctx, data["company_id"])
+        company_ctx = CallerContext(staff=True, company_id=data["company_id"],
+                                    request_id=ctx.request_id)
+        products = self.catalog.price_lines(
+            company_ctx, company["currency"],
+            [{"part_number": l["part_number"], "quantity": l["quantity"]} for l in data["lines"]])
+        quote = domain.create_quote(self.db, ctx, data, company["currency"], products["lines"])
+        return domain.quote_view(quote)
+
+    @rpc
+    def list_quotes(self, ctx, limit=50, cursor=None):
+        rows, next_cursor = domain.list_quotes(self.db, ctx, limit, cursor)
+        return {"items": [domain.quote_view(q) for q in rows], "next_cursor": next_cursor}
+
+    @rpc
+    def get_quote(self, ctx, quote_id):
+        return domain.quote_view(domain.get_quote(self.db, ctx, quote_id))
+
+    @rpc
+    def convert_quote(self, ctx, quote_id, request, idempotency_key=None):
+        scope = f"quote:{ctx.company_id}:{ctx.user_id}"
+        return once(self.db, scope, idempotency_key, {"quote_id": quote_id, **request},
+                    lambda: self._convert_quote(ctx, quote_id, request))
+
+    def _convert_quote(self, ctx, quote_id, request):
+        request = load(s.QuoteConvert(), request)
+        payment = request["payment"]
+        card = (self.identity.get_card(ctx, payment["card_id"])
+                if payment["method"] == "card" and payment.get("card_id") else None)
+        company = self.identity.get_company(ctx) if domain.needs_company(request) else None
+        order = domain.convert_quote(self.db, ctx, quote_id, request, card, company)
         return domain.order_view(order)
 
     @rpc

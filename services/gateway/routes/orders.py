@@ -145,3 +145,34 @@ class OrdersRoutes:
     def list_invoices(self, call):
         """The company's invoices."""
         return self.orders_rpc.list_invoices(call.ctx, call.query["limit"], call.query["cursor"])
+
+    # ---- quotes
+    @endpoint("POST", "/backoffice/quotes", right=STAFF, body=s.QuoteIn(), response=s.QuoteOut(),
+              status=201, tags=("backoffice",), errors=(404,))
+    def create_quote(self, call):
+        """Prepare a quote for a company (optionally for one named buyer): lines with their
+        prices in the company's currency, until `expires_on`."""
+        return self.orders_rpc.create_quote(call.ctx, s.QuoteIn().dump(call.body))
+
+    @endpoint("GET", "/quotes", right=AUTHENTICATED, query=PageQuery(), response=s.QuoteList(),
+              tags=("orders",))
+    def list_quotes(self, call):
+        """The company's quotes for the caller: those for every buyer and those named for
+        the caller (all of them with the `quotes` right), newest first."""
+        return self.orders_rpc.list_quotes(call.ctx, call.query["limit"], call.query["cursor"])
+
+    @endpoint("GET", "/quotes/<int:quote_id>", right=AUTHENTICATED, response=s.QuoteOut(),
+              tags=("orders",), errors=(404,))
+    def get_quote(self, call, quote_id):
+        """One quote."""
+        return self.orders_rpc.get_quote(call.ctx, quote_id)
+
+    @endpoint("POST", "/quotes/<int:quote_id>/convert", right=AUTHENTICATED,
+              body=s.QuoteConvert(), response=s.OrderOut(), status=201, tags=("orders",),
+              idempotent=True, errors=(404, 409))
+    def convert_quote(self, call, quote_id):
+        """Order an open quote at its prices, through checkout and approvals; send an
+        Idempotency-Key. An expired (`quote_expired`) or converted (`quote_converted`)
+        quote is a 409."""
+        return self.orders_rpc.convert_quote(call.ctx, quote_id, s.QuoteConvert().dump(call.body),
+                                             idempotency_key=call.idempotency_key)

@@ -140,3 +140,36 @@ def test_a_bad_cursor_is_a_validation_error(db):
             domain.list_orders(db, BUYER, cursor=bad)
         with pytest.raises(Invalid):
             domain.list_invoices(db, BUYER, cursor=bad)
+
+
+def test_a_quote_converts_once_at_its_prices_until_it_expires(db):
+    from datetime import date, timedelta
+    today = date(2026, 11, 29)
+    data = {"company_id": 1, "expires_on": today + timedelta(days=7), "buyer_user_id": None,
+            "lines": [{"part_number": "a", "quantity": 2,
+                       "unit_price": {"amount": "99.00", "currency": "CAD"}}]}
+    with pytest.raises(Forbidden):
+        domain.create_quote(db, BUYER, data, "CAD", [quote("A")], today)
+    with pytest.raises(Invalid):
+        domain.create_quote(db, STAFF, dict(data, expires_on=today - timedelta(days=1)), "CAD",
+                            [quote("A")], today)
+    q = domain.create_quote(db, STAFF, data, "CAD", [quote("A")], today)
+    assert domain.quote_view(q, today)["totals"]["total"] == {"amount": "198.00", "currency": "CAD"}
+    request = {"payment": {"method": "account"}, "shipping_address": ADDRESS}
+    order = domain.convert_quote(db, BUYER, q.id, request, today=today)
+    assert order.status == "pending_approval" and str(order.total) == "198.00"
+    assert order.lines[0].price_source == "quote"
+    with pytest.raises(Conflict) as exc:
+        domain.convert_quote(db, BUYER, q.id, request, today=today)
+    assert exc.value.code == "quote_converted"
+    late = domain.create_quote(db, STAFF, data, "CAD", [quote("A")], today)
+    with pytest.raises(Conflict) as exc:
+        domain.convert_quote(db, BUYER, late.id, request, today=today + timedelta(days=8))
+    assert exc.value.code == "quote_expired"
+    named = domain.create_quote(db, STAFF, dict(data, buyer_user_id=COLLEAGUE.user_id), "CAD",
+                                [quote("A")], today)
+    from services.common.errors import NotFound
+    with pytest.raises(NotFound):
+        domain.get_quote(db, BUYER, named.id)
+    assert domain.get_quote(db, COLLEAGUE, named.id) is named
+    assert [x.id for x in domain.list_quotes(db, BUYER)[0]] == [late.id, q.id]
