@@ -11,11 +11,12 @@ from services.gateway.routes.identity import IdentityRoutes
 from services.gateway.routes.notifications import NotificationsRoutes
 from services.gateway.routes.ops import OpsRoutes
 from services.gateway.routes.orders import OrdersRoutes
+from services.gateway.routes.portal import PortalRoutes
 from services.gateway.routes.reporting import ReportingRoutes
 
 
 class GatewayService(OpsRoutes, IdentityRoutes, CatalogRoutes, OrdersRoutes, ApprovalsRoutes,
-                     ReportingRoutes, NotificationsRoutes):
+                     ReportingRoutes, NotificationsRoutes, PortalRoutes):
     name = "gateway"
     metrics = Metrics()
 
