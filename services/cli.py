@@ -12,6 +12,8 @@ reindex-search        rebuild catalog's search word lists now (PostgreSQL; the c
 dead-letters list|replay [EVENT_ID]
 reporting rebuild     rebuild reporting's read model from the events it logged
 reporting run-schedules [--at TIME]  send the scheduled reports due at TIME (default now)
+subscriptions renew [--today DATE]   warn about and renew the subscriptions due on DATE
+                      (default today); the orders service does it by itself every hour
 mail-sink             the local SMTP sink writing .eml files under var/mail/
 mail-links ADDRESS    the links in the newest email to ADDRESS (local mail sink)
 makemigrations SERVICE MESSAGE   (developers) autogenerate an Alembic revision
@@ -102,6 +104,27 @@ def reporting(action, at=None):
             print(f"scheduled reports sent: {len(sent)}")
 
 
+def subscriptions_renew(today=None):
+    """Run subscription renewals for a day of the operator's choosing (a late run after an
+    outage, or a test's clock); needs identity and catalog running."""
+    from datetime import date
+
+    from services.common.db import database_url, make_engine, session_factory
+    from services.common.standalone import StandaloneRpc
+    from services.orders import renewals
+    from services.orders.models import Base
+    day = date.fromisoformat(today) if today else None
+    engine = make_engine(database_url("orders"))
+    try:
+        with StandaloneRpc() as rpc:
+            done = renewals.run(session_factory(engine, Base), rpc,
+                                day or date.today())
+    finally:
+        engine.dispose()
+    print(f"subscriptions: {done['renewed']} renewed, {done['cancelled']} cancelled, "
+          f"{done['warned']} owners warned")
+
+
 def mail_links(address):
     """The links of the newest email the local mail sink received for an address (the
     set-password link of a new user, for example)."""
@@ -145,6 +168,9 @@ def main(argv=None):
     p = sub.add_parser("reporting")
     p.add_argument("action", choices=["rebuild", "run-schedules"])
     p.add_argument("--at", default=None, help="run-schedules: an ISO 8601 UTC time")
+    p = sub.add_parser("subscriptions")
+    p.add_argument("action", choices=["renew"])
+    p.add_argument("--today", default=None, help="an ISO date (YYYY-MM-DD)")
     p = sub.add_parser("mail-links")
     p.add_argument("address", help="the recipient's email address")
     p = sub.add_parser("mail-sink")
@@ -189,6 +215,8 @@ def main(argv=None):
             print(f"replayed {replay_dead_letters(event_id=args.event_id)}")
     elif args.command == "reporting":
         reporting(args.action, args.at)
+    elif args.command == "subscriptions":
+        subscriptions_renew(args.today)
     elif args.command == "mail-links":
         mail_links(args.address)
     elif args.command == "mail-sink":

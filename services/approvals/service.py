@@ -1,14 +1,11 @@
 """The approvals service: entrypoints only; the rules are in domain.py and rules.py."""
 import logging
 
-from nameko.standalone.rpc import ClusterRpcProxy
-
 from services.approvals import domain
 from services.approvals import schemas as s
 from services.approvals.models import Base
 from services.common.background import BackgroundLoop
 from services.common.base import ServiceBase
-from services.common.config import amqp_uri, env
 from services.common.context import CallerContext
 from services.common.csvout import csv_text
 from services.common.db import Database
@@ -17,6 +14,7 @@ from services.common.errors import Forbidden, Invalid
 from services.common.money import Money
 from services.common.outbox import OutboxRelay
 from services.common.schemas import PageQuery, load
+from services.common.standalone import StandaloneRpc
 
 log = logging.getLogger(__name__)
 
@@ -43,25 +41,6 @@ class IdentityDirectory:
         return self.identity.people_with_role(self._ctx(company_id), "pas_admin")
 
 
-class _StandaloneIdentity:
-    """identity's RPCs for the reminder loop, which runs outside any worker; the proxy is
-    opened only when a cycle needs it."""
-
-    def __init__(self, stack):
-        self.stack = stack
-        self.proxy = None
-
-    def __getattr__(self, method):
-        if self.proxy is None:
-            cluster = ClusterRpcProxy({"AMQP_URI": amqp_uri()},
-                                      timeout=float(env("RPC_TIMEOUT", "10")))
-            self.proxy = cluster.start()
-            self.stack.append(cluster)
-        target = getattr(self.proxy.identity, method)
-        return lambda *args: target(*[a.to_dict() if isinstance(a, CallerContext) else a
-                                      for a in args])
-
-
 class Reminders(BackgroundLoop):
     """Reminds approvers of requests waiting too long, then escalates them to the PAS
     admins (the company's reminder_days and escalation_days)."""
@@ -73,20 +52,13 @@ class Reminders(BackgroundLoop):
         super().__init__(interval=300.0)
 
     def cycle(self) -> bool:
-        opened = []
-        try:
-            with self.database.session_factory() as session:
-                due = domain.remind_and_escalate(
-                    session, IdentityDirectory(_StandaloneIdentity(opened)))
-                session.commit()
-            if due.reminded or due.escalated:
-                log.info("approval reminders: %s reminded, %s escalated", due.reminded,
-                         due.escalated)
-                for hook in self.database.after_commit_hooks:
-                    hook()  # wake the outbox relay
-        finally:
-            for cluster in opened:
-                cluster.stop()
+        with StandaloneRpc() as rpc, self.database.session_factory() as session:
+            due = domain.remind_and_escalate(session, IdentityDirectory(rpc.identity))
+            session.commit()
+        if due.reminded or due.escalated:
+            log.info("approval reminders: %s reminded, %s escalated", due.reminded, due.escalated)
+            for hook in self.database.after_commit_hooks:
+                hook()  # wake the outbox relay
         return False
 
 

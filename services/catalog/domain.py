@@ -271,7 +271,7 @@ def product_view(product: Product, q: Quote) -> dict:
             "list_price": Money(product.list_price, product.currency).to_dict(),
             "price": q.unit_price.to_dict() if q.unit_price else None,
             "price_source": q.price_source, "on_contract": q.on_contract,
-            "orderable": q.orderable}
+            "orderable": q.orderable, "subscription_term": product.subscription_term}
 
 
 def offers_for(session, scope: Scope, part_numbers) -> dict:
@@ -623,7 +623,8 @@ def price_lines(session, ctx, currency, lines, today=None, with_catalogs=False) 
         product = found.get(normalise_part_number(part))
         entry = {"part_number": part, "quantity": quantity, "status": "not_found", "name": None,
                  "mfg_part_number": None, "manufacturer": None, "category": None,
-                 "unit_price": None, "price_source": None, "on_contract": False}
+                 "unit_price": None, "price_source": None, "on_contract": False,
+                 "subscription_term": None}
         if product is not None and product.id not in allowed:
             entry["status"] = "not_allowed"
         elif product is not None:
@@ -633,7 +634,8 @@ def price_lines(session, ctx, currency, lines, today=None, with_catalogs=False) 
                          mfg_part_number=product.mfg_part_number,
                          manufacturer=product.manufacturer, category=product.category,
                          unit_price=q.unit_price.to_dict() if q.unit_price else None,
-                         price_source=q.price_source, on_contract=q.on_contract)
+                         price_source=q.price_source, on_contract=q.on_contract,
+                         subscription_term=product.subscription_term)
             if with_catalogs:
                 entry["catalog_ids"] = holding.get(product.id, [])
         out.append(entry)

@@ -2,7 +2,9 @@
 
 CSV: a header line naming at least part_number, mfg_part_number, manufacturer, category,
 name, description, list_price, currency, language, availability (any order; an optional
-epp_price column sets the employee-purchase price), then one product per line.
+epp_price column sets the employee-purchase price, an optional subscription_term column,
+`monthly` or `yearly`, sells the product as an auto-renewing subscription), then one
+product per line.
 
 CIF 3.0 (the catalog interchange format of e-procurement systems): `CIF_I_V3.0`, header
 lines (`LOADMODE:`, `CODEFORMAT:`, `CURRENCY:`, `ITEMCOUNT:`, `FIELDNAMES:` listing the
@@ -35,7 +37,8 @@ from services.common.errors import Invalid
 
 CSV_COLUMNS = ("part_number", "mfg_part_number", "manufacturer", "category", "name",
                "description", "list_price", "currency", "language", "availability")
-OPTIONAL_COLUMNS = ("epp_price",)
+OPTIONAL_COLUMNS = ("epp_price", "subscription_term")
+SUBSCRIPTION_TERMS = ("monthly", "yearly")
 BATCH_SIZE = 2000
 MAX_REJECTED = 1000
 ANALYZE_AFTER = 10000
@@ -43,7 +46,8 @@ MAX_PRICE = Decimal("999999999999.99")
 PART_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/#+\-]{0,63}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 UPDATABLE = ("mfg_part_number", "manufacturer", "category", "name", "description", "list_price",
-             "currency", "epp_price", "language", "availability", "updated_at")
+             "currency", "epp_price", "language", "availability", "subscription_term",
+             "updated_at")
 
 # UNSPSC classes (first six digits) of the reseller's categories
 UNSPSC = {"432115": "Notebooks", "432116": "Accessories", "432117": "Accessories",
@@ -225,6 +229,9 @@ def clean(raw: dict) -> dict:
     if availability not in AVAILABILITY:
         raise RowError(f"availability must be one of {', '.join(AVAILABILITY)}")
     epp = (raw.get("epp_price") or "").strip()
+    term = (raw.get("subscription_term") or "").strip().lower() or None
+    if term is not None and term not in SUBSCRIPTION_TERMS:
+        raise RowError(f"subscription_term must be empty or one of {', '.join(SUBSCRIPTION_TERMS)}")
     return {"part_number": part,
             "mfg_part_number": _text(raw, "mfg_part_number", 64),
             "manufacturer": _text(raw, "manufacturer", 80),
@@ -235,7 +242,7 @@ def clean(raw: dict) -> dict:
             "currency": currency,
             "epp_price": _amount(epp, "epp_price") if epp else None,
             "language": _language(raw.get("language")),
-            "availability": availability}
+            "availability": availability, "subscription_term": term}
 
 
 # ------------------------------------------------------------------- writing

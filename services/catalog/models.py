@@ -33,6 +33,8 @@ class Product(Base):
     epp_price = Column(Numeric(14, 2))
     language = Column(String(2), nullable=False, default="en")
     availability = Column(String(16), nullable=False, default="in_stock")
+    # sold as an auto-renewing subscription: monthly | yearly (None: a one-off purchase)
+    subscription_term = Column(String(10))
     updated_at = Column(DateTime, nullable=False, default=utcnow)
 
 

@@ -55,6 +55,9 @@ class ProductOut(Schema):
     price_source = fields.String(allow_none=True, metadata={"enum": list(PRICE_SOURCES)})
     on_contract = fields.Boolean()
     orderable = fields.Boolean()
+    subscription_term = fields.String(allow_none=True, metadata={
+        "enum": ["monthly", "yearly", None],
+        "description": "sold as an auto-renewing subscription with this term"})
 
 
 class FacetValue(Schema):

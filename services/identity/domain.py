@@ -639,6 +639,22 @@ def remove_card(session, ctx: CallerContext, card_id, now=None):
                                            "card_id": card.id})
 
 
+def charge_card(session, ctx: CallerContext, card_id, amount: dict, idempotency_key: str,
+                gateway, today=None) -> dict:
+    """Charge a saved card of the caller (renewals run as the card's owner): it must carry
+    the owner's consent and not have expired."""
+    card = session.scalar(_cards_of(ctx).where(PaymentCard.id == card_id,
+                                               PaymentCard.removed_at.is_(None)))
+    if card is None or not card.gateway_token or card.consent_at is None:
+        raise Invalid("this card no longer carries the owner's consent",
+                      code="card_consent_missing")
+    today = today or utcnow().date()
+    if (card.exp_year, card.exp_month) < (today.year, today.month):
+        raise Invalid("this card has expired", code="card_expired")
+    charge_id = gateway.charge(card.gateway_token, amount, idempotency_key)
+    return {"charge_id": charge_id, "card_id": card.id, "brand": card.brand, "last4": card.last4}
+
+
 def get_card(session, ctx: CallerContext, card_id) -> dict:
     """A saved card for payment: the caller's own, or any for the platform itself."""
     stmt = select(PaymentCard).where(PaymentCard.id == card_id, PaymentCard.removed_at.is_(None))

@@ -5,6 +5,7 @@ that only brand, last four digits and expiry are ever kept.
 brand), the expiry and the CVC, and makes a random token. The number and CVC are never
 stored, logged, or repeated in an error message.
 """
+import hashlib
 import secrets
 from abc import ABC, abstractmethod
 from datetime import date
@@ -24,6 +25,11 @@ class PaymentGateway(ABC):
     @abstractmethod
     def tokenize(self, number: str, exp_month: int, exp_year: int, cvc: str) -> tuple:
         """Returns (token, brand, last4) or raises CardRejected."""
+
+    @abstractmethod
+    def charge(self, token: str, amount, idempotency_key: str) -> str:
+        """Charge a tokenized card; returns the charge id or raises CardRejected. The same
+        idempotency_key charges once, whatever the number of calls (a retried renewal)."""
 
 
 def luhn_ok(digits: str) -> bool:
@@ -91,6 +97,13 @@ class LocalPaymentGateway(PaymentGateway):
         if errors:
             raise CardRejected("the card was not accepted", errors=errors)
         return "tok_" + secrets.token_hex(16), brand, digits[-4:]
+
+    def charge(self, token, amount, idempotency_key):
+        if not token:
+            raise CardRejected("the card cannot be charged", code="card_declined")
+        # the same key gives the same charge, as a processor's idempotency keys do
+        digest = hashlib.sha256(f"{token}:{idempotency_key}".encode()).hexdigest()
+        return "ch_" + digest[:24]
 
 
 def payment_gateway() -> PaymentGateway:

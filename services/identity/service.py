@@ -20,6 +20,7 @@ from services.common.idempotency import once
 from services.common.outbox import OutboxRelay
 from services.identity import domain, passwords, schemas
 from services.identity.messages import localize
+from services.identity.payments import payment_gateway
 from services.identity.models import Base
 
 # argon2 releases the GIL: hashing in real threads keeps the other green threads running
@@ -189,6 +190,13 @@ class IdentityService(ServiceBase):
     @localized
     def get_people(self, ctx, user_ids=(), group_ids=()):
         return domain.people(self.db, ctx, user_ids, group_ids)
+
+    @rpc
+    @localized
+    def charge_card(self, ctx, card_id, amount, idempotency_key):
+        """Charge a saved card through the payment gateway (subscription renewals)."""
+        return domain.charge_card(self.db, ctx, card_id, amount, idempotency_key,
+                                  payment_gateway())
 
     @rpc
     @localized

@@ -44,7 +44,8 @@ CATEGORIES = {
     "username_recovery": "security", "account_locked": "security",
     "order_confirmation": "orders", "order_shipped": "orders", "order_delivered": "orders",
     "invoice_issued": "orders", "invoice_copy_billing": "orders",
-    "invoice_copy_confirmation": "orders",
+    "invoice_copy_confirmation": "orders", "subscription_card_missing": "orders",
+    "subscription_renewed": "orders", "subscription_cancelled": "orders",
     "approval_request": "approvals", "approval_reminder": "approvals",
     "approval_escalated": "approvals", "order_approved": "approvals",
     "order_rejected": "approvals",
@@ -387,6 +388,18 @@ def _order_delivered(p):
                          order_url=order_url(p["order_number"]))]
 
 
+def _subscription_kind(kind):
+    def build(p):
+        return [_person_mail(kind, p["buyer"], subscription_id=p["subscription_id"],
+                             product=p.get("name") or p.get("part_number") or "",
+                             reason=p.get("reason") or "", renewal_on=p.get("renewal_on"),
+                             order_number=p.get("order_number"), total=p.get("total"),
+                             next_renewal_on=p.get("next_renewal_on"),
+                             order_url=order_url(p["order_number"]) if p.get("order_number") else None,
+                             subscriptions_url=links()["subscriptions_url"])]
+    return build
+
+
 def _invoice_issued(p):
     return [_person_mail("invoice_issued", p["buyer"], order_number=p["order_number"],
                          invoice_number=p["invoice_number"], total=p.get("total"),
@@ -420,6 +433,9 @@ BUILDERS = {
     ("orders", "order_placed"): _order_placed,
     ("orders", "order_shipped"): _order_shipped,
     ("orders", "order_delivered"): _order_delivered,
+    ("orders", "subscription_card_missing"): _subscription_kind("subscription_card_missing"),
+    ("orders", "subscription_renewed"): _subscription_kind("subscription_renewed"),
+    ("orders", "subscription_cancelled"): _subscription_kind("subscription_cancelled"),
     ("orders", "invoice_issued"): _invoice_issued,
     ("orders", "invoice_copy_requested"): _invoice_copy_requested,
     ("approvals", "approval_requested"): _approval_kind("approval_request"),

@@ -245,3 +245,17 @@ class OutgoingMailOut(Schema):
 class MailPage(Schema):
     items = fields.List(fields.Nested(OutgoingMailOut))
     next_cursor = fields.String(allow_none=True)
+
+
+class SubscriptionEvent(Lenient):
+    """subscription_card_missing, subscription_renewed and subscription_cancelled."""
+    subscription_id = fields.Raw(required=True)
+    company_id = fields.Raw(load_default=None)
+    buyer = fields.Nested(Person, required=True)
+    part_number = _str()
+    name = _str()
+    reason = _str()
+    renewal_on = _str()
+    order_number = _str()
+    next_renewal_on = _str()
+    total = fields.Nested(Money, load_default=None, allow_none=True)

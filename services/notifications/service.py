@@ -98,6 +98,18 @@ class NotificationsService(ServiceBase):
     def on_invoice_copy_requested(self, event):
         self._queue("orders", "invoice_copy_requested", event, schemas.InvoiceCopyRequested())
 
+    @event_handler("orders", "subscription_card_missing")
+    def on_subscription_card_missing(self, event):
+        self._queue("orders", "subscription_card_missing", event, schemas.SubscriptionEvent())
+
+    @event_handler("orders", "subscription_renewed")
+    def on_subscription_renewed(self, event):
+        self._queue("orders", "subscription_renewed", event, schemas.SubscriptionEvent())
+
+    @event_handler("orders", "subscription_cancelled")
+    def on_subscription_cancelled(self, event):
+        self._queue("orders", "subscription_cancelled", event, schemas.SubscriptionEvent())
+
     # --- approvals ---------------------------------------------------------------------
 
     @event_handler("approvals", "approval_requested")

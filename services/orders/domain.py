@@ -13,6 +13,7 @@ from services.common.outbox import emit
 from services.common.config import env
 from services.common.db import utcnow
 from services.common.paging import keyset_page
+from services.orders import subscriptions
 from services.orders.models import (SHIPPABLE, TRANSITIONS, Cart, CartLine, Invoice,  # noqa: F401
                                     InvoiceCopyRequest, Order, OrderLine, Quote, QuoteLine,
                                     Shipment, ShipmentLine, StatusChange)
@@ -207,13 +208,29 @@ def needs_company(request: dict) -> bool:
     return not request.get("shipping_address") or request.get("billing_account_id") is not None
 
 
-def checkout(session, ctx, cart, priced, request: dict, card=None, company=None):
-    """Check the checkout request against the company's rules, then place the order."""
+def order_lines(session, ctx, wanted, priced, request: dict, card=None, company=None, today=None):
+    """Order lines without a cart (a subscription bought on its own): the checkout rules,
+    then the order and the subscriptions it starts."""
     payment = checkout_payment(request["payment"], card)
+    subscriptions.require_card_for(priced, payment)
     address = checkout_address(request, company)
     account = checkout_billing_account(ctx, request.get("billing_account_id"), company)
-    return place_order(session, ctx, cart, priced, ctx.currency, address, payment, account,
-                       request.get("notes"))
+    order = _write_order(session, ctx, [(w["part_number"], w["quantity"]) for w in wanted],
+                         priced, ctx.currency, address, payment, account, request.get("notes"))
+    return order, subscriptions.start(session, order, priced, payment, today or today_utc())
+
+
+def checkout(session, ctx, cart, priced, request: dict, card=None, company=None, today=None):
+    """Check the checkout request against the company's rules, then place the order; its
+    subscription lines start subscriptions on the card paying it."""
+    payment = checkout_payment(request["payment"], card)
+    subscriptions.require_card_for(priced, payment)
+    address = checkout_address(request, company)
+    account = checkout_billing_account(ctx, request.get("billing_account_id"), company)
+    order = place_order(session, ctx, cart, priced, ctx.currency, address, payment, account,
+                        request.get("notes"))
+    subscriptions.start(session, order, priced, payment, today or today_utc())
+    return order
 
 
 def place_order(session, ctx, cart, priced, currency, shipping_address, payment,

@@ -1,5 +1,6 @@
 """Orders' own tables."""
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import (Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import relationship
 
 from services.common.db import JSONText, make_base, utcnow
@@ -206,3 +207,48 @@ class QuoteLine(Base):
     category = Column(String(120))
     quantity = Column(Integer, nullable=False)
     unit_price = Column(Numeric(14, 2), nullable=False)
+
+
+class Subscription(Base):
+    """An auto-renewing purchase, paid by a saved card that carries the owner's consent."""
+    __tablename__ = "subscriptions"
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, nullable=False, index=True)
+    user_id = Column(Integer, nullable=False, index=True)
+    owner = Column(JSONText, nullable=False)
+    part_number = Column(String(64), nullable=False)
+    name = Column(String(300), nullable=False)
+    quantity = Column(Integer, nullable=False)
+    currency = Column(String(3), nullable=False)
+    unit_price = Column(Numeric(14, 2), nullable=False)  # at the last order or renewal
+    term = Column(String(10), nullable=False)  # monthly | yearly
+    card_id = Column(Integer, nullable=False, index=True)
+    shipping_address = Column(JSONText, nullable=False)
+    billing_account_id = Column(Integer)
+    status = Column(String(16), nullable=False, index=True)  # active | cancelled
+    # why the card cannot pay the next renewal (card_removed, card_expired,
+    # card_consent_missing), until the owner switches cards
+    card_problem = Column(String(40))
+    # the renewal date the owner was last warned about
+    warned_for = Column(Date)
+    started_on = Column(Date, nullable=False)
+    next_renewal_on = Column(Date, nullable=False, index=True)
+    origin_order_number = Column(String(32))
+    cancelled_at = Column(DateTime)
+    cancel_reason = Column(String(40))
+    renewals = relationship("SubscriptionRenewal", order_by="SubscriptionRenewal.id",
+                            cascade="all, delete-orphan")
+
+
+class SubscriptionRenewal(Base):
+    """One renewal per due date, whatever the restarts."""
+    __tablename__ = "subscription_renewals"
+    __table_args__ = (UniqueConstraint("subscription_id", "due_on",
+                                       name="uq_subscription_renewals_due"),)
+    id = Column(Integer, primary_key=True)
+    subscription_id = Column(Integer, ForeignKey("subscriptions.id", ondelete="CASCADE"),
+                             nullable=False, index=True)
+    due_on = Column(Date, nullable=False)
+    order_number = Column(String(32), nullable=False)
+    charge_id = Column(String(64), nullable=False)
+    at = Column(DateTime, nullable=False, default=utcnow)

@@ -255,3 +255,54 @@ class QuoteConvert(Schema):
     shipping_address = fields.Nested(Address, load_default=None)
     payment = fields.Nested(Payment, required=True)
     notes = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class SubscriptionIn(Schema):
+    """One subscription product, paid now and at each renewal by a saved card."""
+    part_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10000))
+    card_id = fields.Integer(required=True, strict=True)
+    billing_account_id = fields.Integer(load_default=None)
+    shipping_address_id = fields.Integer(load_default=None)
+    shipping_address = fields.Nested(Address, load_default=None)
+    notes = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class SubscriptionCardIn(Schema):
+    card_id = fields.Integer(required=True, strict=True)
+
+
+class SubscriptionRenewalOut(Schema):
+    due_on = fields.String()
+    order_number = fields.String()
+    at = fields.String()
+
+
+class SubscriptionOut(Schema):
+    id = fields.Integer()
+    part_number = fields.String()
+    name = fields.String()
+    quantity = fields.Integer()
+    term = fields.String(metadata={"enum": ["monthly", "yearly"]})
+    unit_price = fields.Nested(MoneySchema)
+    card_id = fields.Integer()
+    status = fields.String(metadata={"enum": ["active", "cancelled"]})
+    card_problem = fields.String(allow_none=True, metadata={
+        "enum": ["card_removed", "card_expired", "card_consent_missing", None],
+        "description": "why the card cannot pay the next renewal; switch cards before it"})
+    started_on = fields.String()
+    next_renewal_on = fields.String(allow_none=True)
+    origin_order_number = fields.String(allow_none=True)
+    renewals = fields.List(fields.Nested(SubscriptionRenewalOut))
+    cancelled_at = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+
+
+class SubscriptionList(Schema):
+    items = fields.List(fields.Nested(SubscriptionOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class Subscribed(Schema):
+    subscription = fields.Nested(SubscriptionOut)
+    order = fields.Nested(OrderOut)

@@ -8,15 +8,38 @@ from services.common.money import Money
 from services.common.outbox import OutboxRelay
 from services.common.context import CallerContext
 from services.common.schemas import load
-from services.orders import domain
+from services.common.background import BackgroundLoop
+from services.common.db import utcnow
+from services.common.standalone import StandaloneRpc
+from services.orders import domain, renewals, subscriptions
 from services.orders import schemas as s
 from services.orders.models import Base
+
+
+class Renewals(BackgroundLoop):
+    """Warns and renews subscriptions (renewals.run) every SUBSCRIPTION_RENEWAL_INTERVAL
+    seconds (default an hour); `SUBSCRIPTION_RENEWALS=off` stops it."""
+    switch_env = "SUBSCRIPTION_RENEWALS"
+    interval_env = "SUBSCRIPTION_RENEWAL_INTERVAL"
+    wake_on_commit = False
+
+    def __init__(self):
+        super().__init__(interval=3600.0)
+
+    def cycle(self) -> bool:
+        with StandaloneRpc() as rpc:
+            done = renewals.run(self.database.session_factory, rpc, utcnow().date())
+        if any(done.values()):
+            for hook in self.database.after_commit_hooks:
+                hook()  # wake the outbox relay
+        return False
 
 
 class OrdersService(ServiceBase):
     name = "orders"
     db = Database("orders", Base)
     relay = OutboxRelay()
+    renewals = Renewals()
     catalog = RpcClient("catalog")
     identity = RpcClient("identity")
 
@@ -191,6 +214,48 @@ class OrdersService(ServiceBase):
     def list_invoices(self, ctx, limit=50, cursor=None):
         items, next_cursor = domain.list_invoices(self.db, ctx, limit, cursor)
         return {"items": items, "next_cursor": next_cursor}
+
+    # ---- subscriptions
+    @rpc
+    def list_subscriptions(self, ctx, limit=50, cursor=None):
+        rows, next_cursor = subscriptions.list_for(self.db, ctx, limit, cursor)
+        return {"items": [subscriptions.view(x) for x in rows], "next_cursor": next_cursor}
+
+    @rpc
+    def get_subscription(self, ctx, subscription_id):
+        return subscriptions.view(subscriptions.get(self.db, ctx, subscription_id))
+
+    @rpc
+    def subscribe(self, ctx, request, idempotency_key=None):
+        """Order one subscription product: checkout of a single line paid by a saved card."""
+        scope = f"subscribe:{ctx.company_id}:{ctx.user_id}"
+        return once(self.db, scope, idempotency_key, request,
+                    lambda: self._subscribe(ctx, load(s.SubscriptionIn(), request)))
+
+    def _subscribe(self, ctx, request):
+        wanted = [{"part_number": request["part_number"], "quantity": request["quantity"]}]
+        priced = self.catalog.price_lines(ctx, ctx.currency, wanted, with_catalogs=True)["lines"]
+        if priced[0]["status"] == "ok" and not priced[0].get("subscription_term"):
+            raise Invalid("this product is not sold as a subscription",
+                          code="not_a_subscription", errors={"part_number": ["not a subscription"]})
+        request = dict(request, payment={"method": "card", "card_id": request["card_id"]})
+        card = self.identity.get_card(ctx, request["card_id"])
+        company = self.identity.get_company(ctx) if domain.needs_company(request) else None
+        order, started = domain.order_lines(self.db, ctx, wanted, priced, request, card, company)
+        return {"subscription": subscriptions.view(started[0]), "order": domain.order_view(order)}
+
+    @rpc
+    def switch_subscription_card(self, ctx, subscription_id, card_id):
+        card = self.identity.get_card(ctx, card_id)
+        return subscriptions.view(subscriptions.switch_card(self.db, ctx, subscription_id, card))
+
+    @rpc
+    def cancel_subscription(self, ctx, subscription_id):
+        return subscriptions.view(subscriptions.cancel(self.db, ctx, subscription_id, utcnow()))
+
+    @event_handler("identity", "card_removed")
+    def on_card_removed(self, event):
+        subscriptions.card_removed(self.db, event["payload"]["card_id"])
 
     # ---- the saga
     @event_handler("approvals", "order_approved")

@@ -176,3 +176,42 @@ class OrdersRoutes:
         quote is a 409."""
         return self.orders_rpc.convert_quote(call.ctx, quote_id, s.QuoteConvert().dump(call.body),
                                              idempotency_key=call.idempotency_key)
+
+    # ---- subscriptions
+    @endpoint("GET", "/subscriptions", right=AUTHENTICATED, query=PageQuery(),
+              response=s.SubscriptionList(), tags=("subscriptions",))
+    def list_subscriptions(self, call):
+        """The caller's subscriptions (the company's with recent_orders), newest first."""
+        return self.orders_rpc.list_subscriptions(call.ctx, call.query["limit"], call.query["cursor"])
+
+    @endpoint("POST", "/subscriptions", right=AUTHENTICATED, body=s.SubscriptionIn(),
+              response=s.Subscribed(), status=201, tags=("subscriptions",), idempotent=True,
+              errors=(404,))
+    def subscribe(self, call):
+        """Buy a product sold as a subscription (its `subscription_term`): the first order
+        now, then a renewal order each term, paid by the saved card (which needs consent).
+        Checking out such a product from a cart, paid by card, does the same. Send an
+        Idempotency-Key."""
+        return self.orders_rpc.subscribe(call.ctx, s.SubscriptionIn().dump(call.body),
+                                         idempotency_key=call.idempotency_key)
+
+    @endpoint("GET", "/subscriptions/<int:subscription_id>", right=AUTHENTICATED,
+              response=s.SubscriptionOut(), tags=("subscriptions",), errors=(404,))
+    def get_subscription(self, call, subscription_id):
+        """A subscription with its renewals."""
+        return self.orders_rpc.get_subscription(call.ctx, subscription_id)
+
+    @endpoint("PATCH", "/subscriptions/<int:subscription_id>", right=AUTHENTICATED,
+              body=s.SubscriptionCardIn(), response=s.SubscriptionOut(), tags=("subscriptions",),
+              errors=(403, 404, 409))
+    def switch_subscription_card(self, call, subscription_id):
+        """Pay the renewals with another saved card (with consent); clears a card problem."""
+        return self.orders_rpc.switch_subscription_card(call.ctx, subscription_id,
+                                                        call.body["card_id"])
+
+    @endpoint("POST", "/subscriptions/<int:subscription_id>/cancel", right=AUTHENTICATED,
+              body=Empty(), response=s.SubscriptionOut(), tags=("subscriptions",),
+              errors=(403, 404, 409))
+    def cancel_subscription(self, call, subscription_id):
+        """End a subscription: no more renewals (its owner, or an administrator)."""
+        return self.orders_rpc.cancel_subscription(call.ctx, subscription_id)

@@ -88,6 +88,18 @@ def payloads(locale="en"):
         ("orders", "invoice_copy_requested", {
             "order_number": "PO-2026-0007", "invoice_number": "INV-9001", "company_id": 1,
             "buyer": buyer, "billing_email": "ap@acme.example"}),
+        ("orders", "subscription_card_missing", {
+            "subscription_id": 6, "buyer": buyer, "part_number": "MS-365-BP",
+            "name": "Microsoft 365 Business Premium", "reason": "card_removed",
+            "renewal_on": "2026-12-05"}),
+        ("orders", "subscription_renewed", {
+            "subscription_id": 6, "buyer": buyer, "part_number": "MS-365-BP",
+            "name": "Microsoft 365 Business Premium", "order_number": "SO-0000042",
+            "renewed_for": "2026-12-05", "next_renewal_on": "2027-01-05", "total": money("29.40")}),
+        ("orders", "subscription_cancelled", {
+            "subscription_id": 6, "buyer": buyer, "part_number": "MS-365-BP",
+            "name": "Microsoft 365 Business Premium", "reason": "card_expired",
+            "cancelled_at": "2026-12-05T00:00:00Z"}),
         ("reporting", "report_ready", {
             "report_key": "spend_by_category", "title": "Spend by category",
             "recipients": [{"email": buyer["email"], "locale": locale}],

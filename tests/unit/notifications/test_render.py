@@ -101,3 +101,15 @@ def test_dates():
                                             ("en", "en"), ("de", "en"), (None, "en")])
 def test_locale_is_french_or_english(given, expected):
     assert normalise_locale(given) == expected
+
+
+def test_subscription_emails_say_why_in_both_languages():
+    for locale, words in (("en", "no longer carries your consent"),
+                          ("fr", "ne porte plus votre consentement")):
+        mails = list(all_mails(locale))
+        missing = next(m for m in mails if m.kind == "subscription_card_missing")
+        missing.context["reason"] = "card_consent_missing"
+        text = rendered(missing).text
+        assert words in text and "2026-12-05" in text
+        renewed = next(m for m in mails if m.kind == "subscription_renewed")
+        assert "SO-0000042" in rendered(renewed).text
