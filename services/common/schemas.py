@@ -7,6 +7,17 @@ class MoneySchema(Schema):
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
 
 
+class UtcDateTime(fields.Field):
+    """A naive UTC datetime as ISO 8601 with `Z`; a date as ISO 8601."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if hasattr(value, "hour"):
+            return value.isoformat() + "Z"
+        return value.isoformat()
+
+
 class PageQuery(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None)
@@ -16,7 +27,7 @@ def page(items_schema, items, next_cursor):
     return {"items": items_schema.dump(items), "next_cursor": next_cursor}
 
 
-__all__ = ["MoneySchema", "PageQuery", "page", "load", "ValidationError", "fields", "validate"]
+__all__ = ["MoneySchema", "PageQuery", "UtcDateTime", "page", "load", "ValidationError", "fields", "validate"]
 
 
 def load(schema, data, partial=False):

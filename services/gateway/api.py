@@ -95,6 +95,9 @@ class Endpoint:
     idempotent: bool = False
     errors: tuple = ()
     max_body: int = MAX_BODY
+    # False when the service already dumped its reply through `response` (the schema then
+    # documents the reply here, and reads the service's objects there)
+    dump: bool = True
 
     @property
     def openapi_path(self):
@@ -168,7 +171,8 @@ def _parse_body(request, limit):
 
 
 def endpoint(method, path, *, right: Right, body=None, query=None, response=None, status=200,
-             summary="", tags=(), raw_body=False, idempotent=False, errors=(), max_body=MAX_BODY):
+             summary="", tags=(), raw_body=False, idempotent=False, errors=(), max_body=MAX_BODY,
+             dump=True):
     """Declare a gateway endpoint; see the module docstring. `max_body` raises the 1 MiB
     limit for the few endpoints that take files (product import)."""
 
@@ -176,7 +180,8 @@ def endpoint(method, path, *, right: Right, body=None, query=None, response=None
         spec = Endpoint(method=method, path=path, right=right, body=body, query=query,
                         response=response, status=status, summary=summary or (fn.__doc__ or "").strip(),
                         tags=tuple(tags), raw_body=raw_body, name=fn.__name__,
-                        idempotent=idempotent, errors=tuple(errors), max_body=max_body)
+                        idempotent=idempotent, errors=tuple(errors), max_body=max_body,
+                        dump=dump)
         ENDPOINTS.append(spec)
 
         @functools.wraps(fn)
@@ -271,7 +276,7 @@ def render(spec: Endpoint, result, request_id):
         response = Response(status=reply.status)
     else:
         data = reply.data
-        if spec.response is not None and data is not None:
+        if spec.response is not None and data is not None and spec.dump:
             data = spec.response.dump(data)
         response = Response(json.dumps(data, default=str), status=reply.status,
                             mimetype="application/json")

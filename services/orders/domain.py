@@ -19,13 +19,6 @@ from services.orders.models import (SHIPPABLE, TRANSITIONS, Cart, CartLine, Invo
                                     Shipment, ShipmentLine, StatusChange)
 
 MAX_QUANTITY = 10000
-CARRIER_TRACKING = {
-    "ups": "https://www.ups.com/track?tracknum={}",
-    "fedex": "https://www.fedex.com/fedextrack/?trknbr={}",
-    "purolator": "https://www.purolator.com/en/shipping/tracker?pin={}",
-    "canada post": "https://www.canadapost-postescanada.ca/track-reperage/en#/search?searchFor={}",
-    "dhl": "https://www.dhl.com/en/express/tracking.html?AWB={}",
-}
 
 
 def part_key(part_number):
@@ -443,8 +436,7 @@ def _shipment_payload_lines(order, shipment):
 
 
 def tracking_url(carrier, tracking_number):
-    template = CARRIER_TRACKING.get(carrier.strip().lower())
-    return template.format(tracking_number) if template else None
+    return Shipment(carrier=carrier, tracking_number=tracking_number).tracking_url
 
 
 def deliver(session, ctx, number, delivery_note, shipment_id=None):
@@ -527,18 +519,9 @@ def request_invoice_copy(session, ctx, number):
     return invoice
 
 
-def invoice_view(invoice, order_number=None):
-    return {"number": invoice.number, "order_number": order_number,
-            "total": Money(invoice.total, invoice.currency).to_dict(),
-            "issued_at": invoice.issued_at.isoformat() + "Z"}
-
-
 def list_invoices(session, ctx, limit=50, cursor=None):
-    query = (select(Invoice, Order.number).join(Order, Order.id == Invoice.order_id)
-             .where(Invoice.company_id == ctx.company_id))
-    rows, next_cursor = keyset_page(session, query, Invoice.id, limit, cursor, descending=True,
-                                    row_id=lambda row: row[0].id)
-    return [invoice_view(i, n) for i, n in rows], next_cursor
+    query = select(Invoice).where(Invoice.company_id == ctx.company_id)
+    return keyset_page(session, query, Invoice.id, limit, cursor, descending=True)
 
 
 def list_orders(session, ctx, status=None, limit=50, cursor=None):
@@ -552,27 +535,6 @@ def list_orders(session, ctx, status=None, limit=50, cursor=None):
 
 def count_orders(session):
     return session.scalar(select(func.count()).select_from(Order))
-
-
-def order_view(order):
-    """The order as its buyer sees it."""
-    return {
-        "number": order.number, "status": order.status,
-        "placed_at": order.placed_at.isoformat() + "Z", "buyer": order.buyer,
-        "lines": [dict(line_dict(l, order.currency), id=l.id,
-                       shipped_quantity=order.shipped_quantity(l)) for l in order.lines],
-        "totals": totals(order), "shipping_address": order.shipping_address, "payment": order.payment,
-        "notes": order.notes, "approval_id": order.approval_id,
-        "status_history": [{"status": h.status, "at": h.at.isoformat() + "Z", "note": h.note,
-                            "by": h.by} for h in order.history],
-        "shipments": [{"id": s.id, "carrier": s.carrier, "tracking_number": s.tracking_number,
-                       "delivery_note": s.delivery_note,
-                       "lines": _shipment_payload_lines(order, s),
-                       "tracking_url": tracking_url(s.carrier, s.tracking_number),
-                       "shipped_at": s.shipped_at.isoformat() + "Z",
-                       "delivered_at": s.delivered_at.isoformat() + "Z" if s.delivered_at else None}
-                      for s in order.shipments],
-    }
 
 
 def cart_summary(cart):
@@ -617,24 +579,6 @@ def create_quote(session, ctx, data: dict, company_currency: str, products: list
     session.flush()
     quote.number = f"Q-{quote.id:07d}"
     return quote
-
-
-def quote_view(quote: Quote, today=None) -> dict:
-    today = today or today_utc()
-    lines = [{"part_number": l.part_number, "mfg_part_number": l.mfg_part_number, "name": l.name,
-              "manufacturer": l.manufacturer, "category": l.category, "quantity": l.quantity,
-              "unit_price": Money(l.unit_price, quote.currency).to_dict(),
-              "line_total": (Money(l.unit_price, quote.currency) * l.quantity).to_dict()}
-             for l in quote.lines]
-    total = Money.zero(quote.currency)
-    for l in quote.lines:
-        total = total + Money(l.unit_price, quote.currency) * l.quantity
-    return {"id": quote.id, "number": quote.number, "company_id": quote.company_id,
-            "buyer_user_id": quote.buyer_user_id, "status": quote.status(today),
-            "expires_on": quote.expires_on.isoformat(), "notes": quote.notes, "lines": lines,
-            "totals": {"subtotal": total.to_dict(), "total": total.to_dict()},
-            "created_at": quote.created_at.isoformat() + "Z",
-            "order_number": quote.order_number}
 
 
 def _may_see(ctx, quote) -> bool:

@@ -1,10 +1,13 @@
 """Orders' own tables."""
+from decimal import Decimal
+
 from sqlalchemy import (Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import relationship
 
 from services.common.db import JSONText, make_base, utcnow
 from services.common.errors import Conflict
+from services.common.money import Money
 
 Base = make_base()
 
@@ -48,6 +51,17 @@ TRANSITIONS = {
     "cancelled": set(),
 }
 SHIPPABLE = ("approved", "submitted", "processing")
+CARRIER_TRACKING = {
+    "ups": "https://www.ups.com/track?tracknum={}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={}",
+    "purolator": "https://www.purolator.com/en/shipping/tracker?pin={}",
+    "canada post": "https://www.canadapost-postescanada.ca/track-reperage/en#/search?searchFor={}",
+    "dhl": "https://www.dhl.com/en/express/tracking.html?AWB={}",
+}
+
+
+def money(amount, currency) -> dict:
+    return Money(amount, currency).to_dict()
 
 
 class Order(Base):
@@ -70,7 +84,8 @@ class Order(Base):
     approval_id = Column(Integer)
     placed_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
-    lines = relationship("OrderLine", order_by="OrderLine.id", cascade="all, delete-orphan")
+    lines = relationship("OrderLine", order_by="OrderLine.id", cascade="all, delete-orphan",
+                         back_populates="order")
     history = relationship("StatusChange", order_by="StatusChange.id", cascade="all, delete-orphan")
     shipments = relationship("Shipment", order_by="Shipment.id", cascade="all, delete-orphan")
 
@@ -88,6 +103,11 @@ class Order(Base):
         previous, self.status = self.status, status
         self.history.append(StatusChange(status=status, note=note, by=by))
         return previous
+
+    @property
+    def totals(self) -> dict:
+        return {"subtotal": money(self.subtotal, self.currency),
+                "total": money(self.total, self.currency)}
 
     def shipped_quantity(self, line) -> int:
         return sum(sl.quantity for s in self.shipments for sl in s.lines
@@ -115,6 +135,19 @@ class OrderLine(Base):
     on_contract = Column(Integer, nullable=False, default=0)
     # the company's custom catalogs holding the product at checkout (approval rules)
     catalog_ids = Column(JSONText)
+    order = relationship("Order", back_populates="lines")
+
+    @property
+    def unit_price_money(self):
+        return money(self.unit_price, self.order.currency)
+
+    @property
+    def line_total_money(self):
+        return money(self.line_total, self.order.currency)
+
+    @property
+    def shipped_quantity(self) -> int:
+        return self.order.shipped_quantity(self)
 
 
 class StatusChange(Base):
@@ -139,6 +172,11 @@ class Shipment(Base):
     delivery_note = Column(Text)
     lines = relationship("ShipmentLine", order_by="ShipmentLine.id", cascade="all, delete-orphan")
 
+    @property
+    def tracking_url(self):
+        template = CARRIER_TRACKING.get((self.carrier or "").strip().lower())
+        return template.format(self.tracking_number) if template else None
+
 
 class ShipmentLine(Base):
     """How much of one order line a shipment carries."""
@@ -149,6 +187,15 @@ class ShipmentLine(Base):
     order_line_id = Column(Integer, ForeignKey("order_lines.id", ondelete="CASCADE"),
                            nullable=False)
     quantity = Column(Integer, nullable=False)
+    order_line = relationship("OrderLine")
+
+    @property
+    def part_number(self):
+        return self.order_line.part_number
+
+    @property
+    def name(self):
+        return self.order_line.name
 
 
 class Invoice(Base):
@@ -161,6 +208,15 @@ class Invoice(Base):
     currency = Column(String(3), nullable=False)
     total = Column(Numeric(14, 2), nullable=False)
     issued_at = Column(DateTime, nullable=False, default=utcnow)
+    order = relationship("Order")
+
+    @property
+    def order_number(self):
+        return self.order.number
+
+    @property
+    def total_money(self):
+        return money(self.total, self.currency)
 
 
 class InvoiceCopyRequest(Base):
@@ -187,12 +243,22 @@ class Quote(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     converted_at = Column(DateTime)
     order_number = Column(String(32))
-    lines = relationship("QuoteLine", order_by="QuoteLine.id", cascade="all, delete-orphan")
+    lines = relationship("QuoteLine", order_by="QuoteLine.id", cascade="all, delete-orphan",
+                         back_populates="quote")
 
-    def status(self, today) -> str:
+    def status(self, today=None) -> str:
         if self.converted_at is not None:
             return "converted"
-        return "expired" if today > self.expires_on else "open"
+        return "expired" if (today or utcnow().date()) > self.expires_on else "open"
+
+    @property
+    def status_today(self) -> str:
+        return self.status()
+
+    @property
+    def totals(self) -> dict:
+        total = sum((l.unit_price * l.quantity for l in self.lines), Decimal(0))
+        return {"subtotal": money(total, self.currency), "total": money(total, self.currency)}
 
 
 class QuoteLine(Base):
@@ -207,6 +273,15 @@ class QuoteLine(Base):
     category = Column(String(120))
     quantity = Column(Integer, nullable=False)
     unit_price = Column(Numeric(14, 2), nullable=False)
+    quote = relationship("Quote", back_populates="lines")
+
+    @property
+    def unit_price_money(self):
+        return money(self.unit_price, self.quote.currency)
+
+    @property
+    def line_total_money(self):
+        return money(self.unit_price * self.quantity, self.quote.currency)
 
 
 class Subscription(Base):
@@ -238,6 +313,15 @@ class Subscription(Base):
     cancel_reason = Column(String(40))
     renewals = relationship("SubscriptionRenewal", order_by="SubscriptionRenewal.id",
                             cascade="all, delete-orphan")
+
+    @property
+    def unit_price_money(self):
+        return money(self.unit_price, self.currency)
+
+    @property
+    def next_renewal(self):
+        """The next renewal date, while there is one."""
+        return self.next_renewal_on if self.status == "active" else None
 
 
 class SubscriptionRenewal(Base):

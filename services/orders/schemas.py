@@ -1,7 +1,7 @@
 """Orders' payloads: HTTP bodies, RPC replies."""
 from marshmallow import Schema, fields, validate
 
-from services.common.schemas import MoneySchema, PageQuery
+from services.common.schemas import MoneySchema, PageQuery, UtcDateTime
 
 STATUSES = ("pending_approval", "approved", "submitted", "processing", "shipped", "delivered",
             "invoiced", "rejected", "cancelled")
@@ -118,10 +118,11 @@ class OrderLineOut(Schema):
     mfg_part_number = fields.String(allow_none=True)
     name = fields.String()
     manufacturer = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
     quantity = fields.Integer()
-    unit_price = fields.Nested(MoneySchema)
-    line_total = fields.Nested(MoneySchema)
-    price_source = fields.String()
+    unit_price = fields.Nested(MoneySchema, attribute="unit_price_money")
+    line_total = fields.Nested(MoneySchema, attribute="line_total_money")
+    price_source = fields.String(metadata={"enum": ["contract", "list", "epp", "quote"]})
     on_contract = fields.Boolean()
 
 
@@ -133,7 +134,7 @@ class StatusChangeBy(Schema):
 
 class StatusChangeOut(Schema):
     status = fields.String()
-    at = fields.String()
+    at = UtcDateTime()
     note = fields.String(allow_none=True)
     by = fields.Nested(StatusChangeBy, allow_none=True,
                        metadata={"description": "the approver who approved or rejected"})
@@ -152,21 +153,21 @@ class ShipmentOut(Schema):
     carrier = fields.String()
     tracking_number = fields.String()
     tracking_url = fields.String(allow_none=True)
-    shipped_at = fields.String()
-    delivered_at = fields.String(allow_none=True)
+    shipped_at = UtcDateTime()
+    delivered_at = UtcDateTime(allow_none=True)
 
 
 class OrderOut(Schema):
     number = fields.String()
-    status = fields.String()
-    placed_at = fields.String()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    placed_at = UtcDateTime()
     buyer = fields.Dict()
     lines = fields.List(fields.Nested(OrderLineOut))
     totals = fields.Nested(Totals)
     shipping_address = fields.Dict()
     payment = fields.Dict()
     notes = fields.String(allow_none=True)
-    status_history = fields.List(fields.Nested(StatusChangeOut))
+    status_history = fields.List(fields.Nested(StatusChangeOut), attribute="history")
     approval_id = fields.Integer(allow_none=True, metadata={
         "description": "the approval request (GET /approvals/{id}: every step's decisions)"})
     shipments = fields.List(fields.Nested(ShipmentOut))
@@ -186,8 +187,8 @@ class Deliver(Schema):
 class InvoiceOut(Schema):
     number = fields.String()
     order_number = fields.String(allow_none=True)
-    total = fields.Nested(MoneySchema)
-    issued_at = fields.String()
+    total = fields.Nested(MoneySchema, attribute="total_money")
+    issued_at = UtcDateTime()
 
 
 class InvoiceList(Schema):
@@ -225,8 +226,8 @@ class QuoteLineOut(Schema):
     manufacturer = fields.String(allow_none=True)
     category = fields.String(allow_none=True)
     quantity = fields.Integer()
-    unit_price = fields.Nested(MoneySchema)
-    line_total = fields.Nested(MoneySchema)
+    unit_price = fields.Nested(MoneySchema, attribute="unit_price_money")
+    line_total = fields.Nested(MoneySchema, attribute="line_total_money")
 
 
 class QuoteOut(Schema):
@@ -234,12 +235,13 @@ class QuoteOut(Schema):
     number = fields.String()
     company_id = fields.Integer()
     buyer_user_id = fields.Integer(allow_none=True)
-    status = fields.String(metadata={"enum": ["open", "expired", "converted"]})
-    expires_on = fields.String()
+    status = fields.String(attribute="status_today",
+                           metadata={"enum": ["open", "expired", "converted"]})
+    expires_on = UtcDateTime()
     notes = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(QuoteLineOut))
     totals = fields.Nested(Totals)
-    created_at = fields.String()
+    created_at = UtcDateTime()
     order_number = fields.String(allow_none=True, metadata={"description": "once converted"})
 
 
@@ -273,9 +275,9 @@ class SubscriptionCardIn(Schema):
 
 
 class SubscriptionRenewalOut(Schema):
-    due_on = fields.String()
+    due_on = UtcDateTime()
     order_number = fields.String()
-    at = fields.String()
+    at = UtcDateTime()
 
 
 class SubscriptionOut(Schema):
@@ -284,17 +286,17 @@ class SubscriptionOut(Schema):
     name = fields.String()
     quantity = fields.Integer()
     term = fields.String(metadata={"enum": ["monthly", "yearly"]})
-    unit_price = fields.Nested(MoneySchema)
+    unit_price = fields.Nested(MoneySchema, attribute="unit_price_money")
     card_id = fields.Integer()
     status = fields.String(metadata={"enum": ["active", "cancelled"]})
     card_problem = fields.String(allow_none=True, metadata={
         "enum": ["card_removed", "card_expired", "card_consent_missing", None],
         "description": "why the card cannot pay the next renewal; switch cards before it"})
-    started_on = fields.String()
-    next_renewal_on = fields.String(allow_none=True)
+    started_on = UtcDateTime()
+    next_renewal_on = UtcDateTime(attribute="next_renewal", allow_none=True)
     origin_order_number = fields.String(allow_none=True)
     renewals = fields.List(fields.Nested(SubscriptionRenewalOut))
-    cancelled_at = fields.String(allow_none=True)
+    cancelled_at = UtcDateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
 
 

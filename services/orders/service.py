@@ -16,6 +16,11 @@ from services.orders import schemas as s
 from services.orders.models import Base
 
 
+# replies are dumps of the aggregates through the API's output schemas
+ORDER, QUOTE = s.OrderOut(), s.QuoteOut()
+SUBSCRIPTION, INVOICE = s.SubscriptionOut(), s.InvoiceOut()
+
+
 class Renewals(BackgroundLoop):
     """Warns and renews subscriptions (renewals.run) every SUBSCRIPTION_RENEWAL_INTERVAL
     seconds (default an hour); `SUBSCRIPTION_RENEWALS=off` stops it."""
@@ -126,7 +131,7 @@ class OrdersService(ServiceBase):
         company = self.identity.get_company(ctx) if domain.needs_company(request) else None
         order = domain.checkout(self.db, ctx, cart, self._quote(ctx, cart.lines, True), request,
                                 card, company)
-        return domain.order_view(order)
+        return ORDER.dump(order)
 
     # ---- quotes
     @rpc
@@ -140,16 +145,16 @@ class OrdersService(ServiceBase):
             company_ctx, company["currency"],
             [{"part_number": l["part_number"], "quantity": l["quantity"]} for l in data["lines"]])
         quote = domain.create_quote(self.db, ctx, data, company["currency"], products["lines"])
-        return domain.quote_view(quote)
+        return QUOTE.dump(quote)
 
     @rpc
     def list_quotes(self, ctx, limit=50, cursor=None):
         rows, next_cursor = domain.list_quotes(self.db, ctx, limit, cursor)
-        return {"items": [domain.quote_view(q) for q in rows], "next_cursor": next_cursor}
+        return s.QuoteList().dump({"items": rows, "next_cursor": next_cursor})
 
     @rpc
     def get_quote(self, ctx, quote_id):
-        return domain.quote_view(domain.get_quote(self.db, ctx, quote_id))
+        return QUOTE.dump(domain.get_quote(self.db, ctx, quote_id))
 
     @rpc
     def convert_quote(self, ctx, quote_id, request, idempotency_key=None):
@@ -164,38 +169,38 @@ class OrdersService(ServiceBase):
                 if payment["method"] == "card" and payment.get("card_id") else None)
         company = self.identity.get_company(ctx) if domain.needs_company(request) else None
         order = domain.convert_quote(self.db, ctx, quote_id, request, card, company)
-        return domain.order_view(order)
+        return ORDER.dump(order)
 
     @rpc
     def list_orders(self, ctx, status=None, limit=50, cursor=None):
         rows, next_cursor = domain.list_orders(self.db, ctx, status, limit, cursor)
-        return {"items": [domain.order_view(o) for o in rows], "next_cursor": next_cursor}
+        return s.OrderList().dump({"items": rows, "next_cursor": next_cursor})
 
     @rpc
     def get_order(self, ctx, number):
-        return domain.order_view(domain.get_order(self.db, ctx, number))
+        return ORDER.dump(domain.get_order(self.db, ctx, number))
 
     @rpc
     def cancel_order(self, ctx, number):
-        return domain.order_view(domain.cancel(self.db, ctx, number))
+        return ORDER.dump(domain.cancel(self.db, ctx, number))
 
     @rpc
     def ship_order(self, ctx, number, carrier, tracking_number, lines=None):
-        return domain.order_view(domain.ship(self.db, ctx, number, carrier, tracking_number,
+        return ORDER.dump(domain.ship(self.db, ctx, number, carrier, tracking_number,
                                              lines))
 
     @rpc
     def deliver_order(self, ctx, number, delivery_note, shipment_id=None):
-        return domain.order_view(domain.deliver(self.db, ctx, number, delivery_note,
+        return ORDER.dump(domain.deliver(self.db, ctx, number, delivery_note,
                                                 shipment_id))
 
     @rpc
     def accept_order(self, ctx, number):
-        return domain.order_view(domain.fulfil(self.db, ctx, number, "submitted"))
+        return ORDER.dump(domain.fulfil(self.db, ctx, number, "submitted"))
 
     @rpc
     def process_order(self, ctx, number):
-        return domain.order_view(domain.fulfil(self.db, ctx, number, "processing"))
+        return ORDER.dump(domain.fulfil(self.db, ctx, number, "processing"))
 
     @rpc
     def delivery_note(self, ctx, number):
@@ -204,26 +209,26 @@ class OrdersService(ServiceBase):
     @rpc
     def invoice_order(self, ctx, number):
         invoice = domain.issue_invoice(self.db, ctx, number)
-        return domain.invoice_view(invoice, number)
+        return INVOICE.dump(invoice)
 
     @rpc
     def request_invoice_copy(self, ctx, number):
-        return domain.invoice_view(domain.request_invoice_copy(self.db, ctx, number), number)
+        return INVOICE.dump(domain.request_invoice_copy(self.db, ctx, number))
 
     @rpc
     def list_invoices(self, ctx, limit=50, cursor=None):
-        items, next_cursor = domain.list_invoices(self.db, ctx, limit, cursor)
-        return {"items": items, "next_cursor": next_cursor}
+        rows, next_cursor = domain.list_invoices(self.db, ctx, limit, cursor)
+        return s.InvoiceList().dump({"items": rows, "next_cursor": next_cursor})
 
     # ---- subscriptions
     @rpc
     def list_subscriptions(self, ctx, limit=50, cursor=None):
         rows, next_cursor = subscriptions.list_for(self.db, ctx, limit, cursor)
-        return {"items": [subscriptions.view(x) for x in rows], "next_cursor": next_cursor}
+        return s.SubscriptionList().dump({"items": rows, "next_cursor": next_cursor})
 
     @rpc
     def get_subscription(self, ctx, subscription_id):
-        return subscriptions.view(subscriptions.get(self.db, ctx, subscription_id))
+        return SUBSCRIPTION.dump(subscriptions.get(self.db, ctx, subscription_id))
 
     @rpc
     def subscribe(self, ctx, request, idempotency_key=None):
@@ -242,16 +247,16 @@ class OrdersService(ServiceBase):
         card = self.identity.get_card(ctx, request["card_id"])
         company = self.identity.get_company(ctx) if domain.needs_company(request) else None
         order, started = domain.order_lines(self.db, ctx, wanted, priced, request, card, company)
-        return {"subscription": subscriptions.view(started[0]), "order": domain.order_view(order)}
+        return {"subscription": SUBSCRIPTION.dump(started[0]), "order": ORDER.dump(order)}
 
     @rpc
     def switch_subscription_card(self, ctx, subscription_id, card_id):
         card = self.identity.get_card(ctx, card_id)
-        return subscriptions.view(subscriptions.switch_card(self.db, ctx, subscription_id, card))
+        return SUBSCRIPTION.dump(subscriptions.switch_card(self.db, ctx, subscription_id, card))
 
     @rpc
     def cancel_subscription(self, ctx, subscription_id):
-        return subscriptions.view(subscriptions.cancel(self.db, ctx, subscription_id, utcnow()))
+        return SUBSCRIPTION.dump(subscriptions.cancel(self.db, ctx, subscription_id, utcnow()))
 
     @event_handler("identity", "card_removed")
     def on_card_removed(self, event):

@@ -71,20 +71,6 @@ def start(session, order, priced, payment, today):
     return started
 
 
-def view(sub: Subscription) -> dict:
-    return {"id": sub.id, "part_number": sub.part_number, "name": sub.name,
-            "quantity": sub.quantity, "term": sub.term,
-            "unit_price": Money(sub.unit_price, sub.currency).to_dict(), "card_id": sub.card_id,
-            "status": sub.status, "card_problem": sub.card_problem,
-            "started_on": sub.started_on.isoformat(),
-            "next_renewal_on": sub.next_renewal_on.isoformat() if sub.status == "active" else None,
-            "origin_order_number": sub.origin_order_number,
-            "renewals": [{"due_on": r.due_on.isoformat(), "order_number": r.order_number,
-                          "at": r.at.isoformat() + "Z"} for r in sub.renewals],
-            "cancelled_at": sub.cancelled_at.isoformat() + "Z" if sub.cancelled_at else None,
-            "cancel_reason": sub.cancel_reason}
-
-
 def get(session, ctx, subscription_id, lock=False) -> Subscription:
     query = select(Subscription).where(Subscription.id == subscription_id)
     sub = session.scalar(query.with_for_update() if lock else query)

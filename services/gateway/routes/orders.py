@@ -67,7 +67,7 @@ class OrdersRoutes:
         """QuickCart: add many part numbers at once; one status per input line."""
         return self.orders_rpc.quick_add(call.ctx, cart_id, call.body["lines"])
 
-    @endpoint("POST", "/orders", right=AUTHENTICATED, body=s.Checkout(), response=s.OrderOut(),
+    @endpoint("POST", "/orders", right=AUTHENTICATED, body=s.Checkout(), response=s.OrderOut(), dump=False,
               status=201, tags=("orders",), idempotent=True, errors=(404, 409))
     def checkout(self, call):
         """Check out a cart; prices are re-checked. Send an Idempotency-Key."""
@@ -75,26 +75,26 @@ class OrdersRoutes:
                                         idempotency_key=call.idempotency_key)
 
     @endpoint("GET", "/orders", right=AUTHENTICATED, query=s.OrdersQuery(),
-              response=s.OrderList(), tags=("orders",))
+              response=s.OrderList(), dump=False, tags=("orders",))
     def list_orders(self, call):
         """The caller's orders, or the company's with the recent_orders feature."""
         q = call.query
         return self.orders_rpc.list_orders(call.ctx, q["status"], q["limit"], q["cursor"])
 
-    @endpoint("GET", "/orders/<number>", right=AUTHENTICATED, response=s.OrderOut(),
+    @endpoint("GET", "/orders/<number>", right=AUTHENTICATED, response=s.OrderOut(), dump=False,
               tags=("orders",), errors=(404,))
     def get_order(self, call, number):
         """An order with lines, status history and shipments."""
         return self.orders_rpc.get_order(call.ctx, number)
 
     @endpoint("POST", "/orders/<number>/cancel", right=AUTHENTICATED, body=Empty(),
-              response=s.OrderOut(), tags=("orders",), errors=(404, 409))
+              response=s.OrderOut(), dump=False, tags=("orders",), errors=(404, 409))
     def cancel_order(self, call, number):
         """Cancel an order that has not shipped."""
         return self.orders_rpc.cancel_order(call.ctx, number)
 
     @endpoint("POST", "/backoffice/orders/<number>/ship", right=STAFF, body=s.Ship(),
-              response=s.OrderOut(), tags=("backoffice",), errors=(404, 409))
+              response=s.OrderOut(), dump=False, tags=("backoffice",), errors=(404, 409))
     def ship_order(self, call, number):
         """Record a shipment with its carrier and tracking number: some lines and quantities
         (`lines`), or all that is left. The order is `shipped` once every line has shipped."""
@@ -102,19 +102,19 @@ class OrdersRoutes:
                                           call.body["tracking_number"], call.body["lines"])
 
     @endpoint("POST", "/backoffice/orders/<number>/accept", right=STAFF, body=Empty(),
-              response=s.OrderOut(), tags=("backoffice",), errors=(404, 409))
+              response=s.OrderOut(), dump=False, tags=("backoffice",), errors=(404, 409))
     def accept_order(self, call, number):
         """The reseller's fulfilment accepted an approved order: it becomes `submitted`."""
         return self.orders_rpc.accept_order(call.ctx, number)
 
     @endpoint("POST", "/backoffice/orders/<number>/process", right=STAFF, body=Empty(),
-              response=s.OrderOut(), tags=("backoffice",), errors=(404, 409))
+              response=s.OrderOut(), dump=False, tags=("backoffice",), errors=(404, 409))
     def process_order(self, call, number):
         """Staff are preparing the order: it becomes `processing`."""
         return self.orders_rpc.process_order(call.ctx, number)
 
     @endpoint("POST", "/backoffice/orders/<number>/deliver", right=STAFF, body=s.Deliver(),
-              response=s.OrderOut(), tags=("backoffice",), errors=(404, 409))
+              response=s.OrderOut(), dump=False, tags=("backoffice",), errors=(404, 409))
     def deliver_order(self, call, number):
         """Record a shipment's delivery with its delivery note; the order is `delivered` once
         it has fully shipped and every shipment is delivered."""
@@ -122,7 +122,7 @@ class OrdersRoutes:
                                              call.body["shipment_id"])
 
     @endpoint("POST", "/backoffice/orders/<number>/invoice", right=STAFF, body=Empty(),
-              response=s.InvoiceOut(), status=201, tags=("backoffice",), errors=(404, 409))
+              response=s.InvoiceOut(), dump=False, status=201, tags=("backoffice",), errors=(404, 409))
     def invoice_order(self, call, number):
         """Issue the invoice of a delivered order."""
         return self.orders_rpc.invoice_order(call.ctx, number)
@@ -141,34 +141,34 @@ class OrdersRoutes:
         return Reply(status=202)
 
     @endpoint("GET", "/invoices", right=feature("payment_reports"), query=PageQuery(),
-              response=s.InvoiceList(), tags=("orders",))
+              response=s.InvoiceList(), dump=False, tags=("orders",))
     def list_invoices(self, call):
         """The company's invoices."""
         return self.orders_rpc.list_invoices(call.ctx, call.query["limit"], call.query["cursor"])
 
     # ---- quotes
-    @endpoint("POST", "/backoffice/quotes", right=STAFF, body=s.QuoteIn(), response=s.QuoteOut(),
+    @endpoint("POST", "/backoffice/quotes", right=STAFF, body=s.QuoteIn(), response=s.QuoteOut(), dump=False,
               status=201, tags=("backoffice",), errors=(404,))
     def create_quote(self, call):
         """Prepare a quote for a company (optionally for one named buyer): lines with their
         prices in the company's currency, until `expires_on`."""
         return self.orders_rpc.create_quote(call.ctx, s.QuoteIn().dump(call.body))
 
-    @endpoint("GET", "/quotes", right=AUTHENTICATED, query=PageQuery(), response=s.QuoteList(),
+    @endpoint("GET", "/quotes", right=AUTHENTICATED, query=PageQuery(), response=s.QuoteList(), dump=False,
               tags=("orders",))
     def list_quotes(self, call):
         """The company's quotes for the caller: those for every buyer and those named for
         the caller (all of them with the `quotes` right), newest first."""
         return self.orders_rpc.list_quotes(call.ctx, call.query["limit"], call.query["cursor"])
 
-    @endpoint("GET", "/quotes/<int:quote_id>", right=AUTHENTICATED, response=s.QuoteOut(),
+    @endpoint("GET", "/quotes/<int:quote_id>", right=AUTHENTICATED, response=s.QuoteOut(), dump=False,
               tags=("orders",), errors=(404,))
     def get_quote(self, call, quote_id):
         """One quote."""
         return self.orders_rpc.get_quote(call.ctx, quote_id)
 
     @endpoint("POST", "/quotes/<int:quote_id>/convert", right=AUTHENTICATED,
-              body=s.QuoteConvert(), response=s.OrderOut(), status=201, tags=("orders",),
+              body=s.QuoteConvert(), response=s.OrderOut(), dump=False, status=201, tags=("orders",),
               idempotent=True, errors=(404, 409))
     def convert_quote(self, call, quote_id):
         """Order an open quote at its prices, through checkout and approvals; send an
@@ -179,13 +179,13 @@ class OrdersRoutes:
 
     # ---- subscriptions
     @endpoint("GET", "/subscriptions", right=AUTHENTICATED, query=PageQuery(),
-              response=s.SubscriptionList(), tags=("subscriptions",))
+              response=s.SubscriptionList(), dump=False, tags=("subscriptions",))
     def list_subscriptions(self, call):
         """The caller's subscriptions (the company's with recent_orders), newest first."""
         return self.orders_rpc.list_subscriptions(call.ctx, call.query["limit"], call.query["cursor"])
 
     @endpoint("POST", "/subscriptions", right=AUTHENTICATED, body=s.SubscriptionIn(),
-              response=s.Subscribed(), status=201, tags=("subscriptions",), idempotent=True,
+              response=s.Subscribed(), dump=False, status=201, tags=("subscriptions",), idempotent=True,
               errors=(404,))
     def subscribe(self, call):
         """Buy a product sold as a subscription (its `subscription_term`): the first order
@@ -196,13 +196,13 @@ class OrdersRoutes:
                                          idempotency_key=call.idempotency_key)
 
     @endpoint("GET", "/subscriptions/<int:subscription_id>", right=AUTHENTICATED,
-              response=s.SubscriptionOut(), tags=("subscriptions",), errors=(404,))
+              response=s.SubscriptionOut(), dump=False, tags=("subscriptions",), errors=(404,))
     def get_subscription(self, call, subscription_id):
         """A subscription with its renewals."""
         return self.orders_rpc.get_subscription(call.ctx, subscription_id)
 
     @endpoint("PATCH", "/subscriptions/<int:subscription_id>", right=AUTHENTICATED,
-              body=s.SubscriptionCardIn(), response=s.SubscriptionOut(), tags=("subscriptions",),
+              body=s.SubscriptionCardIn(), response=s.SubscriptionOut(), dump=False, tags=("subscriptions",),
               errors=(403, 404, 409))
     def switch_subscription_card(self, call, subscription_id):
         """Pay the renewals with another saved card (with consent); clears a card problem."""
@@ -210,7 +210,7 @@ class OrdersRoutes:
                                                         call.body["card_id"])
 
     @endpoint("POST", "/subscriptions/<int:subscription_id>/cancel", right=AUTHENTICATED,
-              body=Empty(), response=s.SubscriptionOut(), tags=("subscriptions",),
+              body=Empty(), response=s.SubscriptionOut(), dump=False, tags=("subscriptions",),
               errors=(403, 404, 409))
     def cancel_subscription(self, call, subscription_id):
         """End a subscription: no more renewals (its owner, or an administrator)."""

@@ -121,7 +121,7 @@ def test_deliver_then_invoice_once(db):
     with pytest.raises(NotFound):
         domain.request_invoice_copy(db, OTHER, order.number)
     items, _ = domain.list_invoices(db, BUYER)
-    assert [i["order_number"] for i in items] == [order.number]
+    assert [i.order_number for i in items] == [order.number]
     assert domain.list_invoices(db, OTHER)[0] == []
     assert [e.type for e in outbox(db)][-2:] == ["invoice_issued", "invoice_copy_requested"]
 

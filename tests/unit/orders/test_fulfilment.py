@@ -8,6 +8,7 @@ from services.common.context import CallerContext
 from services.common.errors import Conflict, Forbidden, Invalid
 from services.orders import domain
 from services.orders.models import Base
+from services.orders.schemas import OrderOut, QuoteOut
 
 BUYER = CallerContext(user_id=7, company_id=1, email="b@x.test", name="B", currency="CAD")
 COLLEAGUE = CallerContext(user_id=9, company_id=1, currency="CAD", features=["recent_orders"])
@@ -71,7 +72,7 @@ def test_partial_shipments_then_the_rest_each_delivered_with_its_note(db):
                                    {"part_number": "B", "name": "B", "quantity": 2}]
     domain.deliver(db, STAFF, order.number, "second box, loading dock")
     assert order.status == "delivered"
-    view = domain.order_view(order)
+    view = OrderOut().dump(order)
     assert [(s["carrier"], s["delivery_note"]) for s in view["shipments"]] == \
         [("UPS", "first box, reception"), ("Purolator", "second box, loading dock")]
     assert [l["shipped_quantity"] for l in view["lines"]] == [3, 2]
@@ -154,7 +155,7 @@ def test_a_quote_converts_once_at_its_prices_until_it_expires(db):
         domain.create_quote(db, STAFF, dict(data, expires_on=today - timedelta(days=1)), "CAD",
                             [quote("A")], today)
     q = domain.create_quote(db, STAFF, data, "CAD", [quote("A")], today)
-    assert domain.quote_view(q, today)["totals"]["total"] == {"amount": "198.00", "currency": "CAD"}
+    assert QuoteOut().dump(q)["totals"]["total"] == {"amount": "198.00", "currency": "CAD"}
     request = {"payment": {"method": "account"}, "shipping_address": ADDRESS}
     order = domain.convert_quote(db, BUYER, q.id, request, today=today)
     assert order.status == "pending_approval" and str(order.total) == "198.00"
