@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from services.common.background import BackgroundLoop
 from services.common.config import amqp_uri, env
 from services.common.context import current_request_id
-from services.common.db import utcnow
+from services.common.db import is_postgres, utcnow
 from services.common.metrics import (DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_PUBLISHED,
                                      OUTBOX_UNROUTABLE)
 
@@ -60,6 +60,15 @@ def publish_pending(session, model, publisher, service, batch=200):
     query = (select(model).where(model.sent_at.is_(None), model.next_attempt_at <= now)
              .order_by(model.id).limit(batch).with_for_update(skip_locked=True))
     rows = session.scalars(query).all()
+    if not rows:
+        session.commit()
+        return 0
+    if not is_postgres(session):
+        # SQLite: one writer at a time, and a service process has one connection; holding
+        # it while waiting for the broker's confirms would stall every worker. Publishing
+        # outside the transaction may publish a row twice when two processes of a service
+        # relay at once; handlers skip a repeated event_id.
+        session.commit()
     published = 0
     for row in rows:
         _fault("before_publish")
