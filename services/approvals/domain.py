@@ -91,8 +91,7 @@ def audit_view(entry: AuditEntry) -> dict:
             "details": entry.details}
 
 
-def list_audit(session, ctx: CallerContext, limit=50, cursor=None, date_from=None, date_to=None,
-               action=None):
+def _audit_query(ctx, date_from=None, date_to=None, action=None):
     query = select(AuditEntry).where(AuditEntry.company_id == ctx.company_id)
     if date_from:
         query = query.where(AuditEntry.at >= date_from)
@@ -100,6 +99,12 @@ def list_audit(session, ctx: CallerContext, limit=50, cursor=None, date_from=Non
         query = query.where(AuditEntry.at < date_to)
     if action:
         query = query.where(AuditEntry.action == action)
+    return query
+
+
+def list_audit(session, ctx: CallerContext, limit=50, cursor=None, date_from=None, date_to=None,
+               action=None):
+    query = _audit_query(ctx, date_from, date_to, action)
     rows, next_cursor = keyset_page(session, query, AuditEntry.id, limit, cursor, descending=True)
     return [audit_view(r) for r in rows], next_cursor
 
@@ -108,14 +113,7 @@ def audit_rows(session, ctx: CallerContext, date_from=None, date_to=None, action
     """Every audit entry of the company, oldest first, streamed in batches (CSV export)."""
     after = 0
     while True:
-        query = select(AuditEntry).where(AuditEntry.company_id == ctx.company_id,
-                                         AuditEntry.id > after)
-        if date_from:
-            query = query.where(AuditEntry.at >= date_from)
-        if date_to:
-            query = query.where(AuditEntry.at < date_to)
-        if action:
-            query = query.where(AuditEntry.action == action)
+        query = _audit_query(ctx, date_from, date_to, action).where(AuditEntry.id > after)
         batch = session.scalars(query.order_by(AuditEntry.id).limit(500)).all()
         if not batch:
             return

@@ -119,7 +119,20 @@ class Order(Base):
         return {l: q for l, q in left.items() if q > 0}
 
 
-class OrderLine(Base):
+class PricedLine:
+    """A line's unit price and total as Money, in the currency of the order or quote
+    holding it (its `currency`)."""
+
+    @property
+    def unit_price_money(self):
+        return money(self.unit_price, self.currency)
+
+    @property
+    def line_total_money(self):
+        return money(self.unit_price * self.quantity, self.currency)
+
+
+class OrderLine(PricedLine, Base):
     __tablename__ = "order_lines"
     id = Column(Integer, primary_key=True)
     order_id = Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -138,12 +151,8 @@ class OrderLine(Base):
     order = relationship("Order", back_populates="lines")
 
     @property
-    def unit_price_money(self):
-        return money(self.unit_price, self.order.currency)
-
-    @property
-    def line_total_money(self):
-        return money(self.line_total, self.order.currency)
+    def currency(self):
+        return self.order.currency
 
     @property
     def shipped_quantity(self) -> int:
@@ -261,7 +270,7 @@ class Quote(Base):
         return {"subtotal": money(total, self.currency), "total": money(total, self.currency)}
 
 
-class QuoteLine(Base):
+class QuoteLine(PricedLine, Base):
     __tablename__ = "quote_lines"
     id = Column(Integer, primary_key=True)
     quote_id = Column(Integer, ForeignKey("quotes.id", ondelete="CASCADE"), nullable=False,
@@ -276,12 +285,8 @@ class QuoteLine(Base):
     quote = relationship("Quote", back_populates="lines")
 
     @property
-    def unit_price_money(self):
-        return money(self.unit_price, self.quote.currency)
-
-    @property
-    def line_total_money(self):
-        return money(self.unit_price * self.quantity, self.quote.currency)
+    def currency(self):
+        return self.quote.currency
 
 
 class Subscription(Base):

@@ -111,9 +111,7 @@ class QuickAddResult(Schema):
     lines = fields.List(fields.Dict())
 
 
-class OrderLineOut(Schema):
-    id = fields.Integer()
-    shipped_quantity = fields.Integer()
+class QuoteLineOut(Schema):
     part_number = fields.String()
     mfg_part_number = fields.String(allow_none=True)
     name = fields.String()
@@ -122,6 +120,11 @@ class OrderLineOut(Schema):
     quantity = fields.Integer()
     unit_price = fields.Nested(MoneySchema, attribute="unit_price_money")
     line_total = fields.Nested(MoneySchema, attribute="line_total_money")
+
+
+class OrderLineOut(QuoteLineOut):
+    id = fields.Integer()
+    shipped_quantity = fields.Integer()
     price_source = fields.String(metadata={"enum": ["contract", "list", "epp", "quote"]})
     on_contract = fields.Boolean()
 
@@ -217,17 +220,6 @@ class QuoteIn(Schema):
     notes = fields.String(load_default=None, validate=validate.Length(max=2000))
     lines = fields.List(fields.Nested(QuoteLineIn), required=True,
                         validate=validate.Length(min=1, max=500))
-
-
-class QuoteLineOut(Schema):
-    part_number = fields.String()
-    mfg_part_number = fields.String(allow_none=True)
-    name = fields.String()
-    manufacturer = fields.String(allow_none=True)
-    category = fields.String(allow_none=True)
-    quantity = fields.Integer()
-    unit_price = fields.Nested(MoneySchema, attribute="unit_price_money")
-    line_total = fields.Nested(MoneySchema, attribute="line_total_money")
 
 
 class QuoteOut(Schema):
