@@ -243,7 +243,8 @@ class QuoteList(Schema):
 
 
 class QuoteConvert(Schema):
-    """Checkout's body without the cart: the quote's lines and prices are ordered."""
+    """Checkout's body; the quote's lines and prices are ordered, so a `cart_id` is ignored."""
+    cart_id = fields.Integer(load_default=None, metadata={"description": "ignored"})
     billing_account_id = fields.Integer(load_default=None)
     shipping_address_id = fields.Integer(load_default=None)
     shipping_address = fields.Nested(Address, load_default=None)
