@@ -12,5 +12,12 @@ concurrency="${SCALE:-}"
 if [ -n "${SMTP_HOST:-}" ]; then
   concurrency="${concurrency:+$concurrency,}mailsink=0"
 fi
-echo "Procura on http://127.0.0.1:${GATEWAY_PORT:-8080} (API docs: /docs). Ctrl-C stops."
-exec .venv/bin/honcho start -f Procfile ${concurrency:+-c "$concurrency"}
+echo "Procura on http://127.0.0.1:${GATEWAY_PORT:-8080} (the portal; API docs: /docs). Ctrl-C stops."
+code=0
+.venv/bin/honcho start -f Procfile ${concurrency:+-c "$concurrency"} || code=$?
+# Ctrl-C (honcho's 130) is how one stops Procura: a clean stop
+if [ "$code" -eq 130 ] || [ "$code" -eq 0 ]; then
+  echo "Procura stopped."
+  exit 0
+fi
+exit "$code"
