@@ -72,9 +72,12 @@ def publish_pending(session, model, publisher, service, batch=200):
     published = 0
     for row in rows:
         _fault("before_publish")
+        exchange = get_event_exchange(row.source, {})
         try:
+            # declared here too: an event nobody consumes yet has no exchange otherwise,
+            # and publishing to a missing exchange closes the channel
             publisher.publish(
-                envelope(row), exchange=get_event_exchange(row.source, {}), routing_key=row.type,
+                envelope(row), exchange=exchange, routing_key=row.type, declare=[exchange],
                 mandatory=True, delivery_mode=PERSISTENT,
                 extra_headers={"nameko.request_id": row.request_id or ""})
         except UndeliverableMessage:
