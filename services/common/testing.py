@@ -56,21 +56,6 @@ def migrated_database(service, tmp_path):
 
 
 @pytest.fixture
-def databases(tmp_path, monkeypatch):
-    """Fresh migrated databases for every service, wired through <SERVICE>_DATABASE_URL."""
-    drops = []
-    urls = {}
-    for service in DATA_SERVICES:
-        url, drop = migrated_database(service, tmp_path)
-        monkeypatch.setenv(f"{service.upper()}_DATABASE_URL", url)
-        urls[service] = url
-        drops.append(drop)
-    yield urls
-    for drop in drops:
-        drop()
-
-
-@pytest.fixture
 def session_factory(tmp_path):
     """`session_factory("orders", Base)` → a session on a fresh migrated database."""
     from services.common.db import open_session

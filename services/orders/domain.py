@@ -5,7 +5,7 @@ catalog (the service layer asks for them), so nothing here talks to another serv
 """
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.money import Money
@@ -532,9 +532,6 @@ def list_orders(session, ctx, status=None, limit=50, cursor=None):
         query = query.where(Order.status == status)
     return keyset_page(session, query, Order.id, limit, cursor, descending=True)
 
-
-def count_orders(session):
-    return session.scalar(select(func.count()).select_from(Order))
 
 
 def cart_summary(cart):
