@@ -236,7 +236,7 @@ export function field(label, attrs = {}, { hint, control = "input", options, wra
   const hintId = hint ? id + "-hint" : null;
   if (hintId) input.setAttribute("aria-describedby", hintId);
   return h("div", { class: wrapClass || "field" },
-    h("label", { for: id }, label, attrs.required ? h("span", { "aria-hidden": "true" }, " *") : null),
+    h("label", { for: id }, label),
     input, hint ? h("p", { class: "hint", id: hintId }, hint) : null);
 }
 

@@ -1,0 +1,367 @@
+"""The browser side of tests/e2e/test_portal.py, run in a process of its own.
+
+The test process is monkey-patched by eventlet (tests/conftest.py), and Playwright's sync API
+does not work there (its waits never return). So test_portal.py starts this module as a
+child process with one chromium for the whole module, sends it one scenario at a time as a
+JSON line on its standard input, and reads the result line ("@@" + JSON) from its standard
+output. Each scenario is a plain function using plain asserts; on failure a screenshot and
+the page's HTML are saved under var/test-artifacts/portal/.
+"""
+import contextlib
+import json
+import os
+import re
+import shutil
+import sys
+import time
+import traceback
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PORTAL = ROOT / "services" / "gateway" / "portal"
+ASSETS = PORTAL / "assets"
+DEMO_PASSWORD = "Procura-demo-2026"
+CHROMIUM = os.environ.get("PROCURA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = ROOT / "var" / "test-artifacts" / "portal"
+AXE = PORTAL / "vendor" / "axe-core" / "axe.min.js"
+LAPTOP = "DEL-N021L545014CA"  # demo product on Northwind's contract, 1,454.65 CAD
+
+
+def texts():
+    """The portal's own strings (assets/js/i18n.js), so the tests read what users read."""
+    source = (ASSETS / "js" / "i18n.js").read_text()
+    pairs = re.findall(r'^\s*"([\w.]+)": (\["(?:[^"\\]|\\.)*", "(?:[^"\\]|\\.)*"\]),$', source, re.M)
+    return {key: json.loads(pair) for key, pair in pairs}
+
+
+STRINGS = texts()
+
+
+def say(lang, key, **values):
+    text = STRINGS[key][1 if lang == "fr" else 0]
+    for name, value in values.items():
+        text = text.replace("{%s}" % name, str(value))
+    return text
+
+
+
+
+class System:
+    """The running system as the child knows it: its base URL."""
+
+    def __init__(self, url):
+        self.url = url
+        self.api = url + "/api/v1"
+
+
+def session(system, username, password):
+    r = requests.post(system.api + "/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    s = requests.Session()
+    s.headers["Authorization"] = "Bearer " + r.json()["access_token"]
+    return s
+
+
+class Portal:
+    """One person's browser context: a page, its language, and the checks every page gets
+    (no script error, no Content-Security-Policy violation)."""
+
+    def __init__(self, browser, system, lang, viewport=None):
+        self.system = system
+        self.lang = lang
+        self.context = browser.new_context(locale="fr-CA" if lang == "fr" else "en-CA",
+                                           viewport=viewport or {"width": 1280, "height": 900},
+                                           accept_downloads=True)
+        self.context.set_default_timeout(15000)
+        self.page = self.context.new_page()
+        self.problems = []
+        self.page.on("pageerror", lambda exc: self.problems.append(f"script error: {exc}"))
+        self.page.on("console", self._console)
+
+    def _console(self, msg):
+        if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text:
+            self.problems.append(f"CSP: {msg.text}")
+
+    def t(self, key, **values):
+        return say(self.lang, key, **values)
+
+    def goto(self, path):
+        self.page.goto(self.system.url + path)
+        self.page.wait_for_selector("#page-title")
+
+    def title(self):
+        return self.page.inner_text("#page-title")
+
+    def sign_in(self, username, password=DEMO_PASSWORD):
+        self.goto("/login")
+        assert self.page.get_attribute("html", "lang") == self.lang
+        self.page.get_by_label(self.t("auth.username")).fill(username)
+        self.page.get_by_label(self.t("auth.password"), exact=True).fill(password)
+        self.page.get_by_role("button", name=self.t("auth.signin")).click()
+        self.page.wait_for_url(lambda url: "/login" not in url)
+        self.page.wait_for_selector("#page-title")
+
+    def until(self, check, timeout=30, what="the page to change"):
+        """Reload until `check()` is true (events reach read models a moment later)."""
+        deadline = time.time() + timeout
+        while True:
+            if check():
+                return
+            if time.time() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            time.sleep(0.7)
+            self.page.reload()
+            self.page.wait_for_selector("#page-title")
+
+    def axe(self):
+        """Serious and critical axe-core violations of the current page (WCAG 2 A and AA)."""
+        if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
+            self.page.evaluate(AXE.read_text())
+        found = self.page.evaluate("""async () => {
+            const r = await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']});
+            return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+              .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`);
+        }""")
+        return found
+
+    def close(self):
+        self.context.close()
+
+
+@contextlib.contextmanager
+def evidence(portal, name):
+    """Save a screenshot and the HTML of the page when the block fails."""
+    try:
+        yield
+        assert not portal.problems, portal.problems
+    except BaseException:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        stem = ARTIFACTS / f"{name}-{time.strftime('%H%M%S')}"
+        with contextlib.suppress(Exception):
+            portal.page.screenshot(path=str(stem.with_suffix(".png")), full_page=True)
+            stem.with_suffix(".html").write_text(portal.page.content())
+            print(f"portal evidence: {stem}.png and .html (at {portal.page.url})")
+        raise
+
+
+def docs_screenshot(portal, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    portal.page.screenshot(path=str(path), full_page=False)
+    if os.environ.get("PROCURA_PORTAL_SCREENSHOTS") == "1" and portal.lang == "en":
+        shutil.copy(path, ROOT / "docs" / f"portal-{name}.png")
+
+
+# ------------------------------------------------------------------ scenarios
+
+def flow(browser, system, lang, staff_password):
+    """sign-in → search → QuickCart → checkout with approval → approver approves → order
+    tracking → report with its chart → CSV download."""
+    tag = uuid.uuid4().hex[:6]
+    staff = session(system, "e2e.staff", staff_password)
+    buyer = Portal(browser, system, lang)
+    with evidence(buyer, f"flow-{lang}-buyer"):
+        # the browser's language picks the portal's; a signed-out visitor lands on sign-in
+        buyer.goto("/")
+        assert buyer.page.url.endswith("/login")
+        assert buyer.title() == buyer.t("auth.signin.title")
+        assert buyer.axe() == []
+        buyer.sign_in("demo.buyer")
+        assert buyer.title() == buyer.t("home.hello", name="Bruno")
+        # the tokens are out of reach of scripts; only the CSRF value is readable
+        assert buyer.page.evaluate("document.cookie").startswith("procura_csrf=")
+        cookies = {c["name"]: c for c in buyer.context.cookies()}
+        assert cookies["procura_access"]["httpOnly"] and cookies["procura_refresh"]["httpOnly"]
+        assert cookies["procura_access"]["sameSite"] == "Strict"
+
+        # a new cart of its own, which becomes the one "Add to cart" fills
+        page = buyer.page
+        page.get_by_role("link", name=buyer.t("nav.carts"), exact=True).click()
+        page.get_by_label(buyer.t("carts.name")).fill(f"Portal {lang} {tag}")
+        page.get_by_role("button", name=buyer.t("carts.create")).click()
+        page.wait_for_url(re.compile(r"/carts/\d+$"))
+        cart_id = page.url.rsplit("/", 1)[1]
+
+        # search, with facets, contract prices and their source
+        page.get_by_role("link", name=buyer.t("nav.catalog"), exact=True).click()
+        page.get_by_role("searchbox", name=buyer.t("catalog.search")).fill("Latitude 5450")
+        page.get_by_role("button", name=buyer.t("catalog.search.go")).click()
+        page.wait_for_url(re.compile(r"/search\?q=Latitude"))
+        result = page.locator("li.product", has_text=LAPTOP)
+        result.wait_for()
+        assert buyer.t("catalog.source.contract") in result.inner_text()
+        assert page.locator("fieldset.facet", has_text=buyer.t("catalog.manufacturer")).get_by_role("link", name=re.compile("Dell")).count() == 1
+        assert buyer.axe() == []
+        docs_screenshot(buyer, "search")
+        result.get_by_role("button", name=buyer.t("catalog.add")).click()
+        page.locator(".notice.ok", has_text=f"Portal {lang} {tag}").wait_for()
+
+        # QuickCart: one good line, one unknown part number, a result per line
+        page.get_by_role("link", name=buyer.t("nav.quickcart"), exact=True).click()
+        page.get_by_label(buyer.t("quick.lines")).fill(f"{LAPTOP} 4\nNOPE-{tag} 2")
+        assert page.get_by_label(buyer.t("quick.cart")).input_value() == cart_id
+        page.get_by_role("button", name=buyer.t("quick.add")).click()
+        page.get_by_text(buyer.t("quick.result", added=1, total=2)).wait_for()
+        rows = page.locator("table tbody tr")
+        assert buyer.t("quick.status.added") in rows.nth(0).inner_text()
+        assert buyer.t("quick.status.not_found") in rows.nth(1).inner_text()
+        assert buyer.axe() == []
+
+        # the cart: 5 laptops, then checkout with the approval preview
+        page.get_by_role("link", name=buyer.t("catalog.seecart")).click()
+        page.wait_for_url(f"**/carts/{cart_id}")
+        page.get_by_role("heading", name=f"Portal {lang} {tag}").wait_for()
+        quantities = page.locator("tbody input.qty")
+        assert sum(int(quantities.nth(i).input_value()) for i in range(quantities.count())) == 5
+        page.get_by_role("link", name=buyer.t("carts.checkout")).click()
+        page.wait_for_url(f"**/checkout/{cart_id}")
+        preview = page.locator(".approval-preview")
+        preview.wait_for()
+        assert "Chloé Roy" in preview.inner_text()  # demo.approver, over 5,000 CAD
+        assert buyer.axe() == []
+        docs_screenshot(buyer, "checkout")
+        page.get_by_label(buyer.t("checkout.po")).fill(f"PO-{tag}")
+        page.get_by_role("button", name=buyer.t("checkout.place")).click()
+        page.wait_for_url(re.compile(r"/orders/[^/?]+\?placed=1$"))
+        number = page.url.split("/orders/")[1].split("?")[0]
+        page.get_by_role("heading", name=buyer.t("orders.order", number=number)).wait_for()
+        assert buyer.t("status.pending_approval") in page.inner_text("main")
+
+    # the approver decides in their inbox
+    approver = Portal(browser, system, lang)
+    with evidence(approver, f"flow-{lang}-approver"):
+        approver.sign_in("demo.approver")
+        approver.goto("/approvals")
+        link = approver.page.get_by_role("link", name=approver.t("approvals.order", number=number))
+        approver.until(lambda: link.count() == 1, what="the approval request")
+        link.click()
+        approver.page.get_by_label(approver.t("approvals.comment")).fill(f"OK {tag}")
+        assert approver.axe() == []
+        approver.page.get_by_role("button", name=approver.t("approvals.approve")).click()
+        approver.page.get_by_text(approver.t("approvals.is.approved")).wait_for()
+    approver.close()
+
+    # the buyer follows the order: approved, then shipped with its tracking number
+    with evidence(buyer, f"flow-{lang}-tracking"):
+        buyer.goto(f"/orders/{number}")
+        timeline = buyer.page.locator("ol.timeline li.done", has_text=buyer.t("status.approved"))
+        buyer.until(lambda: timeline.count() == 1, what="the order to be approved")
+        assert "Chloé Roy" in buyer.page.locator("ol.timeline").inner_text()
+        for step in ("accept", "process"):
+            r = staff.post(f"{system.api}/backoffice/orders/{number}/{step}", json={})
+            assert r.status_code == 200, r.text
+        r = staff.post(f"{system.api}/backoffice/orders/{number}/ship",
+                       json={"carrier": "Purolator", "tracking_number": f"PUR{tag}"})
+        assert r.status_code == 200, r.text
+        buyer.page.reload()
+        buyer.page.get_by_text(f"Purolator PUR{tag}").wait_for()
+        assert buyer.page.locator("ol.timeline li.current", has_text=buyer.t("status.shipped")).count() == 1
+        assert buyer.axe() == []
+    buyer.close()
+
+    # finance reads spend by manufacturer: a chart, a table and the CSV
+    finance = Portal(browser, system, lang)
+    with evidence(finance, f"flow-{lang}-report"):
+        finance.sign_in("demo.finance")
+        finance.page.get_by_role("link", name=finance.t("nav.reports"), exact=True).click()
+        title = "Spend by manufacturer" if lang == "en" else "Dépenses par fabricant"
+        finance.page.get_by_role("link", name=title, exact=True).click()
+        finance.page.wait_for_url("**/reports/spend_by_manufacturer")
+        chart = finance.page.locator("figure.chart-figure svg[role=img]")
+        finance.until(lambda: chart.count() == 1 and "Dell" in chart.inner_html(), what="the chart")
+        assert finance.page.locator("rect.chart-bar").count() >= 1
+        assert finance.axe() == []
+        docs_screenshot(finance, "report")
+        with finance.page.expect_download() as download:
+            finance.page.get_by_role("link", name=finance.t("reports.csv")).click()
+        body = Path(download.value.path()).read_bytes()
+        assert body.startswith(b"\xef\xbb\xbf") and b"Dell" in body
+        assert download.value.suggested_filename == "spend_by_manufacturer.csv"
+    finance.close()
+
+
+def set_password_on_a_phone(browser, system, path, username):
+    """The set-password link from the welcome email, at a phone's width, then the menu by
+    keyboard, focus after navigation, no sideways scrolling, the language switch."""
+    phone = Portal(browser, system, "fr", viewport={"width": 390, "height": 844})
+    with evidence(phone, "set-password"):
+        phone.goto(path)
+        assert phone.title() == phone.t("auth.set.title")
+        assert "token" not in phone.page.url  # the token leaves the address bar
+        assert phone.axe() == []
+        phone.page.get_by_label(phone.t("auth.password.new")).fill("Portal-phone-2026!")
+        phone.page.get_by_label(phone.t("auth.password.confirm")).fill("Portal-phone-2026!")
+        phone.page.get_by_role("button", name=phone.t("auth.password.save")).click()
+        phone.page.wait_for_url("**/login?done=reset")
+        phone.page.get_by_text(phone.t("auth.reset.done")).wait_for()
+        phone.sign_in(username, "Portal-phone-2026!")
+        # at a phone's width the menu folds behind a button that the keyboard opens
+        nav = phone.page.get_by_role("navigation", name=phone.t("nav.main"))
+        assert not nav.is_visible()
+        toggle = phone.page.get_by_role("button", name=phone.t("nav.menu"))
+        toggle.focus()
+        phone.page.keyboard.press("Enter")
+        assert toggle.get_attribute("aria-expanded") == "true" and nav.is_visible()
+        nav.get_by_role("link", name=phone.t("nav.orders"), exact=True).click()
+        phone.page.wait_for_url("**/orders")
+        # after a navigation the new page's heading has the focus
+        assert phone.page.evaluate("document.activeElement.id") == "page-title"
+        width = phone.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the page scrolls sideways at a phone's width ({width}px)"
+        # the language switch is remembered
+        phone.page.get_by_role("button", name="Show in English").click()
+        assert phone.page.get_attribute("html", "lang") == "en"
+        phone.page.reload()
+        phone.page.wait_for_selector("#page-title")
+        assert phone.title() == say("en", "orders.title")
+    phone.close()
+
+
+def sign_in_errors(browser, system):
+    """A wrong password says so, in an alert, and the focus returns to the password; the
+    forgot-password request answers the same for anyone."""
+    portal = Portal(browser, system, "en")
+    with evidence(portal, "sign-in-errors"):
+        portal.goto("/login")
+        portal.page.get_by_label(portal.t("auth.username")).fill("demo.buyer")
+        portal.page.get_by_label(portal.t("auth.password"), exact=True).fill("not-the-password")
+        portal.page.get_by_role("button", name=portal.t("auth.signin")).click()
+        alert = portal.page.get_by_role("alert")
+        alert.wait_for()
+        assert alert.inner_text() == portal.t("auth.invalid")
+        assert portal.page.evaluate("document.activeElement.name") == "password"
+        portal.page.get_by_role("link", name=portal.t("auth.forgot.password")).click()
+        portal.page.get_by_label(portal.t("auth.username")).fill("nobody-at-all")
+        portal.page.get_by_role("button", name=portal.t("auth.forgot.send")).click()
+        portal.page.get_by_text(portal.t("auth.forgot.password.sent")).wait_for()
+    portal.close()
+
+
+SCENARIOS = {"flow": flow, "set_password_on_a_phone": set_password_on_a_phone,
+             "sign_in_errors": sign_in_errors}
+
+
+def serve():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        print("@@" + json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            command = json.loads(line)
+            try:
+                result = SCENARIOS[command["scenario"]](browser, System(command["url"]),
+                                                        **command.get("args", {}))
+                reply = {"ok": True, "result": result}
+            except BaseException:
+                reply = {"ok": False, "error": traceback.format_exc()}
+            print("@@" + json.dumps(reply, default=str), flush=True)
+        browser.close()
+
+
+if __name__ == "__main__":
+    serve()
