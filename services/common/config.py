@@ -55,11 +55,12 @@ def nameko_config(service: str) -> dict:
         "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,
-            "filters": {"request_id": {"()": "services.common.context.RequestIdFilter"}},
+            "filters": {"request_id": {"()": "services.common.context.RequestIdFilter"},
+                        "expected_errors": {"()": "services.common.logs.ExpectedErrorsInOneLine"}},
             "formatters": {"plain": {
                 "format": "%(asctime)s %(levelname)s " + service + " [%(request_id)s] %(name)s: %(message)s"}},
             "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
-                                     "filters": ["request_id"]}},
+                                     "filters": ["request_id", "expected_errors"]}},
             "root": {"level": env("LOG_LEVEL", "INFO"), "handlers": ["console"]},
             "loggers": {"nameko": {"level": "WARNING"}, "kombu": {"level": "WARNING"},
                         "amqp": {"level": "ERROR"}},

@@ -25,3 +25,24 @@ def test_broker_check_says_how_to_start_one(monkeypatch):
     with pytest.raises(SystemExit) as exc:
         main(["check-broker"])
     assert "rabbitmq-server -detached" in str(exc.value)
+
+
+def test_an_expected_domain_error_is_logged_in_one_line():
+    import logging
+    import sys
+
+    from services.common.config import nameko_config
+    from services.common.logs import ExpectedErrorsInOneLine
+    handler = nameko_config("identity")["LOGGING"]["handlers"]["console"]
+    assert "expected_errors" in handler["filters"]
+    try:
+        raise ValueError("wrong username or password")
+    except ValueError:
+        exc_info = sys.exc_info()
+    formatter, keep = logging.Formatter(), ExpectedErrorsInOneLine()
+    expected = logging.LogRecord("nameko.containers", logging.WARNING, __file__, 1,
+                                 "(expected) error handling worker %s: %s", ("w", "x"), exc_info)
+    assert keep.filter(expected) and "Traceback" not in formatter.format(expected)
+    crash = logging.LogRecord("nameko.containers", logging.ERROR, __file__, 1,
+                              "error handling worker %s: %s", ("w", "x"), exc_info)
+    assert keep.filter(crash) and "Traceback" in formatter.format(crash)
