@@ -120,7 +120,7 @@ async function showOrder(box, number) {
       act("process", [], () => ({})),
       act("ship", [field(t("bo.carrier"), { name: "carrier", required: true }), field(t("bo.tracking"), { name: "tracking_number", required: true })],
         (v) => ({ carrier: v.carrier, tracking_number: v.tracking_number })),
-      act("deliver", [field(t("orders.deliverynote"), { name: "delivery_note" })], (v) => ({ delivery_note: v.delivery_note || null })),
+      act("deliver", [field(t("orders.deliverynote"), { name: "delivery_note", required: true })], (v) => ({ delivery_note: v.delivery_note })),
       act("invoice", [], () => ({}))));
 }
 

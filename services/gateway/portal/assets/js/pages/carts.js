@@ -208,7 +208,7 @@ export async function checkout({ main, params, navigate }) {
   const cardBox = h("div", { hidden: true }, cardChoices.length ? [cardField, consent] : h("p", {}, t("checkout.card.none"), " ", link("/account/payment-cards", t("checkout.card.manage"))));
   const methods = ["purchase_order", "account", "card"];
   const methodId = "pay-method";
-  const payment = h("fieldset", {}, h("legend", {}, t("checkout.payment")),
+  const payment = h("fieldset", {}, h("legend", {}, t("checkout.method")),
     methods.map((m, i) => h("div", { class: "check" },
       h("input", { type: "radio", name: "method", id: `${methodId}-${m}`, value: m, checked: i === 0 || null,
         onchange: () => { poField.hidden = m !== "purchase_order"; cardBox.hidden = m !== "card"; } }),

@@ -1,7 +1,7 @@
 // Orders: the list with filters, one order (timeline, shipments, delivery note, invoice copy,
 // cancel), invoices, quotes and subscriptions.
 import {
-  ApiError, announce, badge, busy, clear, date, errorText, field, get, h, link, money, notice,
+  ApiError, api, announce, badge, busy, clear, date, errorText, field, get, h, link, money, notice,
   pageTitle, post, qs, section, statusLabel, t, table,
 } from "../core.js";
 
@@ -127,22 +127,46 @@ export async function invoices({ main }) {
     ], reply.items, { empty: t("invoices.none") }));
 }
 
-export async function subscriptions({ main }) {
+export async function subscriptions({ main, app }) {
   let body;
+  const out = h("div", { class: "form-out", "aria-live": "polite" });
   try {
-    const reply = await get("/subscriptions");
+    const [reply, cards] = await Promise.all([get("/subscriptions", { limit: 200 }),
+      get("/me/payment-cards").catch(() => ({ items: [] }))]);
+    const cardName = (id) => {
+      const c = cards.items.find((x) => x.id === id);
+      return c ? `${c.brand} •••• ${c.last4}` : "—";
+    };
     body = table(t("subscriptions.title"), [
-      { label: t("subscriptions.id"), cell: (s) => String(s.id) },
-      { label: t("orders.status"), cell: (s) => s.status || "" },
+      { label: t("carts.product"), cell: (s) => h("span", {}, s.name || s.part_number, h("div", { class: "muted" }, `${s.quantity} × ${s.part_number}`)) },
+      { label: t("subscriptions.term"), cell: (s) => t(`subscriptions.term.${s.term}`) },
+      { label: t("carts.unitprice"), cell: (s) => money(s.unit_price), num: true },
+      { label: t("orders.status"), cell: (s) => [badge(t(`subscriptions.status.${s.status}`), s.status === "active" ? "ok" : "cancelled"),
+        s.card_problem ? badge(t(`subscriptions.problem.${s.card_problem}`), "warn") : null] },
+      { label: t("subscriptions.next"), cell: (s) => date(s.next_renewal_on) },
+      { label: t("checkout.card"), cell: (s) => {
+        if (s.status !== "active" || !cards.items.length) return cardName(s.card_id);
+        const sel = h("select", { "aria-label": t("subscriptions.card.for", { name: s.name || s.part_number }) },
+          cards.items.map((c) => h("option", { value: c.id, selected: c.id === s.card_id || null }, cardName(c.id))));
+        const save = h("button", { type: "button", class: "secondary small", onclick: async () => {
+          await busy(save, out, async () => {
+            await api("PATCH", `/subscriptions/${s.id}`, { card_id: Number(sel.value) });
+            clear(out, notice("ok", t("common.saved")));
+          });
+        } }, t("common.save"));
+        return h("div", { class: "inline" }, sel, save);
+      } },
     ], reply.items || [], { empty: t("subscriptions.none") });
   } catch (err) {
     body = notice("info", err instanceof ApiError && err.status === 404 ? t("subscriptions.unavailable") : errorText(err));
   }
   const quotes = await get("/quotes").catch(() => null);
-  clear(main, pageTitle(t("subscriptions.title")), body,
+  clear(main, pageTitle(t("subscriptions.title")), out, body,
     quotes ? section(t("quotes.title"), table(t("quotes.title"), [
       { label: t("quotes.id"), cell: (q) => String(q.id) },
       { label: t("quotes.expires"), cell: (q) => date(q.expires_on) },
       { label: t("orders.status"), cell: (q) => q.status || "" },
+      { label: t("orders.total"), cell: (q) => money(q.total || (q.totals && q.totals.total)), num: true },
     ], quotes.items || [], { empty: t("quotes.none") })) : null);
+  void app;
 }
