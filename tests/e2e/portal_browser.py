@@ -342,8 +342,43 @@ def sign_in_errors(browser, system):
     portal.close()
 
 
+ADMIN_PAGES = ["/", "/products/" + LAPTOP, f"/compare?p={LAPTOP},LEN-20XW0042US", "/orders",
+               "/invoices", "/subscriptions", "/workflows", "/workflows/new", "/company/users",
+               "/company/groups", "/company/catalogs", "/company/favorites", "/reports",
+               "/reports/spend_by_month", "/assets", "/account"]
+STAFF_PAGES = ["/backoffice", "/backoffice/contracts", "/backoffice/orders", "/backoffice/quotes"]
+
+
+def tour(browser, system, staff_password):
+    """Every other page opens without a script error, a CSP violation or a serious axe
+    violation, for a company administrator and for staff; staff import products from a file
+    and see the result of each rejected line."""
+    for username, password, pages in (("demo.admin", DEMO_PASSWORD, ADMIN_PAGES),
+                                      ("e2e.staff", staff_password, STAFF_PAGES)):
+        portal = Portal(browser, system, "en")
+        with evidence(portal, f"tour-{username}"):
+            portal.sign_in(username, password)
+            for path in pages:
+                portal.goto(path)
+                assert portal.page.locator(".notice.error").count() == 0, path
+                assert portal.axe() == [], path
+            if username == "e2e.staff":
+                portal.goto("/backoffice/import")
+                tag = uuid.uuid4().hex[:6].upper()
+                csv = ("part_number,mfg_part_number,manufacturer,category,name,description,list_price,"
+                       "currency,language,availability\n"
+                       f"TOUR-{tag},M{tag},Dell,Notebooks,Tour laptop,Test,999.00,CAD,en,in_stock\n"
+                       f"TOUR-{tag}-BAD,M{tag},Dell,Notebooks,Bad line,Test,not-a-price,CAD,en,in_stock\n")
+                portal.page.get_by_label(portal.t("bo.import.file")).set_input_files(
+                    files=[{"name": "products.csv", "mimeType": "text/csv", "buffer": csv.encode()}])
+                portal.page.get_by_role("button", name=portal.t("bo.import.go")).click()
+                portal.page.get_by_text(portal.t("bo.import.done", imported=1, updated=0, rejected=1)).wait_for()
+                assert portal.page.locator("table tbody tr").count() == 1
+        portal.close()
+
+
 SCENARIOS = {"flow": flow, "set_password_on_a_phone": set_password_on_a_phone,
-             "sign_in_errors": sign_in_errors}
+             "sign_in_errors": sign_in_errors, "tour": tour}
 
 
 def serve():

@@ -101,6 +101,10 @@ def test_sign_in_errors(browser, system):
     browser.run("sign_in_errors", system.url)
 
 
+def test_every_other_page_for_an_admin_and_for_staff(browser, system, staff):
+    browser.run("tour", system.url, staff_password=STAFF_PASSWORD)
+
+
 # ------------------------------------------------------------------ session over HTTP
 
 def test_session_cookies_csrf_refresh_and_sign_out(system):
