@@ -324,7 +324,8 @@ def set_password_on_a_phone(browser, system, path, username):
 
 def sign_in_errors(browser, system):
     """A wrong password says so, in an alert, and the focus returns to the password; the
-    forgot-password request answers the same for anyone."""
+    forgot-password request answers the same for anyone; an expired session is refreshed,
+    or ends on the sign-in page that leads back."""
     portal = Portal(browser, system, "en")
     with evidence(portal, "sign-in-errors"):
         portal.goto("/login")
@@ -339,6 +340,29 @@ def sign_in_errors(browser, system):
         portal.page.get_by_label(portal.t("auth.username")).fill("nobody-at-all")
         portal.page.get_by_role("button", name=portal.t("auth.forgot.send")).click()
         portal.page.get_by_text(portal.t("auth.forgot.password.sent")).wait_for()
+    portal.close()
+    # an expired access token is refreshed by the page itself; with the refresh token gone
+    # too, the page sends the person to sign-in and back where they were
+    portal = Portal(browser, system, "en")
+    with evidence(portal, "session-expiry"):
+        portal.sign_in("demo.buyer")
+        ctx = portal.context
+        keep = [c for c in ctx.cookies() if c["name"] != "procura_access"]
+        ctx.clear_cookies()
+        ctx.add_cookies(keep)
+        portal.goto("/orders")
+        assert portal.title() == portal.t("orders.title")
+        assert any(c["name"] == "procura_access" for c in ctx.cookies())
+        keep = [c for c in ctx.cookies() if c["name"] == "procura_csrf"]
+        ctx.clear_cookies()
+        ctx.add_cookies(keep)
+        portal.page.goto(system.url + "/carts")
+        portal.page.wait_for_url("**/login?next=%2Fcarts")
+        portal.page.get_by_label(portal.t("auth.username")).fill("demo.buyer")
+        portal.page.get_by_label(portal.t("auth.password"), exact=True).fill(DEMO_PASSWORD)
+        portal.page.get_by_role("button", name=portal.t("auth.signin")).click()
+        portal.page.wait_for_url("**/carts")
+        portal.page.get_by_role("heading", name=portal.t("carts.title")).wait_for()
     portal.close()
 
 

@@ -97,7 +97,7 @@ def test_set_password_link_then_sign_in_at_a_phones_width(browser, system):
     browser.run("set_password_on_a_phone", system.url, path=path, username=f"portal.{tag}")
 
 
-def test_sign_in_errors(browser, system):
+def test_sign_in_errors_and_session_expiry(browser, system):
     browser.run("sign_in_errors", system.url)
 
 

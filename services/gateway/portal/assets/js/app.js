@@ -197,6 +197,13 @@ document.addEventListener("click", (event) => {
 });
 
 window.addEventListener("popstate", () => render());
-setSignedOutHandler(() => { state.me = null; });
+// a session that ended (expired refresh token, password changed elsewhere, signed out in
+// another tab) sends the person to sign-in, and back to this page afterwards
+setSignedOutHandler(() => {
+  state.me = null;
+  if (location.pathname !== "/login") {
+    navigate("/login?next=" + encodeURIComponent(location.pathname + location.search), { replace: true });
+  }
+});
 setLang(lang);
 render();
