@@ -152,6 +152,10 @@ export const STRINGS = {
   "catalog.compare.title": ["Compare products", "Comparer des produits"],
   "catalog.compare.none": ["Pick at least two products in the catalog.", "Choisissez au moins deux produits dans le catalogue."],
   "catalog.compare.missing": ["Not found: {list}", "Introuvables : {list}"],
+  "catalog.saved": ["Saved searches", "Recherches enregistrées"],
+  "catalog.saved.none": ["No saved search.", "Aucune recherche enregistrée."],
+  "catalog.saved.name": ["Name of this search", "Nom de cette recherche"],
+  "catalog.saved.save": ["Save this search", "Enregistrer cette recherche"],
   "availability.in_stock": ["In stock", "En stock"],
   "availability.limited": ["Limited stock", "Stock limité"],
   "availability.backorder": ["On back order", "En rupture, commandable"],
@@ -332,6 +336,13 @@ export const STRINGS = {
   "approvals.is.approved": ["This order is approved.", "Cette commande est approuvée."],
   "approvals.is.rejected": ["This order is rejected.", "Cette commande est refusée."],
   "approvals.is.cancelled": ["This request was closed: the order was cancelled.", "Cette demande est close : la commande a été annulée."],
+
+  "delegation.title": ["When I am away", "En mon absence"],
+  "delegation.user": ["Delegate's user id", "Identifiant du délégué"],
+  "delegation.starts": ["From", "Du"],
+  "delegation.ends": ["To", "Au"],
+  "delegation.end": ["End the delegation", "Mettre fin à la délégation"],
+  "delegation.current": ["{name} decides for you from {from} to {to}.", "{name} décide pour vous du {from} au {to}."],
 
   // workflows
   "workflows.title": ["Approval workflows", "Circuits d'approbation"],

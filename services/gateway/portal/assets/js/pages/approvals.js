@@ -2,7 +2,7 @@
 // workflows editor for PAS admins.
 import {
   announce, badge, busy, checkbox, clear, date, del, errorText, field, formValues, get, h, ids,
-  link, localized, money, notice, pageTitle, patch, post, qs, section, t, table, splitList,
+  link, localized, money, notice, pageTitle, patch, post, put, qs, section, t, table, splitList,
 } from "../core.js";
 
 const STATUSES = ["pending", "approved", "rejected", "cancelled"];
@@ -14,6 +14,29 @@ export async function inbox({ main, query, navigate }) {
     [...STATUSES, ""].map((s) => h("li", {}, h("a", { href: "/approvals" + qs({ status: s || "all" }),
       "aria-current": (status === s || (status === "all" && !s)) ? "page" : null }, s ? t(`approvals.status.${s}`) : t("orders.all"))))));
   const rows = reply.items;
+  const delegation = await get("/approval-delegations").catch(() => null);
+  const out = h("div", { class: "form-out", "aria-live": "polite" });
+  const form = h("form", { novalidate: true, class: "inline-form" },
+    field(t("delegation.user"), { name: "delegate_user_id", inputmode: "numeric", required: true,
+      value: delegation && delegation.delegate_user_id ? String(delegation.delegate_user_id) : "" }, { hint: t("workflows.ids.hint") }),
+    field(t("delegation.starts"), { name: "starts_on", type: "date", required: true, value: (delegation && delegation.starts_on) || "" }),
+    field(t("delegation.ends"), { name: "ends_on", type: "date", required: true, value: (delegation && delegation.ends_on) || "" }),
+    h("button", { type: "submit", class: "secondary" }, t("common.save")),
+    delegation && delegation.delegate_user_id ? h("button", { type: "button", class: "danger", onclick: async (e) => {
+      await busy(e.target, out, async () => { await del("/approval-delegations"); clear(out, notice("ok", t("common.deleted"))); });
+    } }, t("delegation.end")) : null);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const v = formValues(form);
+    await busy(event.submitter, out, async () => {
+      await put("/approval-delegations", { delegate_user_id: Number(v.delegate_user_id), starts_on: v.starts_on, ends_on: v.ends_on });
+      clear(out, notice("ok", t("common.saved")));
+    });
+  });
+  const away = h("details", {}, h("summary", {}, t("delegation.title")),
+    delegation && delegation.delegate ? h("p", {}, t("delegation.current", { name: delegation.delegate.name || delegation.delegate.email || delegation.delegate_user_id,
+      from: delegation.starts_on, to: delegation.ends_on })) : null,
+    form, out);
   clear(main, pageTitle(t("approvals.title")), tabs,
     table(t("approvals.title"), [
       { label: t("orders.number"), cell: (a) => link(`/approvals/${a.id}`, t("approvals.order", { number: a.order_number })) },
@@ -22,7 +45,8 @@ export async function inbox({ main, query, navigate }) {
       { label: t("approvals.why"), cell: (a) => a.rule || "" },
       { label: t("orders.status"), cell: (a) => badge(t(`approvals.status.${a.status}`), a.status) },
       { label: t("approvals.received"), cell: (a) => date(a.created_at, true) },
-    ], rows, { empty: t("approvals.none") }));
+    ], rows, { empty: t("approvals.none") }),
+    section(t("delegation.title"), away));
   void navigate;
 }
 

@@ -1,6 +1,6 @@
 // Catalog: search with facets and sort, the product page, comparison.
 import {
-  announce, badge, busy, clear, errorText, field, get, h, link, money, notice, pageTitle,
+  announce, badge, busy, clear, del, errorText, field, get, h, link, money, notice, pageTitle,
   post, qs, section, t, table, checkbox,
 } from "../core.js";
 import { addToCart } from "./carts.js";
@@ -91,6 +91,29 @@ export async function search({ main, query, navigate }) {
       compareButton.disabled = compare.size < 2;
     } }))));
 
+  const saved = await get("/saved-searches", { limit: 50 }).catch(() => ({ items: [] }));
+  const saveName = h("input", { id: "save-name", name: "name", maxlength: 120, required: true });
+  const saveForm = h("form", { class: "inline-form" },
+    h("div", { class: "field" }, h("label", { for: "save-name" }, t("catalog.saved.name")), saveName),
+    h("button", { type: "submit", class: "secondary" }, t("catalog.saved.save")));
+  saveForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!saveName.value.trim()) return;
+    const criteria = {};
+    for (const k of FILTERS) if (params[k]) criteria[k] = k === "on_contract" ? params[k] === "true" : params[k];
+    await busy(event.submitter, out, async () => {
+      await post("/saved-searches", { name: saveName.value.trim(), criteria });
+      clear(out, notice("ok", t("common.saved")));
+    });
+  });
+  const savedBox = h("details", { class: "saved-searches" }, h("summary", {}, t("catalog.saved")),
+    saved.items.length ? h("ul", { class: "plain" }, saved.items.map((x) => h("li", {},
+      h("a", { href: "/search" + qs(x.criteria || {}) }, x.name), " ",
+      h("button", { type: "button", class: "link-button", onclick: async (e) => {
+        await busy(e.target, out, async () => { await del(`/saved-searches/${x.id}`); e.target.closest("li").remove(); });
+      } }, t("common.delete"), h("span", { class: "sr-only" }, ` ${x.name}`))))) : h("p", { class: "empty" }, t("catalog.saved.none")),
+    saveForm);
+  facets.append(savedBox);
   const total = result.total ?? result.items.length;
   clear(main,
     pageTitle(t("catalog.title")),
