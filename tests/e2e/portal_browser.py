@@ -118,6 +118,11 @@ class Portal:
             self.page.reload()
             self.page.wait_for_selector("#page-title")
 
+    def nav(self, key):
+        """A link of the main menu."""
+        return self.page.get_by_role("navigation", name=self.t("nav.main")).get_by_role(
+            "link", name=self.t(key), exact=True)
+
     def axe(self):
         """Serious and critical axe-core violations of the current page (WCAG 2 A and AA)."""
         if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
@@ -181,14 +186,15 @@ def flow(browser, system, lang, staff_password):
 
         # a new cart of its own, which becomes the one "Add to cart" fills
         page = buyer.page
-        page.get_by_role("link", name=buyer.t("nav.carts"), exact=True).click()
+        buyer.nav("nav.carts").click()
         page.get_by_label(buyer.t("carts.name")).fill(f"Portal {lang} {tag}")
         page.get_by_role("button", name=buyer.t("carts.create")).click()
         page.wait_for_url(re.compile(r"/carts/\d+$"))
+        page.get_by_role("heading", name=f"Portal {lang} {tag}").wait_for()
         cart_id = page.url.rsplit("/", 1)[1]
 
         # search, with facets, contract prices and their source
-        page.get_by_role("link", name=buyer.t("nav.catalog"), exact=True).click()
+        buyer.nav("nav.catalog").click()
         page.get_by_role("searchbox", name=buyer.t("catalog.search")).fill("Latitude 5450")
         page.get_by_role("button", name=buyer.t("catalog.search.go")).click()
         page.wait_for_url(re.compile(r"/search\?q=Latitude"))
@@ -202,7 +208,7 @@ def flow(browser, system, lang, staff_password):
         page.locator(".notice.ok", has_text=f"Portal {lang} {tag}").wait_for()
 
         # QuickCart: one good line, one unknown part number, a result per line
-        page.get_by_role("link", name=buyer.t("nav.quickcart"), exact=True).click()
+        buyer.nav("nav.quickcart").click()
         page.get_by_label(buyer.t("quick.lines")).fill(f"{LAPTOP} 4\nNOPE-{tag} 2")
         assert page.get_by_label(buyer.t("quick.cart")).input_value() == cart_id
         page.get_by_role("button", name=buyer.t("quick.add")).click()
@@ -268,7 +274,7 @@ def flow(browser, system, lang, staff_password):
     finance = Portal(browser, system, lang)
     with evidence(finance, f"flow-{lang}-report"):
         finance.sign_in("demo.finance")
-        finance.page.get_by_role("link", name=finance.t("nav.reports"), exact=True).click()
+        finance.nav("nav.reports").click()
         title = "Spend by manufacturer" if lang == "en" else "Dépenses par fabricant"
         finance.page.get_by_role("link", name=title, exact=True).click()
         finance.page.wait_for_url("**/reports/spend_by_manufacturer")
@@ -310,6 +316,7 @@ def set_password_on_a_phone(browser, system, path, username):
         nav.get_by_role("link", name=phone.t("nav.orders"), exact=True).click()
         phone.page.wait_for_url("**/orders")
         # after a navigation the new page's heading has the focus
+        phone.page.get_by_role("heading", name=phone.t("orders.title")).wait_for()
         assert phone.page.evaluate("document.activeElement.id") == "page-title"
         width = phone.page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the page scrolls sideways at a phone's width ({width}px)"

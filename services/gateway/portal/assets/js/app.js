@@ -163,13 +163,17 @@ export async function render() {
     }
   }
   clear(main, h("p", { class: "loading", role: "status" }, t("common.loading")));
+  // the page builds in a detached element, shown only if no later navigation started
+  // meanwhile: a slow page can never overwrite the one the person moved on to
+  const view = h("div", { class: "view" });
   try {
-    await page({ main, params, query, me: state.me, navigate, app: { loadMe, render, state } });
+    await page({ main: view, params, query, me: state.me, navigate, app: { loadMe, render, state } });
   } catch (err) {
-    if (count !== renderCount) return;
-    clear(main, h("h1", { tabindex: "-1", id: "page-title" }, t("page.error")), notice("error", errorText(err)));
+    clear(view, h("h1", { tabindex: "-1", id: "page-title" }, t("page.error")), notice("error", errorText(err)));
   }
-  if (count === renderCount) focusTitle();
+  if (count !== renderCount) return;
+  clear(main, view);
+  focusTitle();
 }
 
 let firstRender = true;
