@@ -14,9 +14,9 @@ from services.common.config import env
 from services.common.db import utcnow
 from services.common.paging import keyset_page
 from services.orders import subscriptions
-from services.orders.models import (SHIPPABLE, TRANSITIONS, Cart, CartLine, Invoice,  # noqa: F401
-                                    InvoiceCopyRequest, Order, OrderLine, Quote, QuoteLine,
-                                    Shipment, ShipmentLine, StatusChange)
+from services.orders.models import (SHIPPABLE, Cart, CartLine, Invoice, InvoiceCopyRequest, Order,
+                                    OrderLine, Quote, QuoteLine, Shipment, ShipmentLine,
+                                    StatusChange)
 
 MAX_QUANTITY = 10000
 
