@@ -55,7 +55,7 @@ def envelope(row) -> dict:
 
 
 def publish_pending(session, model, publisher, service, batch=200):
-    """Publish due rows; returns (published, still_pending). Runs in its own transaction."""
+    """Publish due rows; returns how many were published. Commits the session."""
     now = utcnow()
     query = (select(model).where(model.sent_at.is_(None), model.next_attempt_at <= now)
              .order_by(model.id).limit(batch).with_for_update(skip_locked=True))

@@ -1,4 +1,5 @@
-"""Order rules: carts, checkout, the order's status machine, fulfilment.
+"""Order rules: carts, checkout, the order's status machine, fulfilment, quotes.
+(Subscriptions are in subscriptions.py, their renewal run in renewals.py.)
 
 Functions take a SQLAlchemy session and plain values; prices come in already quoted by
 catalog (the service layer asks for them), so nothing here talks to another service.
