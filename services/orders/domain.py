@@ -6,7 +6,9 @@ catalog (the service layer asks for them), so nothing here talks to another serv
 """
 from decimal import Decimal
 
-from sqlalchemy import select
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import or_, select
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.money import Money
@@ -525,12 +527,31 @@ def list_invoices(session, ctx, limit=50, cursor=None):
     return keyset_page(session, query, Invoice.id, limit, cursor, descending=True)
 
 
-def list_orders(session, ctx, status=None, limit=50, cursor=None):
-    query = select(Order).where(Order.company_id == ctx.company_id)
-    if "recent_orders" not in ctx.features:
-        query = query.where(Order.user_id == ctx.user_id)
+def list_orders(session, ctx, status=None, limit=50, cursor=None, date_from=None, date_to=None,
+                q=None, company_id=None):
+    """Newest first: the caller's orders, the company's with `recent_orders`, every
+    company's (or one's) for staff. `date_from`/`date_to` are days, both included; `q`
+    matches the order number, the notes, a PO number or a line's part number or name."""
+    if ctx.staff:
+        query = select(Order)
+        if company_id is not None:
+            query = query.where(Order.company_id == company_id)
+    else:
+        query = select(Order).where(Order.company_id == ctx.company_id)
+        if "recent_orders" not in ctx.features:
+            query = query.where(Order.user_id == ctx.user_id)
     if status:
         query = query.where(Order.status == status)
+    if date_from:
+        query = query.where(Order.placed_at >= datetime.combine(date_from, time.min))
+    if date_to:
+        query = query.where(Order.placed_at < datetime.combine(date_to + timedelta(days=1), time.min))
+    if q:
+        like = f"%{q.strip()}%"
+        lines = select(OrderLine.order_id).where(or_(OrderLine.part_number.ilike(like),
+                                                     OrderLine.name.ilike(like)))
+        query = query.where(or_(Order.number.ilike(like), Order.notes.ilike(like),
+                                Order.payment.ilike(like), Order.id.in_(lines)))
     return keyset_page(session, query, Order.id, limit, cursor, descending=True)
 
 

@@ -58,6 +58,16 @@ class Checkout(Schema):
 
 class OrdersQuery(PageQuery):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    date_from = fields.Date(data_key="from", load_default=None,
+                            metadata={"description": "placed on or after this day (UTC)"})
+    date_to = fields.Date(data_key="to", load_default=None,
+                          metadata={"description": "placed on or before this day (UTC)"})
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={
+        "description": "an order number, PO number, part number or product name (or a part)"})
+
+
+class BackofficeOrdersQuery(OrdersQuery):
+    company_id = fields.Integer(load_default=None)
 
 
 class ShipLine(Schema):
@@ -162,6 +172,7 @@ class ShipmentOut(Schema):
 
 class OrderOut(Schema):
     number = fields.String()
+    company_id = fields.Integer()
     status = fields.String(metadata={"enum": list(STATUSES)})
     placed_at = UtcDateTime()
     buyer = fields.Dict()
@@ -177,7 +188,8 @@ class OrderOut(Schema):
 
 
 class OrderList(Schema):
-    items = fields.List(fields.Nested(OrderOut(only=("number", "status", "placed_at", "totals"))))
+    items = fields.List(fields.Nested(OrderOut(only=("number", "status", "placed_at", "totals",
+                                                     "buyer", "company_id"))))
     next_cursor = fields.String(allow_none=True)
 
 

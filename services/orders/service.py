@@ -172,8 +172,12 @@ class OrdersService(ServiceBase):
         return ORDER.dump(order)
 
     @rpc
-    def list_orders(self, ctx, status=None, limit=50, cursor=None):
-        rows, next_cursor = domain.list_orders(self.db, ctx, status, limit, cursor)
+    def list_orders(self, ctx, status=None, limit=50, cursor=None, query=None):
+        given = dict(query or {}, status=status, limit=limit, cursor=cursor)
+        q = load(s.BackofficeOrdersQuery(), {k: v for k, v in given.items() if v is not None})
+        rows, next_cursor = domain.list_orders(
+            self.db, ctx, q["status"], q["limit"], q["cursor"], q["date_from"], q["date_to"],
+            q["q"], q["company_id"] if ctx.staff else None)
         return s.OrderList().dump({"items": rows, "next_cursor": next_cursor})
 
     @rpc

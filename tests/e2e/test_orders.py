@@ -255,3 +255,24 @@ def test_a_subscription_switches_cards_and_its_owner_cancels_it(system, org):
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     assert buyer.post(api + f"/subscriptions/{sub['id']}/cancel", json={}).status_code == 409
     assert sub["id"] in [x["id"] for x in buyer.get(api + "/subscriptions").json()["items"]]
+
+
+def test_orders_filtered_by_day_and_words_and_staff_see_every_company(system, staff, org):
+    from datetime import date, timedelta
+    api, buyer = system.api, org["users"]["buyer"]
+    number = place(system, buyer, [("E2E-ORD-DOCK", 1)], notes="for the Laval office").json()["number"]
+    today = date.today()
+
+    def numbers(session, path="/orders", **params):
+        r = session.get(api + path, params=params)
+        assert r.status_code == 200, r.text
+        return [o["number"] for o in r.json()["items"]]
+    assert number in numbers(buyer, q="laval")
+    assert number in numbers(buyer, q="e2e-ord-dock", **{"from": today.isoformat(), "to": today.isoformat()})
+    assert number not in numbers(buyer, q="no such words")
+    assert numbers(buyer, **{"to": (today - timedelta(days=1)).isoformat()}) == []
+    assert buyer.get(api + "/orders", params={"from": "yesterday"}).status_code == 422
+    assert buyer.get(api + "/backoffice/orders").status_code == 403
+    mine = staff.get(api + "/backoffice/orders", params={"company_id": org["company"]["id"], "q": number})
+    assert [o["number"] for o in mine.json()["items"]] == [number]
+    assert mine.json()["items"][0]["company_id"] == org["company"]["id"]

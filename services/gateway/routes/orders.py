@@ -11,6 +11,11 @@ class Empty(Schema):
     pass
 
 
+def _order_filters(q):
+    return {"from": q["date_from"].isoformat() if q["date_from"] else None,
+            "to": q["date_to"].isoformat() if q["date_to"] else None, "q": q["q"]}
+
+
 class OrdersRoutes:
     @endpoint("GET", "/carts", right=AUTHENTICATED, response=s.CartList(), tags=("carts",))
     def list_carts(self, call):
@@ -77,9 +82,20 @@ class OrdersRoutes:
     @endpoint("GET", "/orders", right=AUTHENTICATED, query=s.OrdersQuery(),
               response=s.OrderList(), dump=False, tags=("orders",))
     def list_orders(self, call):
-        """The caller's orders, or the company's with the recent_orders feature."""
+        """The caller's orders, or the company's with the recent_orders feature, newest first;
+        `from`/`to` (days, included), `q` (order, PO or part number, product name)."""
         q = call.query
-        return self.orders_rpc.list_orders(call.ctx, q["status"], q["limit"], q["cursor"])
+        return self.orders_rpc.list_orders(call.ctx, q["status"], q["limit"], q["cursor"],
+                                           _order_filters(q))
+
+    @endpoint("GET", "/backoffice/orders", right=STAFF, query=s.BackofficeOrdersQuery(),
+              response=s.OrderList(), dump=False, tags=("backoffice",))
+    def backoffice_orders(self, call):
+        """Every company's orders for fulfilment (`status=approved`, `submitted`, …), newest
+        first; `company_id`, `from`, `to`, `q` as for /orders."""
+        q = call.query
+        return self.orders_rpc.list_orders(call.ctx, q["status"], q["limit"], q["cursor"],
+                                           dict(_order_filters(q), company_id=q["company_id"]))
 
     @endpoint("GET", "/orders/<number>", right=AUTHENTICATED, response=s.OrderOut(), dump=False,
               tags=("orders",), errors=(404,))
