@@ -394,6 +394,9 @@ def tour(browser, system, staff_password):
                 assert portal.page.locator(".notice.error").count() == 0, path
                 assert portal.axe() == [], path
             if username == "e2e.staff":
+                portal.goto("/backoffice/orders")
+                portal.page.get_by_role("heading", name=portal.t("bo.orders.waiting")).wait_for()
+                portal.page.locator("section table, section p.empty").first.wait_for()
                 portal.goto("/backoffice/import")
                 tag = uuid.uuid4().hex[:6].upper()
                 csv = ("part_number,mfg_part_number,manufacturer,category,name,description,list_price,"

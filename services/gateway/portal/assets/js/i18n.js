@@ -565,6 +565,8 @@ export const STRINGS = {
   "bo.line": ["Line", "Ligne"],
   "bo.reason": ["Reason", "Motif"],
   "bo.orders.text": ["Open an order by its number, then move it on.", "Ouvrez une commande par son numéro, puis faites-la avancer."],
+  "bo.orders.waiting": ["Orders to fulfil", "Commandes à exécuter"],
+  "bo.orders.none": ["No order waits for fulfilment.", "Aucune commande n'attend d'être exécutée."],
   "bo.orders.open": ["Open", "Ouvrir"],
   "bo.orders.accept": ["Accept", "Accepter"],
   "bo.orders.process": ["Start processing", "Commencer le traitement"],

@@ -96,13 +96,33 @@ function importProducts() {
   return section(t("bo.import"), form);
 }
 
+// orders that still need the reseller: accepted, prepared, shipped, delivered, invoiced
+const TO_FULFIL = ["approved", "submitted", "processing", "shipped", "delivered"];
+
 function orders() {
   const box = h("div", {});
+  const waiting = h("div", { "aria-live": "polite" }, h("p", { class: "loading" }, "…"));
   const form = simpleForm([field(t("orders.number"), { name: "number", required: true })], t("bo.orders.open"), async (v) => {
     await showOrder(box, v.number.trim());
     return null;
   });
-  return section(t("bo.orders"), h("p", {}, t("bo.orders.text")), form, box);
+  listToFulfil(waiting, box);
+  return section(t("bo.orders"), h("h3", {}, t("bo.orders.waiting")), waiting,
+    h("p", {}, t("bo.orders.text")), form, box);
+}
+
+async function listToFulfil(target, box) {
+  const pages = await Promise.all(TO_FULFIL.map((status) =>
+    get(`/backoffice/orders?status=${status}&limit=50`).catch(() => ({ items: [] }))));
+  const rows = pages.flatMap((p) => p.items).sort((a, b) => (a.placed_at < b.placed_at ? 1 : -1));
+  clear(target, table(t("bo.orders.waiting"), [
+    { label: t("orders.number"), cell: (o) => h("button", { type: "button",
+      onclick: () => showOrder(box, o.number) }, o.number) },
+    { label: t("bo.company_id"), cell: (o) => String(o.company_id) },
+    { label: t("orders.buyer"), cell: (o) => (o.buyer && (o.buyer.name || o.buyer.email)) || "" },
+    { label: t("orders.status"), cell: (o) => t(`status.${o.status}`) },
+    { label: t("orders.total"), num: true, cell: (o) => money(o.totals && o.totals.total) },
+  ], rows, { empty: t("bo.orders.none") }));
 }
 
 async function showOrder(box, number) {
