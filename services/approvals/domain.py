@@ -19,6 +19,7 @@ from services.approvals.models import (ApprovalRequest, Assignment, AuditEntry, 
 from services.common.context import CallerContext
 from services.common.db import utcnow
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
+from services.common.money import Money
 from services.common.outbox import emit
 from services.common.paging import keyset_page
 
@@ -236,6 +237,24 @@ def applying_workflows(session, order: dict, directory: Directory) -> list:
     groups = (directory.group_ids(order["company_id"], order["user_id"])
               if rules.needs_group_ids(workflows) else ())
     return rules.evaluate(order, workflows, groups)
+
+
+def order_from_prices(ctx: CallerContext, priced: dict) -> dict:
+    """An order as the preview evaluates it, from catalog's prices of the caller's lines
+    (the orderable ones)."""
+    currency = priced.get("currency") or ctx.currency
+    lines, subtotal = [], Money.zero(currency)
+    for line in priced["lines"]:
+        if line.get("status") != "ok" or not line.get("unit_price"):
+            continue
+        total = Money.from_dict(line["unit_price"]) * line["quantity"]
+        subtotal = subtotal + total
+        lines.append({**line, "line_total": total.to_dict()})
+    if not lines:
+        raise Invalid("none of these lines can be ordered", code="lines_not_orderable")
+    totals = {"subtotal": subtotal.to_dict(), "total": subtotal.to_dict()}
+    return {"company_id": ctx.company_id, "user_id": ctx.user_id, "currency": currency,
+            "lines": lines, "totals": totals}
 
 
 def rule_view(rule: dict) -> dict:

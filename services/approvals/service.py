@@ -10,8 +10,7 @@ from services.common.context import CallerContext
 from services.common.csvout import csv_text
 from services.common.db import Database
 from services.common.entrypoints import RpcClient, event_handler, rpc
-from services.common.errors import Forbidden, Invalid
-from services.common.money import Money
+from services.common.errors import Forbidden
 from services.common.outbox import OutboxRelay
 from services.common.schemas import PageQuery, load
 from services.common.standalone import StandaloneRpc
@@ -174,7 +173,7 @@ class ApprovalsService(ServiceBase):
             wanted = body["lines"]
         priced = self.catalog.price_lines(ctx, ctx.currency, wanted, with_catalogs=True) \
             if wanted else {"currency": ctx.currency, "lines": []}
-        order = _order_of(ctx, priced)
+        order = domain.order_from_prices(ctx, priced)
         return s.PreviewOut().dump(domain.preview(self.db, ctx, order, self.directory))
 
     # ---- delegations
@@ -219,20 +218,3 @@ class ApprovalsService(ServiceBase):
 def _json(schema, data, partial=False):
     """Load a body, then back to JSON-safe values (workflow definitions are stored as JSON)."""
     return schema.dump(load(schema, data, partial=partial))
-
-
-def _order_of(ctx, priced) -> dict:
-    """An order as approvals sees one, from catalog's prices for the caller's lines."""
-    currency = priced.get("currency") or ctx.currency
-    lines, subtotal = [], Money.zero(currency)
-    for line in priced["lines"]:
-        if line.get("status") != "ok" or not line.get("unit_price"):
-            continue
-        total = Money.from_dict(line["unit_price"]) * line["quantity"]
-        subtotal = subtotal + total
-        lines.append({**line, "line_total": total.to_dict()})
-    totals = {"subtotal": subtotal.to_dict(), "total": subtotal.to_dict()}
-    if not lines:
-        raise Invalid("none of these lines can be ordered", code="lines_not_orderable")
-    return {"company_id": ctx.company_id, "user_id": ctx.user_id, "currency": currency,
-            "lines": lines, "totals": totals}

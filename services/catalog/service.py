@@ -5,23 +5,15 @@ it; the caller context's own `currency` is the fallback). The gateway checks rig
 calling; the administrative methods check them again in the domain, so that no other caller
 can skip them.
 """
-from marshmallow import ValidationError
 
 from services.catalog import domain, schemas
 from services.catalog.indexer import SearchIndexer
 from services.catalog.models import Base
 from services.common.base import ServiceBase
+from services.common.schemas import load
 from services.common.db import Database
 from services.common.entrypoints import event_handler, rpc
-from services.common.errors import Invalid
 from services.common.outbox import OutboxRelay
-
-
-def load(schema, data, partial=False):
-    try:
-        return schema.load(data or {}, partial=partial)
-    except ValidationError as exc:
-        raise Invalid("some values are not valid", errors=exc.messages)
 
 
 def page_args(limit, cursor):

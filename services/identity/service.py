@@ -8,14 +8,14 @@ other caller can skip them.
 import functools
 
 from eventlet import tpool
-from marshmallow import ValidationError
 from nameko.timer import timer
 
 from services.common.base import ServiceBase
+from services.common.schemas import load
 from services.common.config import env
 from services.common.db import Database
 from services.common.entrypoints import rpc
-from services.common.errors import DomainError, Forbidden, Invalid
+from services.common.errors import DomainError, Forbidden
 from services.common.idempotency import once
 from services.common.outbox import OutboxRelay
 from services.identity import domain, passwords, schemas
@@ -48,13 +48,6 @@ def localized(fn):
                 exc = type(exc)(exc.detail, exc.code, {}, exc.status, exc.extra)
             raise exc
     return wrapper
-
-
-def load(schema, data, partial=False):
-    try:
-        return schema.load(data or {}, partial=partial)
-    except ValidationError as exc:
-        raise Invalid("some values are not valid", errors=exc.messages)
 
 
 def require_role(ctx, role):

@@ -244,9 +244,7 @@ class OrdersService(ServiceBase):
     def _subscribe(self, ctx, request):
         wanted = [{"part_number": request["part_number"], "quantity": request["quantity"]}]
         priced = self.catalog.price_lines(ctx, ctx.currency, wanted, with_catalogs=True)["lines"]
-        if priced[0]["status"] == "ok" and not priced[0].get("subscription_term"):
-            raise Invalid("this product is not sold as a subscription",
-                          code="not_a_subscription", errors={"part_number": ["not a subscription"]})
+        subscriptions.require_subscription_product(priced[0])
         request = dict(request, payment={"method": "card", "card_id": request["card_id"]})
         card = self.identity.get_card(ctx, request["card_id"])
         company = self.identity.get_company(ctx) if domain.needs_company(request) else None

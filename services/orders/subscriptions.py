@@ -44,6 +44,13 @@ def terms_of(priced) -> dict:
             if p.get("status") == "ok" and p.get("subscription_term") in TERMS}
 
 
+def require_subscription_product(line):
+    """A subscription is bought only for a product sold as one."""
+    if line.get("status") == "ok" and line.get("subscription_term") not in TERMS:
+        raise Invalid("this product is not sold as a subscription", code="not_a_subscription",
+                      errors={"part_number": ["not a subscription"]})
+
+
 def require_card_for(priced, payment):
     if terms_of(priced) and payment["method"] != "card":
         raise Invalid("subscriptions are paid by a saved card", code="card_required_for_subscription",

@@ -268,6 +268,23 @@ def flow(browser, system, lang, staff_password):
         buyer.page.get_by_text(f"Purolator PUR{tag}").wait_for()
         assert buyer.page.locator("ol.timeline li.current", has_text=buyer.t("status.shipped")).count() == 1
         assert buyer.axe() == []
+
+    # staff quote a price; the buyer orders the quote at it, with the checkout form
+    with evidence(buyer, f"flow-{lang}-quote"):
+        company_id = session(system, "demo.buyer", DEMO_PASSWORD).get(f"{system.api}/company").json()["id"]
+        r = staff.post(f"{system.api}/backoffice/quotes", json={
+            "company_id": company_id, "expires_on": time.strftime("%Y-12-31"),
+            "lines": [{"part_number": LAPTOP, "quantity": 2,
+                       "unit_price": {"amount": "1111.00", "currency": "CAD"}}]})
+        assert r.status_code == 201, r.text
+        buyer.goto("/subscriptions")
+        buyer.page.locator(f'a[href="/quotes/{r.json()["id"]}/order"]').click()
+        buyer.page.get_by_label(buyer.t("checkout.po")).fill(f"PO-Q{tag}")
+        buyer.page.get_by_role("button", name=buyer.t("checkout.place")).click()
+        buyer.page.wait_for_url("**/orders/SO-*")
+        buyer.page.wait_for_selector("#page-title")
+        digits = re.sub(r"[\s,.\u202f\xa0]", "", buyer.page.inner_text("main"))
+        assert "222200" in digits  # 2,222.00 or 2 222,00: the quoted price, not the list's
     buyer.close()
 
     # finance reads spend by manufacturer: a chart, a table and the CSV

@@ -34,6 +34,7 @@ const ROUTES = [
   [/^\/carts$/, carts.list, inCompany],
   [/^\/carts\/(\d+)$/, carts.cart, inCompany],
   [/^\/checkout\/(\d+)$/, carts.checkout, inCompany],
+  [/^\/quotes\/(\d+)\/order$/, carts.orderQuote, inCompany],
   [/^\/orders$/, orders.list, inCompany],
   [/^\/orders\/([^/]+)$/, orders.order, inCompany],
   [/^\/invoices$/, orders.invoices, (me) => has(me, "features", "payment_reports")],

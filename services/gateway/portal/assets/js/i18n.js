@@ -308,6 +308,7 @@ export const STRINGS = {
   "quotes.id": ["Quote", "Devis"],
   "quotes.expires": ["Expires on", "Expire le"],
   "quotes.none": ["No quote.", "Aucun devis."],
+  "quotes.order": ["Order at these prices", "Commander à ces prix"],
 
   // approvals
   "approvals.title": ["Approvals", "Approbations"],

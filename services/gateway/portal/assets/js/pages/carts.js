@@ -176,10 +176,15 @@ export function parseLines(text) {
   });
 }
 
-export async function checkout({ main, params, navigate }) {
-  const cartId = Number(params[0]);
+/** Order an open quote at its prices: the checkout form, posted to the quote. */
+export function orderQuote(ctx) {
+  return checkout(ctx, Number(ctx.params[0]));
+}
+
+export async function checkout({ main, params, navigate }, quoteId = null) {
+  const cartId = quoteId ? null : Number(params[0]);
   const [c, company, cards] = await Promise.all([
-    get(`/carts/${cartId}`), get("/company"),
+    get(quoteId ? `/quotes/${quoteId}` : `/carts/${cartId}`), get("/company"),
     get("/me/payment-cards").catch(() => ({ items: [] })),
   ]);
   const out = h("div", { class: "form-out" });
@@ -228,7 +233,7 @@ export async function checkout({ main, params, navigate }) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const v = formValues(form);
-    const body = { cart_id: cartId, payment: { method: v.method } };
+    const body = quoteId ? { payment: { method: v.method } } : { cart_id: cartId, payment: { method: v.method } };
     if (v.billing_account_id) body.billing_account_id = Number(v.billing_account_id);
     if (v.address && v.address !== "typed") body.shipping_address_id = Number(v.address);
     else body.shipping_address = { name: v.a_name, line1: v.a_line1, line2: v.a_line2 || null, city: v.a_city,
@@ -237,13 +242,15 @@ export async function checkout({ main, params, navigate }) {
     if (v.method === "card") body.payment.card_id = Number(v.card_id) || null;
     if (v.notes) body.notes = v.notes;
     await busy(button, out, async () => {
-      const order = await post("/orders", body, { headers: { "Idempotency-Key": key } });
-      localStorage.removeItem(CURRENT);
+      const order = await post(quoteId ? `/quotes/${quoteId}/convert` : "/orders", body,
+        { headers: { "Idempotency-Key": key } });
+      if (!quoteId) localStorage.removeItem(CURRENT);
       navigate(`/orders/${encodeURIComponent(order.number)}?placed=1`);
     });
   });
 
-  clear(main, h("p", {}, link(`/carts/${cartId}`, t("checkout.back"))),
+  clear(main, h("p", {}, quoteId ? link("/subscriptions", t("quotes.title"))
+    : link(`/carts/${cartId}`, t("checkout.back"))),
     pageTitle(t("checkout.title")),
     h("div", { class: "checkout" },
       h("div", {}, form),
@@ -255,7 +262,10 @@ export async function checkout({ main, params, navigate }) {
         h("h2", {}, t("checkout.approval")), previewBox)));
 
   try {
-    const preview = await post("/approvals/preview", { cart_id: cartId });
+    // a quote's lines are previewed at today's catalog prices; its order uses the quoted ones
+    const preview = await post("/approvals/preview", quoteId
+      ? { lines: c.lines.map((l) => ({ part_number: l.part_number, quantity: l.quantity })) }
+      : { cart_id: cartId });
     clear(previewBox, approvalPreview(preview));
   } catch (err) {
     clear(previewBox, notice("info", errorText(err)));

@@ -167,6 +167,9 @@ export async function subscriptions({ main, app }) {
       { label: t("quotes.expires"), cell: (q) => date(q.expires_on) },
       { label: t("orders.status"), cell: (q) => q.status || "" },
       { label: t("orders.total"), cell: (q) => money(q.total || (q.totals && q.totals.total)), num: true },
+      { label: t("quotes.order"), cell: (q) => (q.status === "open"
+        ? link(`/quotes/${q.id}/order`, t("quotes.order"))
+        : q.order_number ? link(`/orders/${encodeURIComponent(q.order_number)}`, q.order_number) : "") },
     ], quotes.items || [], { empty: t("quotes.none") })) : null);
   void app;
 }
