@@ -41,7 +41,7 @@ from services.catalog import demo, domain, indexer  # noqa: E402
 from services.catalog.importer import CSV_COLUMNS  # noqa: E402
 from services.catalog.models import Base  # noqa: E402
 from services.common.context import CallerContext  # noqa: E402
-from services.common.db import open_session  # noqa: E402
+from services.common.engines import open_session  # noqa: E402
 
 COMPANY = 1
 STAFF = CallerContext(user_id=1, staff=True)

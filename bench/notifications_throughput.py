@@ -108,7 +108,7 @@ def order_payload(i):
 
 
 def queue_directly(url, n):
-    from services.common.db import open_session
+    from services.common.engines import open_session
     from services.notifications import domain
     from services.notifications.models import Base
     session = open_session("notifications", Base, url)

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, text  # noqa: E402
 
 from services.common.context import CallerContext  # noqa: E402
-from services.common.db import open_session  # noqa: E402
+from services.common.engines import open_session  # noqa: E402
 from services.reporting.domain import facts, reports  # noqa: E402
 from services.reporting.models import (ApprovalFact, Base, InvoiceFact, OrderFact,  # noqa: E402
                                        OrderLineFact, ShipmentFact)

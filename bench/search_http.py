@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.catalog_search import SEARCHES, search_as, timed, write_csv  # noqa: E402
 from bench.loadgen import run  # noqa: E402
 from services.catalog.models import Base  # noqa: E402
-from services.common.db import open_session  # noqa: E402
+from services.common.engines import open_session  # noqa: E402
 from services.common.tokens import context_from_claims  # noqa: E402
 
 LIMIT = 50

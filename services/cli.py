@@ -35,7 +35,7 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 def _declare_all():
     from services.common.config import SERVICES
-    from services.common.entrypoints import declare_topology
+    from services.common.broker import declare_topology
     from services.common.runner import all_service_classes
     return declare_topology(all_service_classes(SERVICES))
 
@@ -59,7 +59,7 @@ def import_products(path):
     from services.catalog import domain
     from services.catalog.models import Base
     from services.common.context import CallerContext
-    from services.common.db import open_session
+    from services.common.engines import open_session
     with open_session("catalog", Base) as session, open(path, encoding="utf-8-sig") as source:
         report = domain.import_products(session, CallerContext.system(), source=source,
                                         commit_every=50000)
@@ -75,7 +75,7 @@ def reindex_search():
     """Rebuild PostgreSQL's search word lists (and vacuum after a large change)."""
     from services.catalog.indexer import rebuild
     from services.common.config import database_url
-    from services.common.db import make_engine
+    from services.common.engines import make_engine
     engine = make_engine(database_url("catalog"))
     try:
         if engine.dialect.name != "postgresql":
@@ -89,7 +89,8 @@ def reindex_search():
 def reporting(action, at=None):
     """Reporting's maintenance: rebuild the read model, or send the schedules due at a time
     of the operator's choosing (a late run after an outage, or a test's clock)."""
-    from services.common.db import open_session, utcnow
+    from services.common.clock import utcnow
+    from services.common.engines import open_session
     from services.reporting.domain import facts, schedules
     from services.reporting.models import Base
     with open_session("reporting", Base) as session:
@@ -109,7 +110,8 @@ def subscriptions_renew(today=None):
     outage, or a test's clock); needs identity and catalog running."""
     from datetime import date
 
-    from services.common.db import database_url, make_engine, session_factory
+    from services.common.config import database_url
+    from services.common.engines import make_engine, session_factory
     from services.common.standalone import StandaloneRpc
     from services.orders import renewals
     from services.orders.models import Base
@@ -207,7 +209,7 @@ def main(argv=None):
     elif args.command == "reindex-search":
         reindex_search()
     elif args.command == "dead-letters":
-        from services.common.entrypoints import dead_letters, replay_dead_letters
+        from services.common.broker import dead_letters, replay_dead_letters
         if args.action == "list":
             for item in dead_letters():
                 print(json.dumps(item))

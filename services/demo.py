@@ -6,7 +6,7 @@ services need not be running), and prints the demo logins every time.
 import json
 
 from services.common.config import var_dir
-from services.common.db import open_session
+from services.common.engines import open_session
 
 DEMO_PASSWORD = "Procura-demo-2026"
 

@@ -17,7 +17,7 @@ from services.approvals import rules
 from services.approvals.models import (ApprovalRequest, Assignment, AuditEntry, Decision,
                                        Delegation, Settings, Track, Workflow)
 from services.common.context import CallerContext
-from services.common.db import utcnow
+from services.common.clock import utcnow
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.money import Money
 from services.common.outbox import emit

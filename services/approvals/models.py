@@ -4,7 +4,8 @@ from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, Pr
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import relationship
 
-from services.common.db import JSONText, make_base, utcnow
+from services.common.clock import utcnow
+from services.common.tables import JSONText, make_base
 
 Base = make_base()
 

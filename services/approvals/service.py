@@ -8,10 +8,11 @@ from services.common.background import BackgroundLoop
 from services.common.base import ServiceBase
 from services.common.context import CallerContext
 from services.common.csvout import csv_text
-from services.common.db import Database
-from services.common.entrypoints import RpcClient, event_handler, rpc
+from services.common.unit_of_work import Database
+from services.common.entrypoints import event_handler, rpc
+from services.common.rpc_client import RpcClient
 from services.common.errors import Forbidden
-from services.common.outbox import OutboxRelay
+from services.common.relay import OutboxRelay
 from services.common.schemas import PageQuery, load
 from services.common.standalone import StandaloneRpc
 

@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import Text, cast, func, select, text, update
 
 from services.catalog.models import CatalogState, ContractPrice, Product
-from services.common.db import is_postgres
+from services.common.engines import is_postgres
 
 LANGUAGE_CODES = ("en", "fr")
 AVAILABILITY_CODES = ("in_stock", "limited", "backorder", "discontinued")

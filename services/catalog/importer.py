@@ -32,7 +32,8 @@ from sqlalchemy import func, select, text
 
 from services.catalog import columns
 from services.catalog.models import AVAILABILITY, LANGUAGES, Product
-from services.common.db import is_postgres, utcnow
+from services.common.clock import utcnow
+from services.common.engines import is_postgres
 from services.common.errors import Invalid
 
 CSV_COLUMNS = ("part_number", "mfg_part_number", "manufacturer", "category", "name",

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from services.catalog import search
 from services.common.background import BackgroundLoop
 from services.common.config import env
-from services.common.db import is_postgres
+from services.common.engines import is_postgres
 
 log = logging.getLogger(__name__)
 

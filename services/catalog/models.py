@@ -9,7 +9,8 @@ from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Index, Inte
                         PrimaryKeyConstraint, String, Text, UniqueConstraint)
 from sqlalchemy.orm import relationship
 
-from services.common.db import JSONText, make_base, utcnow
+from services.common.clock import utcnow
+from services.common.tables import JSONText, make_base
 
 Base = make_base()
 

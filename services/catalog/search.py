@@ -25,7 +25,7 @@ import numpy as np
 from sqlalchemy import Float, Integer, Text, cast, func, literal_column, select, text
 
 from services.catalog.models import Product
-from services.common.db import is_postgres
+from services.common.engines import is_postgres
 
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 64

@@ -11,9 +11,9 @@ from services.catalog.indexer import SearchIndexer
 from services.catalog.models import Base
 from services.common.base import ServiceBase
 from services.common.schemas import load
-from services.common.db import Database
+from services.common.unit_of_work import Database
 from services.common.entrypoints import event_handler, rpc
-from services.common.outbox import OutboxRelay
+from services.common.relay import OutboxRelay
 
 
 def page_args(limit, cursor):

@@ -11,7 +11,7 @@ from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 
 from services.common.config import env
-from services.common.db import Database
+from services.common.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 

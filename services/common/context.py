@@ -1,11 +1,12 @@
 """The caller context that travels with every RPC, and the request id in every log line."""
 import logging
 import uuid
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 
-from eventlet import corolocal
-
-_local = corolocal.local()
+# a context variable is local to a green thread as to a thread (greenlet gives each its own
+# context, empty at start), so one worker's request id never shows in another's log lines
+_request_id = ContextVar("request_id", default=None)
 
 
 def new_request_id() -> str:
@@ -13,11 +14,11 @@ def new_request_id() -> str:
 
 
 def set_request_id(request_id):
-    _local.request_id = request_id
+    _request_id.set(request_id)
 
 
 def current_request_id():
-    return getattr(_local, "request_id", None)
+    return _request_id.get()
 
 
 class RequestIdFilter(logging.Filter):

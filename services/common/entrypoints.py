@@ -6,52 +6,33 @@
 - `event_handler`: commits before acking; records `(event_id, handler)` in the handler's own
   transaction and skips duplicates; a failure is retried through delay queues with back-off,
   then parked on the dead-letter queue (never acked-and-dropped, never hot-looped).
-- `RpcClient`: an RPC proxy whose every call has a timeout and raises `Unavailable`.
-- `declare_topology`: declares every consumer queue ahead of time, so an event published
-  before its consumer first started is kept.
+
+RPC clients with timeouts are in `rpc_client.py`; the queues these consumers read are
+declared ahead of time by `broker.declare_topology`.
 """
 import functools
-import json
 import logging
 
-import eventlet
-from kombu import Connection, Exchange, Queue
 from nameko.amqp.publish import Publisher
 from nameko.constants import PERSISTENT
-from nameko.events import SERVICE_POOL, EventHandler, get_event_exchange
-from nameko.exceptions import UnknownService
-from nameko.extensions import DependencyProvider
-from nameko.rpc import Rpc, RpcProxy
+from nameko.events import SERVICE_POOL, EventHandler
+from nameko.rpc import Rpc
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.common.config import amqp_uri, env
+from services.common.broker import (ATTEMPTS_HEADER, DEAD_LETTER_QUEUE, delay_exchange_name,
+                                    retry_delays)
+from services.common.config import amqp_uri
 from services.common.context import CallerContext, set_request_id
-from services.common.db import Database
-from services.common.errors import DomainError, Unavailable
+from services.common.errors import DomainError
 from services.common.metrics import EVENT_RETRIES, EVENTS_DEAD_LETTERED
+from services.common.remote_errors import register_domain_errors
+from services.common.unit_of_work import finish_unit_of_work, session_of
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTER_QUEUE = "procura.dead-letters"
-ATTEMPTS_HEADER = "x-procura-attempts"
-
-
-def retry_delays():
-    """Seconds to wait before each retry; after the last one the event is dead-lettered."""
-    return [float(x) for x in env("EVENT_RETRY_DELAYS", "1,5,30,120").split(",") if x.strip()]
-
-
-def delay_exchange_name(seconds):
-    return f"procura.retry.{int(seconds * 1000)}ms"
-
-
-def finish_unit_of_work(container, worker_ctx, exc_info):
-    """Commit or roll back the worker's database sessions; returns the final exc_info."""
-    for provider in container.dependencies:
-        if isinstance(provider, Database):
-            exc_info = provider.finish(worker_ctx, exc_info)
-    return exc_info
+# a domain error raised by a handler reaches the caller as itself
+register_domain_errors()
 
 
 class ProcuraRpc(Rpc):
@@ -77,11 +58,6 @@ def rpc(fn=None, **kwargs):
         return fn(self, ctx, *args, **kw)
 
     return ProcuraRpc.decorator(**kwargs)(wrapper)
-
-
-def queue_name(source, event_type, service, method):
-    # nameko's own SERVICE_POOL naming, so our declarations and its consumers agree
-    return f"evt-{source}-{event_type}--{service}.{method}"
 
 
 class ProcuraEventHandler(EventHandler):
@@ -146,7 +122,7 @@ def event_handler(source_service, event_type, **kwargs):
         @functools.wraps(fn)
         def wrapper(self, event):
             set_request_id(event.get("request_id"))
-            session = _session_of(self)
+            session = session_of(self)
             handler = f"{type(self).name}.{fn.__name__}"
             if session is not None:
                 model = session.info["base"].ProcessedEvent
@@ -166,152 +142,3 @@ def event_handler(source_service, event_type, **kwargs):
 
         return ProcuraEventHandler.decorator(source_service, event_type, **kwargs)(wrapper)
     return decorator
-
-
-def _session_of(service_instance):
-    for name, attr in vars(type(service_instance)).items():
-        if isinstance(attr, Database):
-            return getattr(service_instance, name)
-    return None
-
-
-class RpcClient(RpcProxy):
-    """`catalog = RpcClient("catalog")`; `self.catalog.quote(ctx, ...)` waits at most
-    RPC_TIMEOUT seconds (or `rpc_timeout=`), then raises `Unavailable` (the gateway
-    answers 503)."""
-
-    def get_dependency(self, worker_ctx):
-        proxy = super().get_dependency(worker_ctx)
-        timeout = float(self.container.config.get("RPC_TIMEOUT", 10))
-        return TimedServiceProxy(proxy, self.target_service, timeout)
-
-
-class TimedServiceProxy:
-    def __init__(self, proxy, service, timeout):
-        self._proxy = proxy
-        self._service = service
-        self._timeout = timeout
-
-    def __getattr__(self, method):
-        target = getattr(self._proxy, method)
-
-        def call(*args, rpc_timeout=None, **kwargs):
-            args = tuple(a.to_dict() if isinstance(a, CallerContext) else a for a in args)
-            timeout = rpc_timeout or self._timeout
-            try:
-                with eventlet.Timeout(timeout):
-                    return target.call_async(*args, **kwargs).result()
-            except eventlet.Timeout:
-                raise Unavailable(f"{self._service} did not answer in {timeout:g}s",
-                                  code="service_unavailable", extra={"retry_after": 5})
-            except UnknownService:
-                raise Unavailable(f"{self._service} is not running",
-                                  code="service_unavailable", extra={"retry_after": 5})
-        return call
-
-
-def consumer_queues(service_cls):
-    """The queues nameko will consume for this service's event handlers."""
-    queues = []
-    for attr in vars(service_cls).values():
-        for entrypoint in getattr(attr, "nameko_entrypoints", ()):
-            if isinstance(entrypoint, EventHandler):
-                source, event_type = entrypoint.source_service, entrypoint.event_type
-                queues.append((source, event_type, queue_name(source, event_type,
-                                                              service_cls.name, attr.__name__)))
-    return queues
-
-
-def declare_topology(service_classes, uri=None):
-    """Declare event exchanges, every consumer queue and its binding, the retry delay queues
-    and the dead-letter queue. Idempotent; run by `procura migrate` and at every start."""
-    with Connection(uri or amqp_uri()) as conn:
-        channel = conn.channel()
-        for seconds in retry_delays():
-            name = delay_exchange_name(seconds)
-            exchange = Exchange(name, type="fanout", durable=True)
-            Queue(name, exchange=exchange, durable=True,
-                  queue_arguments={"x-message-ttl": int(seconds * 1000),
-                                   "x-dead-letter-exchange": ""})(channel).declare()
-        Queue(DEAD_LETTER_QUEUE, durable=True)(channel).declare()
-        declared = []
-        for cls in service_classes:
-            for source, event_type, name in consumer_queues(cls):
-                Queue(name, exchange=get_event_exchange(source, {}), routing_key=event_type,
-                      durable=True)(channel).declare()
-                declared.append(name)
-        channel.close()
-    return declared
-
-
-def dead_letters(uri=None, limit=1000):
-    """Read the dead-letter queue without removing anything."""
-    items = []
-    with Connection(uri or amqp_uri()) as conn:
-        channel = conn.channel()
-        fetched = []
-        for _ in range(limit):
-            msg = channel.basic_get(DEAD_LETTER_QUEUE, no_ack=False)
-            if msg is None:
-                break
-            fetched.append(msg)
-            headers = msg.headers or {}
-            try:
-                body = json.loads(msg.body)
-            except (ValueError, TypeError):
-                body = msg.body
-            items.append({"queue": headers.get("x-procura-queue"),
-                          "attempts": headers.get(ATTEMPTS_HEADER),
-                          "error": headers.get("x-procura-error"),
-                          "event_id": body.get("event_id") if isinstance(body, dict) else None,
-                          "type": body.get("type") if isinstance(body, dict) else None})
-        for msg in fetched:
-            channel.basic_reject(msg.delivery_tag, requeue=True)
-        channel.close()
-    return items
-
-
-def replay_dead_letters(uri=None, event_id=None):
-    """Send dead letters back to their queues with a fresh retry budget."""
-    replayed = 0
-    with Connection(uri or amqp_uri()) as conn:
-        channel = conn.channel()
-        channel.confirm_select()
-        keep = []
-        while True:
-            msg = channel.basic_get(DEAD_LETTER_QUEUE, no_ack=False)
-            if msg is None:
-                break
-            headers = dict(msg.headers or {})
-            try:
-                body_id = json.loads(msg.body).get("event_id")
-            except (ValueError, TypeError, AttributeError):
-                body_id = None
-            if event_id and body_id != event_id:
-                keep.append(msg)
-                continue
-            target = headers.pop("x-procura-queue", None)
-            headers.pop(ATTEMPTS_HEADER, None)
-            if not target:
-                keep.append(msg)
-                continue
-            from amqp import Message
-            channel.basic_publish(Message(msg.body, headers=headers, delivery_mode=2,
-                                          content_type=msg.content_type,
-                                          content_encoding=msg.content_encoding),
-                                  exchange="", routing_key=target)
-            channel.basic_ack(msg.delivery_tag)
-            replayed += 1
-        for msg in keep:
-            channel.basic_reject(msg.delivery_tag, requeue=True)
-        channel.close()
-    return replayed
-
-
-def dead_letter_count(uri=None):
-    with Connection(uri or amqp_uri()) as conn:
-        channel = conn.channel()
-        _, count, _ = channel.queue_declare(DEAD_LETTER_QUEUE, durable=True, passive=False)
-        channel.close()
-    return count
-

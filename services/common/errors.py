@@ -1,15 +1,16 @@
 """Domain errors with stable codes.
 
-They cross RPC intact (registered with nameko's exception registry) and the gateway maps
-them to HTTP statuses and problem+json bodies.
+The gateway maps them to HTTP statuses and problem+json bodies. They cross RPC as themselves:
+the RPC adapter (`services/common/remote_errors.py`) registers every kind with nameko, so this
+module, which the domain imports, knows no transport.
 """
-from nameko.exceptions import deserialize_to_instance
 
 
-@deserialize_to_instance
 class DomainError(Exception):
     status = 400
     default_code = "bad_request"
+    # called with every new subclass (kind) of DomainError; the RPC adapter listens here
+    kind_listeners = []
 
     def __init__(self, detail="", code=None, errors=None, status=None, extra=None):
         self.detail = detail
@@ -23,9 +24,9 @@ class DomainError(Exception):
         super().__init__(detail, self.code, self.errors or {}, self.status, self.extra)
 
     def __init_subclass__(cls, **kwargs):
-        # every subclass crosses RPC as itself, not as a RemoteError
         super().__init_subclass__(**kwargs)
-        deserialize_to_instance(cls)
+        for listener in DomainError.kind_listeners:
+            listener(cls)
 
     def to_problem(self):
         body = {"code": self.code, "detail": self.detail, "status": self.status}
@@ -38,10 +39,17 @@ class DomainError(Exception):
         return f"{self.code}: {self.detail}"
 
 
+def kinds(base=DomainError):
+    """`base` and every subclass of it defined so far."""
+    found = [base]
+    for sub in base.__subclasses__():
+        found.extend(kinds(sub))
+    return found
+
+
 def _kind(name, status, code):
-    cls = type(name, (DomainError,), {"status": status, "default_code": code})
-    cls.__module__ = __name__
-    return deserialize_to_instance(cls)  # again, now under its final module path
+    return type(name, (DomainError,), {"status": status, "default_code": code,
+                                       "__module__": __name__})
 
 
 NotFound = _kind("NotFound", 404, "not_found")

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 
 from services.common.config import DATA_SERVICES, database_url
-from services.common.db import normalise_url
+from services.common.engines import normalise_url
 
 SERVICES_DIR = Path(__file__).resolve().parents[1]
 
@@ -39,7 +39,7 @@ def make_revision(service: str, message: str):
 
 def _render_item(type_, obj, autogen_context):
     # JSONText is stored as TEXT: migrations say so and never import application code
-    from services.common.db import JSONText
+    from services.common.tables import JSONText
     if type_ == "type" and isinstance(obj, JSONText):
         return "sa.Text()"
     return False

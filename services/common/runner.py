@@ -31,7 +31,7 @@ def all_service_classes(names):
 def serve(service: str):
     from nameko.runners import ServiceRunner
 
-    from services.common.entrypoints import declare_topology
+    from services.common.broker import declare_topology
 
     config = nameko_config(service)
     logging.config.dictConfig(config["LOGGING"])

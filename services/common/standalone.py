@@ -4,6 +4,9 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.config import amqp_uri, env
 from services.common.context import CallerContext
+from services.common.remote_errors import register_domain_errors
+
+register_domain_errors()
 
 
 class StandaloneRpc:

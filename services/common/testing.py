@@ -58,7 +58,7 @@ def migrated_database(service, tmp_path):
 @pytest.fixture
 def session_factory(tmp_path):
     """`session_factory("orders", Base)` → a session on a fresh migrated database."""
-    from services.common.db import open_session
+    from services.common.engines import open_session
     opened, drops = [], []
 
     def make(service, base):
@@ -101,7 +101,7 @@ def service_config(procura_env):
 @pytest.fixture
 def start_service(container_factory, service_config):
     """Start one service class in a nameko container, after declaring its queues."""
-    from services.common.entrypoints import declare_topology
+    from services.common.broker import declare_topology
 
     def start(service_cls, **overrides):
         declare_topology([service_cls])

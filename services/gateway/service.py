@@ -3,7 +3,7 @@
 Endpoints are grouped by the service they front, one mixin per module under routes/.
 """
 from services.common.config import DATA_SERVICES
-from services.common.entrypoints import RpcClient
+from services.common.rpc_client import RpcClient
 from services.common.metrics import Metrics
 from services.gateway.routes.approvals import ApprovalsRoutes
 from services.gateway.routes.catalog import CatalogRoutes

@@ -1,7 +1,7 @@
 """Operator tasks on identity's database, run from the command line (`procura create-staff`)."""
 from sqlalchemy import select
 
-from services.common.db import open_session
+from services.common.engines import open_session
 from services.common.errors import DomainError
 from services.identity import domain
 from services.identity.models import Base, User

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, or_, select, update
 
 from services.common.context import CallerContext
-from services.common.db import utcnow
+from services.common.clock import utcnow
 from services.common.errors import (Conflict, Forbidden, Gone, Invalid, Locked, NotFound,
                                     RateLimited, Unauthorized)
 from services.common.outbox import emit

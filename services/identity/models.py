@@ -5,7 +5,8 @@ from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, S
                         UniqueConstraint)
 from sqlalchemy.orm import relationship
 
-from services.common.db import make_base, utcnow
+from services.common.clock import utcnow
+from services.common.tables import make_base
 
 Base = make_base()
 

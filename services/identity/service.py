@@ -13,11 +13,11 @@ from nameko.timer import timer
 from services.common.base import ServiceBase
 from services.common.schemas import load
 from services.common.config import env
-from services.common.db import Database
+from services.common.unit_of_work import Database
 from services.common.entrypoints import rpc
 from services.common.errors import DomainError, Forbidden
 from services.common.idempotency import once
-from services.common.outbox import OutboxRelay
+from services.common.relay import OutboxRelay
 from services.identity import domain, passwords, schemas
 from services.identity.messages import localize
 from services.identity.payments import payment_gateway

@@ -42,7 +42,7 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge
 
 from services.common.config import env
-from services.common.db import Database
+from services.common.unit_of_work import Database
 from services.notifications.queue import (Policy, claim, mark_failed, mark_retry, mark_sent,
                                           release, stats)
 from services.notifications.smtp import (PermanentFailure, SmtpSender, SmtpSettings,

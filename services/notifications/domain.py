@@ -30,7 +30,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common.config import env, public_url
-from services.common.db import utcnow
+from services.common.clock import utcnow
 from services.common.errors import Invalid, NotFound
 from services.notifications.models import (FAILED, QUEUED, SUPPRESSED, EmailPreference,
                                            OutgoingMail, Suppression, UnsubscribeToken)

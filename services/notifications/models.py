@@ -4,7 +4,8 @@ unsubscribe tokens."""
 from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 
-from services.common.db import JSONText, make_base, utcnow
+from services.common.clock import utcnow
+from services.common.tables import JSONText, make_base
 
 Base = make_base()
 

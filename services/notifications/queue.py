@@ -7,7 +7,7 @@ message's outcome right after the server answered.
 Claims: a row is claimed by setting `status = sending`, `claimed_at` and `claimed_by` in
 one short transaction. On PostgreSQL the claim selects with `FOR UPDATE SKIP LOCKED`, so
 several instances claim disjoint rows without waiting for each other; on SQLite every
-transaction starts with `BEGIN IMMEDIATE` (services.common.db), so claims are serialised
+transaction starts with `BEGIN IMMEDIATE` (services/common/engines.py), so claims are serialised
 by the database's single writer. A claim older than the lease is considered abandoned (its
 worker crashed or was killed) and the row is claimed again.
 """
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, insert, literal, or_, select, update
 
-from services.common.db import utcnow
+from services.common.clock import utcnow
 from services.notifications.models import (FAILED, QUEUED, SENDING, SENT, STATUSES,
                                            MailAttempt, OutgoingMail)
 

@@ -14,7 +14,7 @@ Configuration (environment):
   requests, UNSUBSCRIBE_MAILTO (unsubscribe@<MAIL_FROM's domain>), PUBLIC_URL for links.
 """
 from services.common.base import ServiceBase
-from services.common.db import Database
+from services.common.unit_of_work import Database
 from services.common.entrypoints import event_handler, rpc
 from services.common.errors import Forbidden, Invalid
 from services.notifications import domain, queue, schemas

@@ -14,7 +14,7 @@ from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.money import Money
 from services.common.outbox import emit
 from services.common.config import env
-from services.common.db import utcnow
+from services.common.clock import utcnow
 from services.common.paging import keyset_page
 from services.orders import subscriptions
 from services.orders.models import (SHIPPABLE, Cart, CartLine, Invoice, InvoiceCopyRequest, Order,

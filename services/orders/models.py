@@ -5,7 +5,8 @@ from sqlalchemy import (Column, Date, DateTime, ForeignKey, Integer, Numeric, St
                         UniqueConstraint)
 from sqlalchemy.orm import relationship
 
-from services.common.db import JSONText, make_base, utcnow
+from services.common.clock import utcnow
+from services.common.tables import JSONText, make_base
 from services.common.errors import Conflict
 from services.common.money import Money
 

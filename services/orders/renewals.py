@@ -4,7 +4,7 @@ transaction per subscription. Run by the orders service's timer and by
 `procura subscriptions renew [--today DATE]` (a clock you control)."""
 import logging
 
-from services.common.db import utcnow
+from services.common.clock import utcnow
 from services.common.errors import DomainError, NotFound
 from services.common.money import Money
 from services.orders import subscriptions

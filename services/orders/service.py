@@ -1,15 +1,16 @@
 """The orders service: entrypoints only; the rules are in domain.py."""
 from services.common.base import ServiceBase
-from services.common.db import Database
-from services.common.entrypoints import RpcClient, event_handler, rpc
+from services.common.unit_of_work import Database
+from services.common.entrypoints import event_handler, rpc
+from services.common.rpc_client import RpcClient
 from services.common.errors import Invalid
 from services.common.idempotency import once
 from services.common.money import Money
-from services.common.outbox import OutboxRelay
+from services.common.relay import OutboxRelay
 from services.common.context import CallerContext
 from services.common.schemas import load
 from services.common.background import BackgroundLoop
-from services.common.db import utcnow
+from services.common.clock import utcnow
 from services.common.standalone import StandaloneRpc
 from services.orders import domain, renewals, subscriptions
 from services.orders import schemas as s

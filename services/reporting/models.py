@@ -12,7 +12,8 @@ Custom reports, schedules and hand-entered assets are users' own data, never reb
 from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Index, Integer, String,
                         Text, UniqueConstraint)
 
-from services.common.db import JSONText, make_base, utcnow
+from services.common.clock import utcnow
+from services.common.tables import JSONText, make_base
 
 Base = make_base()
 

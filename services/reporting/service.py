@@ -10,10 +10,11 @@ from marshmallow import ValidationError
 
 from services.common.background import BackgroundLoop
 from services.common.base import ServiceBase
-from services.common.db import Database, utcnow
+from services.common.clock import utcnow
+from services.common.unit_of_work import Database
 from services.common.entrypoints import event_handler, rpc
 from services.common.errors import Invalid
-from services.common.outbox import OutboxRelay
+from services.common.relay import OutboxRelay
 from services.reporting import schemas
 from services.reporting.domain import assets, facts, licenses, reports, schedules
 from services.reporting.domain.engine import CSV_PAGE, parse_day

@@ -210,7 +210,7 @@ def wait_for_identity_outbox(system, timeout=10):
     unsent, with attempts counted)."""
     from sqlalchemy import func, select
 
-    from services.common.db import open_session
+    from services.common.engines import open_session
     from services.identity.models import Base
     session = open_session("identity", Base, system.env["IDENTITY_DATABASE_URL"])
     try:

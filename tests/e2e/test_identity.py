@@ -132,7 +132,7 @@ class Company:
 
 
 def identity_session(system):
-    from services.common.db import open_session
+    from services.common.engines import open_session
     from services.identity.models import Base
     return open_session("identity", Base, system.env["IDENTITY_DATABASE_URL"])
 

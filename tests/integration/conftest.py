@@ -3,7 +3,7 @@ import pytest
 import requests
 
 from services.catalog.service import CatalogService
-from services.common.db import open_session
+from services.common.engines import open_session
 from services.common.testing import free_port, migrated_database
 from services.gateway.api import TokenKeys
 from services.gateway.service import GatewayService

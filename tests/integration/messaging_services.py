@@ -2,10 +2,13 @@
 from sqlalchemy import Column, Integer, String
 
 from services.common.base import ServiceBase
-from services.common.db import Database, make_base
-from services.common.entrypoints import RpcClient, event_handler, rpc
+from services.common.tables import make_base
+from services.common.unit_of_work import Database
+from services.common.entrypoints import event_handler, rpc
+from services.common.rpc_client import RpcClient
 from services.common.errors import NotFound
-from services.common.outbox import OutboxRelay, emit
+from services.common.outbox import emit
+from services.common.relay import OutboxRelay
 
 Base = make_base()
 

@@ -10,7 +10,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import func, select
 
 from services.common.context import CallerContext
-from services.common.db import open_session
+from services.common.engines import open_session
 from services.common.testing import BIN, ROOT, _vhost, migrated_database, wait_for
 
 SERVICES = ("orders", "catalog", "approvals", "reporting", "identity")

@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.common.db import open_session, utcnow
+from services.common.clock import utcnow
+from services.common.engines import open_session
 from services.common.testing import wait_for
 from tests.integration.processes import cluster, count, wait_ready  # noqa: F401
 

@@ -10,8 +10,8 @@ from nameko.events import get_event_exchange
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.common.context import CallerContext
-from services.common.entrypoints import (DEAD_LETTER_QUEUE, dead_letters, declare_topology,
-                                         replay_dead_letters)
+from services.common.broker import (DEAD_LETTER_QUEUE, dead_letters, declare_topology,
+                                    replay_dead_letters)
 from services.common.errors import NotFound, Unavailable
 from services.common.testing import create_database, wait_for
 from tests.integration.messaging_services import Base, Publisher, Subscriber
@@ -22,7 +22,7 @@ CTX = CallerContext(user_id=1, company_id=1).to_dict()
 
 @pytest.fixture
 def dbs(tmp_path, monkeypatch):
-    from services.common.db import make_engine
+    from services.common.engines import make_engine
     drops = []
     for name in ("testpub", "testsub"):
         url, drop = create_database(name, tmp_path)

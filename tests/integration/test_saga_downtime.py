@@ -7,7 +7,7 @@ import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.common.context import CallerContext
-from services.common.db import open_session
+from services.common.engines import open_session
 from services.common.testing import wait_for
 from tests.integration.processes import cluster, count, place_order, wait_ready  # noqa: F401
 

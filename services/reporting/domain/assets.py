@@ -4,7 +4,7 @@ a rebuild of the read model keeps them, since users' edits live here."""
 from sqlalchemy import func, or_, select
 
 from services.common.csvout import CsvWriter
-from services.common.db import utcnow
+from services.common.clock import utcnow
 from services.common.errors import Invalid, NotFound
 from services.reporting.models import Asset
 

@@ -12,7 +12,8 @@ from decimal import Decimal
 
 from sqlalchemy import delete, insert, select, text, update
 
-from services.common.db import is_postgres, utcnow
+from services.common.clock import utcnow
+from services.common.engines import is_postgres
 
 from services.reporting.domain import assets
 from services.reporting.models import (ApprovalFact, InvoiceFact, OrderFact, OrderLineFact,

@@ -5,8 +5,8 @@ import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.common.context import CallerContext
-from services.common.db import open_session
-from services.common.entrypoints import RpcClient
+from services.common.engines import open_session
+from services.common.rpc_client import RpcClient
 from services.common.errors import Forbidden, Invalid, Unauthorized
 from services.common.testing import migrated_database, wait_for
 from services.common.tokens import context_from_claims, token_kid, verify_access_token

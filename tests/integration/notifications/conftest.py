@@ -2,7 +2,7 @@ import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.common.context import CallerContext
-from services.common.db import make_engine
+from services.common.engines import make_engine
 from services.common.testing import create_database, migrated_database
 from services.notifications.service import NotificationsService
 from tests.integration.notifications.eventsource import Base as SourceBase, EventSource

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from services.common.config import ROOT
-from services.common.db import open_session
+from services.common.engines import open_session
 from services.common.testing import wait_for
 from services.notifications import domain
 from services.notifications.models import Base, MailAttempt, OutgoingMail

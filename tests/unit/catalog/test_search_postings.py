@@ -17,7 +17,7 @@ from sqlalchemy import delete, select, text, update
 
 from services.catalog import importer, indexer, search
 from services.catalog.models import Base, Product
-from services.common.db import is_postgres, open_session
+from services.common.engines import is_postgres, open_session
 from services.common.testing import migrated_database
 from tests.unit.catalog.support import product
 
@@ -226,7 +226,7 @@ class _Container:
 
 def indexer_on(url, monkeypatch):
     """A SearchIndexer set up as in the catalog service (its loop is driven by the test)."""
-    from services.common.db import Database
+    from services.common.unit_of_work import Database
     monkeypatch.setenv("CATALOG_DATABASE_URL", url)
     database = Database("catalog", Base)
     database.container = _Container(database)

@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from services.common.config import DATA_SERVICES
-from services.common.db import make_engine
+from services.common.engines import make_engine
 from services.common.migrations import alembic_config
 from services.common.testing import create_database
 

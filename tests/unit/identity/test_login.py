@@ -6,7 +6,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from services.common.db import utcnow
+from services.common.clock import utcnow
 from services.common.errors import Forbidden, Locked, RateLimited, Unauthorized
 from services.identity import domain, passwords
 from services.identity.models import LoginAttempt, User

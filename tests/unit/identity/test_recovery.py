@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.common.db import utcnow
+from services.common.clock import utcnow
 from services.common.errors import Gone, Invalid, Locked, Unauthorized
 from services.identity import domain
 from services.identity.models import ResetToken

@@ -7,7 +7,8 @@ import eventlet
 import pytest
 from sqlalchemy import select
 
-from services.common.db import is_postgres, session_factory as make_session_factory, utcnow
+from services.common.clock import utcnow
+from services.common.engines import is_postgres, session_factory as make_session_factory
 from services.notifications.models import (FAILED, QUEUED, SENDING, SENT, Base, MailAttempt,
                                            OutgoingMail)
 from services.notifications.queue import (Policy, claim, mark_failed, mark_retry, mark_sent,

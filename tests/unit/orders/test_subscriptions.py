@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from services.common.context import CallerContext
-from services.common.db import session_factory as make_factory
+from services.common.engines import session_factory as make_factory
 from services.common.errors import Invalid, NotFound
 from services.orders import domain, renewals, subscriptions
 from services.orders.models import Base, Order, Subscription

@@ -1,0 +1,6 @@
+"""The one clock of every service: naive UTC datetimes, as every table stores them."""
+from datetime import datetime, timezone
+
+
+def utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,65 @@
+"""SQLAlchemy engines and sessions for SQLite and PostgreSQL, the same in a service, a
+command-line tool or a test."""
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from services.common.config import database_url
+
+
+def normalise_url(url: str) -> str:
+    # psycopg2 made green by psycogreen: as cooperative as pg8000 and faster on short
+    # queries (bench/pg_driver.py); without the wait callback it would stall every worker.
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg2://" + url.split("://", 1)[1]
+    return url
+
+
+def make_postgres_green():
+    import psycogreen.eventlet
+    psycogreen.eventlet.patch_psycopg()
+
+
+def make_engine(url: str, pool_size: int = 10):
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        # One connection per process: SQLite's busy wait happens in C and would stall the
+        # eventlet hub, so workers queue (greenly) for the connection instead.
+        engine = create_engine(url, poolclass=QueuePool, pool_size=1, max_overflow=0,
+                               pool_timeout=60, connect_args={"check_same_thread": False,
+                                                              "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            # IMMEDIATE takes the write lock up front: no reader-to-writer upgrade failures
+            # between several processes of one service.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    make_postgres_green()
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         pool_recycle=1800)
+
+
+def session_factory(engine, base):
+    return sessionmaker(engine, expire_on_commit=False,
+                        info={"outbox_model": base.OutboxEvent, "base": base})
+
+
+def open_session(service: str, base, url: str | None = None):
+    """A session outside nameko (CLI, seeding, tests); the caller commits."""
+    return session_factory(make_engine(url or database_url(service)), base)()
+
+
+def is_postgres(session_or_engine) -> bool:
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    return bind.dialect.name == "postgresql"

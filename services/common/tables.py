@@ -1,0 +1,69 @@
+"""What every service's models start from: a declarative base with the naming convention,
+the outbox, processed-events and idempotency-key tables every service has, and JSON as text."""
+import json
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, PrimaryKeyConstraint, String, Text
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+from services.common.clock import utcnow
+
+NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+          "ck": "ck_%(table_name)s_%(constraint_name)s",
+          "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+          "pk": "pk_%(table_name)s"}
+
+
+class JSONText(TypeDecorator):
+    """JSON stored as text: the same on SQLite and PostgreSQL, Decimals as strings."""
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else json.dumps(value, default=str, sort_keys=True)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else json.loads(value)
+
+
+def make_base():
+    """A declarative base for one service, with the outbox, processed-events and
+    idempotency-key tables every service has."""
+
+    class Base(DeclarativeBase):
+        metadata = MetaData(naming_convention=NAMING)
+
+    class OutboxEvent(Base):
+        __tablename__ = "outbox_events"
+        id = Column(Integer, primary_key=True, autoincrement=True)
+        event_id = Column(String(36), nullable=False, unique=True)
+        source = Column(String(40), nullable=False)
+        type = Column(String(80), nullable=False)
+        payload = Column(JSONText, nullable=False)
+        request_id = Column(String(64))
+        occurred_at = Column(DateTime, nullable=False, default=utcnow)
+        sent_at = Column(DateTime, index=True)
+        attempts = Column(Integer, nullable=False, default=0)
+        next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+        last_error = Column(Text)
+
+    class ProcessedEvent(Base):
+        __tablename__ = "processed_events"
+        __table_args__ = (PrimaryKeyConstraint("event_id", "handler"),)
+        event_id = Column(String(36), nullable=False)
+        handler = Column(String(120), nullable=False)
+        processed_at = Column(DateTime, nullable=False, default=utcnow)
+
+    class IdempotencyKey(Base):
+        __tablename__ = "idempotency_keys"
+        __table_args__ = (PrimaryKeyConstraint("scope", "key"),)
+        scope = Column(String(120), nullable=False)
+        key = Column(String(200), nullable=False)
+        request_hash = Column(String(64), nullable=False)
+        response = Column(JSONText)
+        created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    Base.OutboxEvent = OutboxEvent
+    Base.ProcessedEvent = ProcessedEvent
+    Base.IdempotencyKey = IdempotencyKey
+    return Base
