@@ -11,6 +11,9 @@ class DomainError(Exception):
     default_code = "bad_request"
     # called with every new subclass (kind) of DomainError; the RPC adapter listens here
     kind_listeners = []
+    # True: the unit of work commits what the call wrote before this error, instead of
+    # rolling it back (a failed login is counted though the login fails)
+    keeps_changes = False
 
     def __init__(self, detail="", code=None, errors=None, status=None, extra=None):
         self.detail = detail
@@ -27,6 +30,12 @@ class DomainError(Exception):
         super().__init_subclass__(**kwargs)
         for listener in DomainError.kind_listeners:
             listener(cls)
+
+    def keeping_changes(self):
+        """This error, marked so that the changes made before it are kept:
+        `raise Unauthorized(...).keeping_changes()`."""
+        self.keeps_changes = True
+        return self
 
     def to_problem(self):
         body = {"code": self.code, "detail": self.detail, "status": self.status}

@@ -38,11 +38,13 @@ class Database(DependencyProvider):
         return session
 
     def finish(self, worker_ctx, exc_info):
-        """Commit on success, roll back on failure; a failed commit becomes the worker's error."""
+        """Commit on success, roll back on failure, but commit before a failure whose error
+        `keeps_changes` (errors.DomainError.keeping_changes); a failed commit becomes the
+        worker's error."""
         session = self.sessions.get(worker_ctx)
         if session is None:
             return exc_info
-        if exc_info is not None:
+        if exc_info is not None and not getattr(exc_info[1], "keeps_changes", False):
             session.rollback()
             return exc_info
         try:
@@ -55,7 +57,7 @@ class Database(DependencyProvider):
         if wrote_events:
             for hook in self.after_commit_hooks:
                 hook()
-        return None
+        return exc_info
 
     def worker_teardown(self, worker_ctx):
         session = self.sessions.pop(worker_ctx, None)
