@@ -18,7 +18,7 @@ from services.common.entrypoints import rpc
 from services.common.errors import DomainError, Forbidden
 from services.common.idempotency import once
 from services.common.relay import OutboxRelay
-from services.identity import domain, passwords, schemas
+from services.identity import domain, passwords, punchout_sessions, schemas
 from services.identity.messages import localize
 from services.identity.payments import payment_gateway
 from services.identity.models import Base
@@ -251,6 +251,15 @@ class IdentityService(ServiceBase):
     def delete_group(self, ctx, group_id):
         require_role(ctx, "security_admin")
         domain.delete_group(self.db, ctx, group_id)
+
+    @rpc
+    @localized
+    def punchout_login(self, ctx, company_id, user_id=None, email=None, tokens=True):
+        """The user a punch-out session acts as (e-procurement, for the service only):
+        {context, user}, and a token pair for the browser when `tokens`."""
+        require_staff(ctx)
+        return punchout_sessions.punchout_login(self.db, int(company_id), user_id, email,
+                                                bool(tokens))
 
     # ---- back office
     @rpc
