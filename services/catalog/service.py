@@ -6,7 +6,7 @@ calling; the administrative methods check them again in the domain, so that no o
 can skip them.
 """
 
-from services.catalog import domain, schemas
+from services.catalog import cif, domain, schemas
 from services.catalog.indexer import SearchIndexer
 from services.catalog.models import Base
 from services.common.base import ServiceBase
@@ -50,6 +50,15 @@ class CatalogService(ServiceBase):
         args = load(schemas.PriceLinesArgs(), {"lines": lines})
         return domain.price_lines(self.db, ctx, currency or ctx.currency, args["lines"],
                                   with_catalogs=bool(with_catalogs))
+
+    @rpc
+    def procurement_catalog(self, ctx, currency, part_numbers=None, as_cif=False):
+        """The caller's orderable products for e-procurement (UNSPSC code, unit of measure,
+        the caller's price): {items} for some part numbers, or the whole catalog the caller
+        may see as a CIF 3.0 file {cif, filename, item_count}; see cif.py."""
+        if part_numbers is not None:
+            part_numbers = load(schemas.LookupBody(), {"part_numbers": part_numbers})["part_numbers"]
+        return cif.export(self.db, ctx, currency or ctx.currency, part_numbers, bool(as_cif))
 
     @rpc
     def purchase_history(self, ctx, limit=50, cursor=None):
