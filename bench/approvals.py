@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.gateway_products import echo_pair  # noqa: E402
 from bench.loadgen import percentile, show  # noqa: E402
-from services.common.testing import db_kind, launch_system  # noqa: E402
+from tests.support.databases import db_kind  # noqa: E402
+from tests.support.system import launch_system  # noqa: E402
 
 PASSWORD = "Bench-approvals-2026!"
 CSV = """part_number,mfg_part_number,manufacturer,category,name,description,list_price,currency,language,availability

@@ -115,7 +115,7 @@ def import_child(url, csv_path):
 
 def fresh_database(kind, folder):
     from services.common.migrations import upgrade
-    from services.common.testing import create_database
+    from tests.support.databases import create_database
     os.environ["PROCURA_TEST_DB"] = kind
     url, drop = create_database("catalog_bench", folder)
     upgrade("catalog", url)

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.identity_auth import identity_metrics_ports, identity_rpc_calls  # noqa: E402
 from bench.loadgen import run, show  # noqa: E402
-from services.common.testing import BIN, ROOT, free_port, launch_system  # noqa: E402
+from tests.support.system import BIN, ROOT, free_port, launch_system  # noqa: E402
 
 
 def echo_pair(seconds, connections):

@@ -31,8 +31,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.loadgen import run, show  # noqa: E402
-from services.common.testing import DEMO_PASSWORD, launch_system  # noqa: E402
 from services.identity import passwords  # noqa: E402
+from tests.support.system import DEMO_PASSWORD, launch_system  # noqa: E402
 
 RPC_LINE = re.compile(r'procura_entrypoint_requests_total\{([^}]*)\} ([0-9.e+]+)')
 

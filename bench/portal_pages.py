@@ -60,7 +60,7 @@ def main():
     if args.url:
         run(args.url.rstrip("/"), args.runs)
         return
-    from services.common.testing import launch_system
+    from tests.support.system import launch_system
     with tempfile.TemporaryDirectory() as var, launch_system(Path(var)) as system:
         run(system.url, args.runs)
 

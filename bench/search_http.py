@@ -125,7 +125,7 @@ def measure_user(system, session, label, token, seconds, runs):
 
 
 def run_db(kind, n, seconds, runs, folder):
-    from services.common.testing import launch_system
+    from tests.support.system import launch_system
     os.environ["PROCURA_TEST_DB"] = kind
     print(f"\n=== {kind}: {n:,} products")
     csv_path = folder / f"products-{n}.csv"

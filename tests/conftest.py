@@ -8,5 +8,5 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
-pytest_plugins = ["services.common.testing"]
+pytest_plugins = ["tests.support.plugin"]
 

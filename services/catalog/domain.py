@@ -43,6 +43,7 @@ from services.common.context import CallerContext
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.money import Money
 from services.common.outbox import emit
+from services.common.paging import keyset_page
 
 SOURCE = "catalog"
 SORTS = ("relevance", "price_asc", "price_desc")
@@ -673,20 +674,10 @@ def require_role(ctx, role):
         raise Forbidden(f"this needs role {role}")
 
 
-def page_of(query, id_column, limit, cursor):
-    """Keyset pages by id, newest first: (query, next_cursor maker)."""
-    if cursor:
-        try:
-            query = query.where(id_column < int(cursor))
-        except (TypeError, ValueError):
-            raise Invalid("this cursor is not valid", code="invalid_cursor",
-                          errors={"cursor": ["Not a cursor from a previous page."]})
-    return query.order_by(id_column.desc()).limit(limit + 1)
-
-
-def _page(rows, limit, view):
-    return {"items": [view(r) for r in rows[:limit]],
-            "next_cursor": str(rows[limit - 1].id) if len(rows) > limit else None}
+def newest_first(session, query, id_column, limit, cursor, view) -> dict:
+    """A page of `query`, newest first, each row shown by `view`."""
+    rows, next_cursor = keyset_page(session, query, id_column, limit, cursor, descending=True)
+    return {"items": [view(r) for r in rows], "next_cursor": next_cursor}
 
 
 # =============================================================== contracts
@@ -764,12 +755,14 @@ def create_contract(session, ctx, company_id: int, data: dict, company_currency=
 def list_contracts(session, ctx, limit=50, cursor=None, today=None) -> dict:
     require_company(ctx)
     today = today or utc_today()
-    rows = session.scalars(page_of(select(Contract).where(Contract.company_id == ctx.company_id),
-                                   Contract.id, limit, cursor)).all()
+    rows, next_cursor = keyset_page(
+        session, select(Contract).where(Contract.company_id == ctx.company_id), Contract.id,
+        limit, cursor, descending=True)
     counts = dict(session.execute(select(ContractPrice.contract_id, func.count()).where(
         ContractPrice.contract_id.in_([c.id for c in rows])).group_by(ContractPrice.contract_id)).all()) \
         if rows else {}
-    return _page(rows, limit, lambda c: contract_view(c, today, counts.get(c.id, 0)))
+    return {"items": [contract_view(c, today, counts.get(c.id, 0)) for c in rows],
+            "next_cursor": next_cursor}
 
 
 # =============================================================== employee purchase programs
@@ -851,9 +844,8 @@ def _unique_catalog_name(session, ctx, name, except_id=None):
 
 def list_catalogs(session, ctx, limit=50, cursor=None) -> dict:
     require_role(ctx, "catalog_admin")
-    rows = session.scalars(page_of(select(CustomCatalog).where(
-        CustomCatalog.company_id == ctx.company_id), CustomCatalog.id, limit, cursor)).all()
-    return _page(rows, limit, catalog_view)
+    return newest_first(session, select(CustomCatalog).where(
+        CustomCatalog.company_id == ctx.company_id), CustomCatalog.id, limit, cursor, catalog_view)
 
 
 def get_catalog(session, ctx, catalog_id) -> dict:
@@ -923,10 +915,9 @@ def _own_saved_search(session, ctx, saved_search_id) -> SavedSearch:
 
 def list_saved_searches(session, ctx, limit=50, cursor=None) -> dict:
     require_company(ctx)
-    rows = session.scalars(page_of(select(SavedSearch).where(
+    return newest_first(session, select(SavedSearch).where(
         SavedSearch.company_id == ctx.company_id, SavedSearch.user_id == ctx.user_id),
-        SavedSearch.id, limit, cursor)).all()
-    return _page(rows, limit, saved_search_view)
+        SavedSearch.id, limit, cursor, saved_search_view)
 
 
 def get_saved_search(session, ctx, saved_search_id) -> dict:
@@ -998,9 +989,8 @@ def favorite_data(session, data: dict) -> dict:
 
 def list_favorites(session, ctx, limit=50, cursor=None) -> dict:
     require_company(ctx)
-    rows = session.scalars(page_of(select(Favorite).where(Favorite.company_id == ctx.company_id),
-                                   Favorite.id, limit, cursor)).all()
-    return _page(rows, limit, favorite_view)
+    return newest_first(session, select(Favorite).where(Favorite.company_id == ctx.company_id),
+                        Favorite.id, limit, cursor, favorite_view)
 
 
 def _company_favorite(session, ctx, favorite_id) -> Favorite:

@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 MAX_BODY = 1024 * 1024
-ENDPOINTS = []  # every declared endpoint, in declaration order (OpenAPI, authorisation matrix)
 
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
           405: "Method Not Allowed", 409: "Conflict", 410: "Gone", 413: "Payload Too Large",
@@ -182,7 +181,6 @@ def endpoint(method, path, *, right: Right, body=None, query=None, response=None
                         tags=tuple(tags), raw_body=raw_body, name=fn.__name__,
                         idempotent=idempotent, errors=tuple(errors), max_body=max_body,
                         dump=dump)
-        ENDPOINTS.append(spec)
 
         @functools.wraps(fn)
         def handler(self, request, **path_args):
@@ -192,6 +190,14 @@ def endpoint(method, path, *, right: Right, body=None, query=None, response=None
         return HttpEntrypoint.decorator(method, API_PREFIX + path)(handler)
 
     return decorator
+
+
+def endpoints_of(service_cls):
+    """Every endpoint a gateway class declares, in declaration order (the OpenAPI document
+    and the authorisation matrix are built from them)."""
+    specs = [getattr(attr, "endpoint_spec", None) for klass in reversed(service_cls.__mro__)
+             for attr in vars(klass).values()]
+    return [spec for spec in specs if spec is not None]
 
 
 def dispatch(service, spec: Endpoint, fn, request, path_args):

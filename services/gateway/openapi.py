@@ -3,7 +3,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from services.common.http import GZIP_MIN_BYTES
-from services.gateway.api import ENDPOINTS, TITLES
+from services.gateway.api import TITLES
 
 PROBLEM = {"type": "object", "properties": {
     "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
@@ -20,7 +20,7 @@ def _schema_name(schema):
     return type(schema).__name__.removesuffix("Schema") or "Body"
 
 
-def build_spec(endpoints=None):
+def build_spec(endpoints):
     spec = APISpec(title="Procura API", version="1.0.0", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
                    info={"description": "The customer portal of a B2B IT reseller.\n\n"
@@ -33,7 +33,7 @@ def build_spec(endpoints=None):
                                                "bearerFormat": "JWT"})
     spec.components.schema("Problem", PROBLEM)
     paths = {}
-    for ep in endpoints or ENDPOINTS:
+    for ep in endpoints:
         op = {"summary": ep.summary or ep.name.replace("_", " "), "operationId": ep.name,
               "tags": list(ep.tags), "x-required-right": ep.right.description, "responses": {}}
         if ep.right.needs_token:

@@ -1,7 +1,7 @@
 """The whole system, started the way `make run` starts it, driven over HTTP."""
 import pytest
 
-from services.common.testing import STAFF_PASSWORD, launch_system
+from tests.support.system import STAFF_PASSWORD, launch_system
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from services.common.testing import wait_for
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -22,7 +22,7 @@ import eventlet
 import pytest
 import requests
 
-from services.common.testing import DEMO_PASSWORD, ROOT, STAFF_PASSWORD
+from tests.support.system import DEMO_PASSWORD, ROOT, STAFF_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.common.testing import wait_for
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -1,15 +1,21 @@
 """Fixtures shared by the integration tests."""
+import os
+import signal
+import subprocess
+
 import pytest
 import requests
 
 from services.catalog.service import CatalogService
 from services.common.engines import open_session
-from services.common.testing import free_port, migrated_database
 from services.gateway.api import TokenKeys
 from services.gateway.service import GatewayService
 from services.identity import demo as identity_demo
 from services.identity.models import Base as IdentityBase
 from services.identity.service import IdentityService
+from tests.support.broker import new_vhost
+from tests.support.databases import migrated_database
+from tests.support.system import BIN, ROOT, free_port
 
 
 @pytest.fixture
@@ -47,5 +53,51 @@ def api(tmp_path, monkeypatch, start_service):
 
     yield {"base": base, "login": login, "gateway": gateway,
            "company_id": people["company_id"], "users": people["users"]}
+    for drop in drops:
+        drop()
+
+
+CLUSTER_SERVICES = ("orders", "catalog", "approvals", "reporting", "identity")
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """Real `procura serve` processes on the real broker, on private databases and a private
+    vhost, started (and killed, and started again) by the test through `start(service)`."""
+    vhost, drop_vhost = new_vhost()
+    env = dict(os.environ, PROCURA_VAR=str(tmp_path), METRICS_DISABLED="1",
+               AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+               EVENT_RETRY_DELAYS="0.3,0.6", OUTBOX_RELAY_INTERVAL="0.2")
+    drops = []
+    for service in CLUSTER_SERVICES:
+        url, drop = migrated_database(service, tmp_path)
+        env[f"{service.upper()}_DATABASE_URL"] = url
+        drops.append(drop)
+    from services.catalog import demo
+    from services.catalog.models import Base as CatalogBase
+    with open_session("catalog", CatalogBase, env["CATALOG_DATABASE_URL"]) as session:
+        parts = demo.seed(session, 1, 50)["part_numbers"]
+        session.commit()
+    subprocess.run([str(BIN / "procura"), "declare-queues"], env=env, check=True, cwd=ROOT,
+                   capture_output=True)
+    procs = {}
+
+    def start(service, **extra):
+        log = open(tmp_path / f"{service}.log", "ab")
+        procs[service] = subprocess.Popen([str(BIN / "procura"), "serve", service],
+                                          env={**env, **extra}, cwd=ROOT, stdout=log,
+                                          stderr=subprocess.STDOUT)
+        return procs[service]
+
+    yield {"env": env, "start": start, "parts": parts, "procs": procs, "tmp": tmp_path}
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs.values():
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    drop_vhost()
     for drop in drops:
         drop()

@@ -1,60 +1,13 @@
-"""Real `procura serve` processes on the real broker, on private databases and a private
-vhost: the crash and downtime tests start, kill and restart them."""
-import os
-import signal
-import subprocess
+"""Helpers for the tests that run real `procura serve` processes (the `cluster` fixture of
+tests/integration/conftest.py): place an order, count rows, wait until a service answers."""
 import uuid
 
-import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import func, select
 
 from services.common.context import CallerContext
 from services.common.engines import open_session
-from services.common.testing import BIN, ROOT, _vhost, migrated_database, wait_for
-
-SERVICES = ("orders", "catalog", "approvals", "reporting", "identity")
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    vhost, drop_vhost = _vhost()
-    env = dict(os.environ, PROCURA_VAR=str(tmp_path), METRICS_DISABLED="1",
-               AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-               EVENT_RETRY_DELAYS="0.3,0.6", OUTBOX_RELAY_INTERVAL="0.2")
-    drops = []
-    for service in SERVICES:
-        url, drop = migrated_database(service, tmp_path)
-        env[f"{service.upper()}_DATABASE_URL"] = url
-        drops.append(drop)
-    from services.catalog import demo
-    from services.catalog.models import Base as CatalogBase
-    with open_session("catalog", CatalogBase, env["CATALOG_DATABASE_URL"]) as session:
-        parts = demo.seed(session, 1, 50)["part_numbers"]
-        session.commit()
-    subprocess.run([str(BIN / "procura"), "declare-queues"], env=env, check=True, cwd=ROOT,
-                   capture_output=True)
-    procs = {}
-
-    def start(service, **extra):
-        log = open(tmp_path / f"{service}.log", "ab")
-        procs[service] = subprocess.Popen([str(BIN / "procura"), "serve", service],
-                                          env={**env, **extra}, cwd=ROOT, stdout=log,
-                                          stderr=subprocess.STDOUT)
-        return procs[service]
-
-    yield {"env": env, "start": start, "parts": parts, "procs": procs, "tmp": tmp_path}
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs.values():
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    drop_vhost()
-    for drop in drops:
-        drop()
+from tests.support.waiting import wait_for
 
 
 def place_order(cluster, user_id=5, quantity=1):

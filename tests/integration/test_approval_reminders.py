@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from services.common.clock import utcnow
 from services.common.engines import open_session
-from services.common.testing import wait_for
-from tests.integration.processes import cluster, count, wait_ready  # noqa: F401
+from tests.integration.processes import count, wait_ready
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

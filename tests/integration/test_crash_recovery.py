@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from services.common.testing import wait_for
-from tests.integration.processes import cluster, count, place_order, wait_ready  # noqa: F401
+from tests.integration.processes import count, place_order, wait_ready
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -9,12 +9,13 @@ from kombu import Connection
 from nameko.events import get_event_exchange
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from services.common.context import CallerContext
 from services.common.broker import (DEAD_LETTER_QUEUE, dead_letters, declare_topology,
                                     replay_dead_letters)
+from services.common.context import CallerContext
 from services.common.errors import NotFound, Unavailable
-from services.common.testing import create_database, wait_for
 from tests.integration.messaging_services import Base, Publisher, Subscriber
+from tests.support.databases import create_database
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 CTX = CallerContext(user_id=1, company_id=1).to_dict()

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from services.common.config import DATA_SERVICES
 from services.common.context import CallerContext
 from services.common.http import http
-from services.gateway.api import API_PREFIX, problem
+from services.gateway.api import API_PREFIX, endpoints_of, problem
 from services.gateway.openapi import build_spec
 
 DOCS_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
@@ -55,7 +55,7 @@ class OpsRoutes:
     @http("GET", API_PREFIX + "/openapi.json")
     def openapi_json(self, request):
         if OpsRoutes._spec_json is None:
-            OpsRoutes._spec_json = json.dumps(build_spec())
+            OpsRoutes._spec_json = json.dumps(build_spec(endpoints_of(type(self))))
         return Response(OpsRoutes._spec_json, mimetype="application/json")
 
     @http("GET", "/docs")

@@ -13,7 +13,8 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from services.catalog.service import CatalogService
 from services.common.context import CallerContext
 from services.common.errors import Forbidden, Invalid, NotFound
-from services.common.testing import migrated_database, wait_for
+from tests.support.databases import migrated_database
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

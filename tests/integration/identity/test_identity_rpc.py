@@ -6,15 +6,16 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.common.context import CallerContext
 from services.common.engines import open_session
-from services.common.rpc_client import RpcClient
 from services.common.errors import Forbidden, Invalid, Unauthorized
-from services.common.testing import migrated_database, wait_for
+from services.common.rpc_client import RpcClient
 from services.common.tokens import context_from_claims, token_kid, verify_access_token
 from services.gateway.api import TokenKeys
 from services.gateway.routes.identity import IdentityRoutes
 from services.identity import demo
 from services.identity.models import Base
 from services.identity.service import IdentityService
+from tests.support.databases import migrated_database
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 PUBLIC = CallerContext(locale="en").to_dict()

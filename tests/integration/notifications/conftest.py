@@ -3,9 +3,9 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.common.context import CallerContext
 from services.common.engines import make_engine
-from services.common.testing import create_database, migrated_database
 from services.notifications.service import NotificationsService
 from tests.integration.notifications.eventsource import Base as SourceBase, EventSource
+from tests.support.databases import create_database, migrated_database
 from tests.unit.notifications.smtp_server import SmtpServer
 
 STAFF = CallerContext(staff=True, user_id=1).to_dict()

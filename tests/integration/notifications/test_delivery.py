@@ -5,9 +5,9 @@ acceptance and our commit), and then with the same Message-ID and bytes."""
 import eventlet
 import pytest
 
-from services.common.testing import wait_for
 from services.notifications.service import NotificationsService
 from tests.integration.notifications.conftest import STAFF
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

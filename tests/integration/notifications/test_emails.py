@@ -3,9 +3,9 @@ the right emails at a real SMTP server: recipients, language, both parts, links,
 attachment, headers. The notifications service runs in a nameko container."""
 import pytest
 
-from services.common.testing import wait_for
 from services.notifications import domain
 from tests.integration.notifications.conftest import PUBLIC_URL, STAFF
+from tests.support.waiting import wait_for
 from tests.unit.notifications.samples import ALICE, BRUNO, CHLOE, CSV, DAVID, payloads
 
 pytestmark = pytest.mark.integration

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from services.common.config import ROOT
 from services.common.engines import open_session
-from services.common.testing import wait_for
 from services.notifications import domain
 from services.notifications.models import Base, MailAttempt, OutgoingMail
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -3,8 +3,8 @@ retry), a 4xx is retried with back-off until the server takes it."""
 import eventlet
 import pytest
 
-from services.common.testing import wait_for
 from tests.integration.notifications.conftest import STAFF
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

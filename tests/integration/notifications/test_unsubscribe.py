@@ -8,8 +8,8 @@ import pytest
 
 from services.common.context import CallerContext
 from services.common.errors import Forbidden, NotFound
-from services.common.testing import wait_for
 from tests.integration.notifications.conftest import PUBLIC_URL, STAFF
+from tests.support.waiting import wait_for
 from tests.unit.notifications.samples import ALICE, BRUNO, CSV
 
 pytestmark = pytest.mark.integration

@@ -6,10 +6,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from services.common.testing import wait_for
 from services.gateway.service import GatewayService
 from tests.integration.notifications.conftest import STAFF
 from tests.integration.notifications.test_unsubscribe import report
+from tests.support.waiting import wait_for
 from tests.unit.notifications.smtp_server import free_port
 
 pytestmark = pytest.mark.integration

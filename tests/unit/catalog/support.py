@@ -3,7 +3,7 @@ around a fixed day, and the outbox."""
 from datetime import date, timedelta
 
 from services.common.context import CallerContext
-from services.common.testing import outbox_payloads
+from tests.support.databases import outbox_payloads
 
 TODAY = date(2026, 11, 22)
 STAFF = CallerContext(user_id=1, staff=True)

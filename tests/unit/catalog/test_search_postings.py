@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, text, update
 from services.catalog import importer, indexer, search
 from services.catalog.models import Base, Product
 from services.common.engines import is_postgres, open_session
-from services.common.testing import migrated_database
+from tests.support.databases import migrated_database
 from tests.unit.catalog.support import product
 
 VOCABULARY = ["thinkpad", "thinkcentre", "think", "latitude", "monitor", "usb", "c", "32gb",

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.common.http import GZIP_MIN_BYTES, gzip_response, start_metrics_server
 from services.common.http import http as http_entrypoint
-from services.common.testing import free_port
+from tests.support.system import free_port
 
 REPLY_BYTES = 30 * 1024
 OPAQUE = os.urandom(REPLY_BYTES)  # random bytes: the size on the wire is the size here

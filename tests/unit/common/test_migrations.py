@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from services.common.config import DATA_SERVICES
 from services.common.engines import make_engine
 from services.common.migrations import alembic_config
-from services.common.testing import create_database
+from tests.support.databases import create_database
 
 
 @pytest.mark.parametrize("service", DATA_SERVICES)

@@ -1,8 +1,8 @@
 """Helpers for identity's domain tests: a company made through the domain, and the
 events written to the outbox."""
-from services.common.testing import outbox_payloads
 from services.identity import domain
 from services.identity.models import User
+from tests.support.databases import outbox_payloads
 
 PASSWORD = "Correct-horse-42"
 

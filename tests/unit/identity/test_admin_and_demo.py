@@ -21,7 +21,7 @@ def test_create_staff(session):
 
 
 def test_create_staff_on_the_configured_database(tmp_path, monkeypatch):
-    from services.common.testing import migrated_database
+    from tests.support.databases import migrated_database
     url, drop = migrated_database("identity", tmp_path)
     monkeypatch.setenv("IDENTITY_DATABASE_URL", url)
     try:

@@ -8,8 +8,8 @@ import pytest
 
 from services.common.csvout import BOM, csv_text
 from services.common.errors import Forbidden, Invalid, NotFound
-from services.common.testing import outbox_payloads
 from services.reporting.domain import assets, facts, licenses, reports, schedules
+from tests.support.databases import outbox_payloads
 
 from .conftest import caller
 

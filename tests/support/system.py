@@ -1,6 +1,6 @@
-"""Test fixtures shared by every service's tests (loaded as a pytest plugin by the root
-conftest). Storage tests run on the database named by PROCURA_TEST_DB (`sqlite` or
-`postgresql`); `make test` runs the suite once on each. Nothing here mocks a service."""
+"""The whole system started as `make run` starts it (migrate, seed-demo, create-staff, the
+Procfile through honcho) on a private vhost, private databases and free ports: for the e2e
+tests and the benchmarks."""
 import contextlib
 import os
 import signal
@@ -11,138 +11,14 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
-
-from services.common.config import DATA_SERVICES, nameko_config
-
-PG_ADMIN_URL = os.environ.get("PROCURA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def db_kind():
-    return os.environ.get("PROCURA_TEST_DB", "sqlite")
-
-
-def _pg_admin():
-    import psycopg2
-    conn = psycopg2.connect(PG_ADMIN_URL)
-    conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
-    return conn, PG_ADMIN_URL.rsplit("/", 1)[0]
-
-
-def _pg_run(sql):
-    conn, _ = _pg_admin()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
-
-
-def create_database(service, tmp_path):
-    """A fresh, empty database for one service; returns (url, drop)."""
-    if db_kind() == "postgresql":
-        name = f"procura_test_{service}_{uuid.uuid4().hex[:10]}"
-        _pg_run(f'CREATE DATABASE "{name}"')
-        base = PG_ADMIN_URL.rsplit("/", 1)[0]
-        return f"{base}/{name}", lambda: _pg_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return f"sqlite:///{tmp_path / (service + '.db')}", lambda: None
-
-
-def migrated_database(service, tmp_path):
-    from services.common.migrations import upgrade
-    url, drop = create_database(service, tmp_path)
-    upgrade(service, url)
-    return url, drop
-
-
-@pytest.fixture
-def session_factory(tmp_path):
-    """`session_factory("orders", Base)` → a session on a fresh migrated database."""
-    from services.common.engines import open_session
-    opened, drops = [], []
-
-    def make(service, base):
-        url, drop = migrated_database(service, tmp_path)
-        drops.append(drop)
-        session = open_session(service, base, url)
-        opened.append(session)
-        return session
-    yield make
-    for session in opened:
-        session.close()
-        session.get_bind().dispose()
-    for drop in drops:
-        drop()
-
-
-@pytest.fixture
-def procura_env(rabbit_config, tmp_path, monkeypatch):
-    """Environment for services in nameko containers: the test's own vhost, fast retries,
-    a private var/ directory, no metrics server."""
-    monkeypatch.setenv("AMQP_URI", rabbit_config["AMQP_URI"])
-    monkeypatch.setenv("PROCURA_VAR", str(tmp_path / "var"))
-    monkeypatch.setenv("EVENT_RETRY_DELAYS", "0.2,0.4")
-    monkeypatch.setenv("OUTBOX_RELAY_INTERVAL", "0.2")
-    monkeypatch.setenv("METRICS_DISABLED", "1")
-    monkeypatch.setenv("RPC_TIMEOUT", "5")
-    return rabbit_config
-
-
-@pytest.fixture
-def service_config(procura_env):
-    def make(service):
-        config = nameko_config(service)
-        config["AMQP_URI"] = procura_env["AMQP_URI"]
-        config.pop("LOGGING", None)
-        return config
-    return make
-
-
-@pytest.fixture
-def start_service(container_factory, service_config):
-    """Start one service class in a nameko container, after declaring its queues."""
-    from services.common.broker import declare_topology
-
-    def start(service_cls, **overrides):
-        declare_topology([service_cls])
-        config = service_config(service_cls.name)
-        config.update(overrides)
-        container = container_factory(service_cls, config)
-        container.start()
-        return container
-    return start
-
-
-def outbox_payloads(session, event_type=None):
-    """The payloads a session's service wrote to its outbox, oldest first."""
-    from sqlalchemy import select
-    model = session.info["base"].OutboxEvent
-    query = select(model).order_by(model.id)
-    if event_type:
-        query = query.where(model.type == event_type)
-    return [row.payload for row in session.scalars(query)]
-
-
-def wait_for(predicate, timeout=10.0, interval=0.05, message="condition"):
-    import time
-
-    import eventlet
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        eventlet.sleep(interval)
-    raise AssertionError(f"timed out waiting for {message}")
-
-
-# ---- the whole system, started as `make run` starts it (e2e tests and benchmarks) ----
+from services.common.config import DATA_SERVICES
+from tests.support.broker import new_vhost
+from tests.support.databases import create_database
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 STAFF_PASSWORD = "Staff-password-2026"
 DEMO_PASSWORD = "Procura-demo-2026"
-MGMT = os.environ.get("RABBIT_MGMT", "http://127.0.0.1:15672")
 
 
 def free_port():
@@ -263,22 +139,11 @@ class System:
                              ", ".join(p.name for p in self.mails()))
 
 
-def _vhost():
-    import requests
-    name = f"procura_e2e_{uuid.uuid4().hex[:8]}"
-    auth = ("guest", "guest")
-    requests.put(f"{MGMT}/api/vhosts/{name}", auth=auth).raise_for_status()
-    requests.put(f"{MGMT}/api/permissions/{name}/guest", auth=auth,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
-    return name, lambda: requests.delete(f"{MGMT}/api/vhosts/{name}", auth=auth)
-
-
-
 @contextlib.contextmanager
 def launch_system(var: Path, products=300, extra_env=None):
     """Start Procura as `make run` does (migrate, seed-demo, create-staff, the Procfile
     through honcho) on a private vhost, private databases and free ports."""
-    vhost, drop_vhost = _vhost()
+    vhost, drop_vhost = new_vhost()
     env = dict(os.environ)
     env.update({"PROCURA_VAR": str(var), "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
                 "GATEWAY_PORT": str(free_port()), "SMTP_PORT": str(free_port()),

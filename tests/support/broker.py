@@ -1,0 +1,17 @@
+"""RabbitMQ for tests: a private vhost per test run, read through the management API."""
+import os
+import uuid
+
+import requests
+
+MGMT = os.environ.get("RABBIT_MGMT", "http://127.0.0.1:15672")
+AUTH = ("guest", "guest")
+
+
+def new_vhost():
+    """A fresh vhost that guest may use; returns (name, drop)."""
+    name = f"procura_e2e_{uuid.uuid4().hex[:8]}"
+    requests.put(f"{MGMT}/api/vhosts/{name}", auth=AUTH).raise_for_status()
+    requests.put(f"{MGMT}/api/permissions/{name}/guest", auth=AUTH,
+                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    return name, lambda: requests.delete(f"{MGMT}/api/vhosts/{name}", auth=AUTH)
