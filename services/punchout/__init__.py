@@ -1,0 +1,1 @@
+"""E-procurement: cXML PunchOut, OCI, orders from procurement systems, status back to them."""
