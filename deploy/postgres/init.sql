@@ -24,3 +24,7 @@ REVOKE ALL ON DATABASE reporting FROM PUBLIC;
 CREATE USER notifications WITH PASSWORD 'notifications';
 CREATE DATABASE notifications OWNER notifications;
 REVOKE ALL ON DATABASE notifications FROM PUBLIC;
+
+CREATE USER punchout WITH PASSWORD 'punchout';
+CREATE DATABASE punchout OWNER punchout;
+REVOKE ALL ON DATABASE punchout FROM PUBLIC;

@@ -6,7 +6,9 @@ and Kubernetes override them with environment variables.
 import os
 from pathlib import Path
 
-SERVICES = ("identity", "catalog", "orders", "approvals", "reporting", "notifications", "gateway")
+# punchout last: each service's metrics port follows this order (metrics.BASE_PORTS)
+SERVICES = ("identity", "catalog", "orders", "approvals", "reporting", "notifications", "gateway",
+            "punchout")
 # services that own a database (the gateway keeps nothing durable)
 DATA_SERVICES = tuple(s for s in SERVICES if s != "gateway")
 
