@@ -12,11 +12,12 @@ from services.gateway.routes.notifications import NotificationsRoutes
 from services.gateway.routes.ops import OpsRoutes
 from services.gateway.routes.orders import OrdersRoutes
 from services.gateway.routes.portal import PortalRoutes
+from services.gateway.routes.punchout import PunchoutRoutes
 from services.gateway.routes.reporting import ReportingRoutes
 
 
 class GatewayService(OpsRoutes, IdentityRoutes, CatalogRoutes, OrdersRoutes, ApprovalsRoutes,
-                     ReportingRoutes, NotificationsRoutes, PortalRoutes):
+                     ReportingRoutes, NotificationsRoutes, PunchoutRoutes, PortalRoutes):
     name = "gateway"
     metrics = Metrics()
 
@@ -26,6 +27,7 @@ class GatewayService(OpsRoutes, IdentityRoutes, CatalogRoutes, OrdersRoutes, App
     approvals_rpc = RpcClient("approvals")
     reporting_rpc = RpcClient("reporting")
     notifications_rpc = RpcClient("notifications")
+    punchout_rpc = RpcClient("punchout")
 
 
 assert all(hasattr(GatewayService, f"{s}_rpc") for s in DATA_SERVICES)

@@ -39,7 +39,7 @@ ASSETS = PORTAL / "assets"
 SECTIONS = ("login", "forgot-password", "forgot-username", "set-password", "reset-password",
             "search", "products", "compare", "quickcart", "carts", "checkout", "orders",
             "invoices", "subscriptions", "approvals", "workflows", "reports", "assets",
-            "licenses", "account", "company", "backoffice", "quotes")
+            "licenses", "account", "company", "backoffice", "quotes", "punchout")
 ANY_SECTION = ", ".join(f'"{s}"' for s in SECTIONS)
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -14,6 +14,7 @@ import * as account from "./pages/account.js";
 import * as admin from "./pages/admin.js";
 import * as backoffice from "./pages/backoffice.js";
 import * as home from "./pages/home.js";
+import * as punchout from "./pages/punchout.js";
 
 const has = (me, kind, name) => Boolean(me && (me[kind] || []).includes(name));
 const inCompany = (me) => Boolean(me && me.company_id);
@@ -30,6 +31,7 @@ const ROUTES = [
   [/^\/search$/, catalog.search, inCompany],
   [/^\/products\/(.+)$/, catalog.product, inCompany],
   [/^\/compare$/, catalog.compare, inCompany],
+  [/^\/punchout$/, punchout.render, inCompany],
   [/^\/quickcart$/, carts.quickCart, inCompany],
   [/^\/carts$/, carts.list, inCompany],
   [/^\/carts\/(\d+)$/, carts.cart, inCompany],
@@ -60,6 +62,7 @@ function navItems(me) {
   if (!me) return [["/login", t("nav.signin")]];
   const items = [];
   if (inCompany(me)) {
+    if (punchout.inPunchout()) items.push(["/punchout", t("nav.punchout")]);
     items.push(["/", t("nav.home")], ["/search", t("nav.catalog")], ["/quickcart", t("nav.quickcart")],
       ["/carts", t("nav.carts")], ["/orders", t("nav.orders")], ["/approvals", t("nav.approvals")]);
     if (reportsRight(me)) items.push(["/reports", t("nav.reports")]);
