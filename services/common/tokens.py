@@ -1,8 +1,9 @@
 """Access tokens: JWTs signed with Ed25519 by identity, verified locally by the gateway.
 
-Claims: sub (user id), cid (company id, absent for staff), roles, features, cat (catalog
-ids), staff, loc (locale), email, name, cur (company currency), iat, exp,
-jti; the header's `kid` names the key.
+Claims: iss (who signed: identity), aud (who may accept it: Procura's services), sub (user
+id), cid (company id, absent for staff), roles, features, cat (catalog ids), staff, loc
+(locale), email, name, cur (company currency), iat, exp, jti; the header's `kid` names the
+key. Verification checks the signature, exp, iss and aud.
 """
 import time
 import uuid
@@ -15,6 +16,8 @@ from services.common.context import CallerContext
 
 ALGORITHM = "EdDSA"
 ACCESS_TOKEN_SECONDS = 15 * 60
+ISSUER = "procura-identity"
+AUDIENCE = "procura"
 
 
 def new_signing_key():
@@ -30,8 +33,8 @@ def new_signing_key():
 def issue_access_token(ctx: CallerContext, private_pem: str, kid: str,
                        lifetime: int = ACCESS_TOKEN_SECONDS, now: float | None = None) -> str:
     now = int(now if now is not None else time.time())
-    claims = {"sub": str(ctx.user_id), "roles": list(ctx.roles), "features": list(ctx.features),
-              "cat": list(ctx.catalog_ids), "staff": bool(ctx.staff), "loc": ctx.locale,
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": str(ctx.user_id), "roles": list(ctx.roles),
+              "features": list(ctx.features), "cat": list(ctx.catalog_ids), "staff": bool(ctx.staff), "loc": ctx.locale,
               "email": ctx.email, "name": ctx.name, "cur": ctx.currency, "iat": now, "exp": now + lifetime,
               "jti": uuid.uuid4().hex}
     if ctx.company_id is not None:
@@ -52,8 +55,9 @@ def token_kid(token: str) -> str | None:
 
 def verify_access_token(token: str, public_pem: str) -> dict:
     try:
-        return jwt.decode(token, public_pem, algorithms=[ALGORITHM],
-                          options={"require": ["exp", "iat", "sub"]})
+        return jwt.decode(token, public_pem, algorithms=[ALGORITHM], issuer=ISSUER,
+                          audience=AUDIENCE,
+                          options={"require": ["exp", "iat", "sub", "iss", "aud"]})
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc))
 
