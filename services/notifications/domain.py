@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 CATEGORIES = {
     "set_password": "security", "password_reset": "security",
     "username_recovery": "security", "account_locked": "security",
+    "email_confirmation": "security", "email_change_notice": "security",
     "order_confirmation": "orders", "order_shipped": "orders", "order_delivered": "orders",
     "invoice_issued": "orders", "invoice_copy_billing": "orders",
     "invoice_copy_confirmation": "orders", "subscription_card_missing": "orders",
@@ -337,6 +338,16 @@ def _username_recovery(p):
                  {"usernames": list(p.get("usernames") or [])})]
 
 
+def _email_change_requested(p):
+    """The link that confirms the new address goes to it; the old address hears of it."""
+    context = {"first_name": p.get("first_name") or "", "new_email": p["new_email"]}
+    return [Mail("email_confirmation", p["new_email"], p.get("locale"), dict(
+                context, link=token_link("/confirm-email", p["token"]),
+                expires_at=p.get("expires_at"))),
+            Mail("email_change_notice", p.get("old_email"), p.get("locale"), dict(
+                context, reset_url=links()["forgot_password_url"]))]
+
+
 def _user_locked(p):
     return [Mail("account_locked", p["email"], p.get("locale"), {
         "first_name": p.get("first_name") or "", "reset_url": links()["forgot_password_url"]})]
@@ -430,6 +441,7 @@ BUILDERS = {
     ("identity", "password_reset_requested"): _password_reset,
     ("identity", "username_recovery_requested"): _username_recovery,
     ("identity", "user_locked"): _user_locked,
+    ("identity", "email_change_requested"): _email_change_requested,
     ("orders", "order_placed"): _order_placed,
     ("orders", "order_shipped"): _order_shipped,
     ("orders", "order_delivered"): _order_delivered,

@@ -89,6 +89,16 @@ class UsernameRecoveryRequested(Lenient):
     usernames = fields.List(fields.String(), load_default=list)
 
 
+class EmailChangeRequested(Lenient):
+    user_id = fields.Raw(load_default=None)
+    old_email = fields.String(required=True, allow_none=True)
+    new_email = fields.String(required=True)
+    first_name = _str()
+    locale = _str()
+    token = fields.String(required=True)
+    expires_at = _str()
+
+
 class UserLocked(Lenient):
     user_id = fields.Raw(load_default=None)
     email = fields.String(required=True, allow_none=True)

@@ -68,6 +68,10 @@ class NotificationsService(ServiceBase):
     def on_user_locked(self, event):
         self._queue("identity", "user_locked", event, schemas.UserLocked())
 
+    @event_handler("identity", "email_change_requested")
+    def on_email_change_requested(self, event):
+        self._queue("identity", "email_change_requested", event, schemas.EmailChangeRequested())
+
     @event_handler("identity", "email_preferences_changed")
     def on_email_preferences_changed(self, event):
         payload = schemas.EmailPreferencesChanged().load(event["payload"])

@@ -35,6 +35,11 @@ def payloads(locale="en"):
             "token": "reset-token-123", "expires_at": "2026-11-23T10:00:00Z"}),
         ("identity", "username_recovery_requested", {
             "email": buyer["email"], "locale": locale, "usernames": ["amartin", "amartin2"]}),
+        ("identity", "email_change_requested", {
+            "user_id": buyer["user_id"], "old_email": buyer["email"],
+            "new_email": "new." + buyer["email"], "first_name": buyer["name"].split()[0],
+            "locale": locale, "token": "confirm-token-456",
+            "expires_at": "2026-11-23T10:00:00Z"}),
         ("identity", "user_locked", {
             "user_id": buyer["user_id"], "email": buyer["email"],
             "first_name": buyer["name"].split()[0], "locale": locale}),
