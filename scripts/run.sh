@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# make run: install, migrate, load demo data once, start every service (one process each)
+# make run: install, migrate (its identity database marked as a local development one, where
+# demo logins and a signing key made on first use are allowed), load demo data once, start
+# every service (one process each)
 # and the local mail sink; Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
 export PYTHONUNBUFFERED=1
 .venv/bin/procura check-broker
-.venv/bin/procura migrate
+.venv/bin/procura migrate --local-development
 .venv/bin/procura seed-demo
 concurrency="${SCALE:-}"
 if [ -n "${SMTP_HOST:-}" ]; then

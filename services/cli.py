@@ -2,10 +2,13 @@
 
 serve SERVICE         run one service (what make run and every container do)
 check-broker          exit with advice when RabbitMQ is not reachable
-migrate               upgrade every service's database, declare broker queues
+migrate [--local-development]  upgrade every service's database, declare broker queues
+                      (make run marks identity's new database as a local development one)
 declare-queues        declare every consumer queue, retry and dead-letter queue
 create-staff USERNAME create a reseller staff account (password on standard input)
-seed-demo             load the demo company, users, contract and catalog (once)
+seed-demo [--i-know]  load the demo company, users, contract and catalog (once), only
+                      into databases `make run` created unless --i-know
+rotate-signing-key [--file PATH]  add a key to identity's signing key ring
 import-products FILE  load a large CSV or CIF 3.0 catalog directly (staff operation)
 reindex-search        rebuild catalog's search word lists now (PostgreSQL; the catalog
                       service does it by itself after changes)
@@ -154,6 +157,8 @@ def main(argv=None):
     p.add_argument("service")
     p = sub.add_parser("migrate")
     p.add_argument("--no-queues", action="store_true", help="skip declaring broker queues")
+    p.add_argument("--local-development", action="store_true",
+                   help="(make run) mark identity's new database as a local development one")
     sub.add_parser("declare-queues")
     sub.add_parser("check-broker")
     p = sub.add_parser("create-staff")
@@ -161,6 +166,11 @@ def main(argv=None):
     p.add_argument("--email", default=None)
     p = sub.add_parser("seed-demo")
     p.add_argument("--products", type=int, default=3000)
+    p.add_argument("--i-know", action="store_true",
+                   help="load the demo logins into a database `make run` did not create")
+    p = sub.add_parser("rotate-signing-key")
+    p.add_argument("--file", default=None,
+                   help="the key ring file (default: $IDENTITY_SIGNING_KEYS_FILE)")
     p = sub.add_parser("import-products")
     p.add_argument("file", help="a CSV or CIF 3.0 catalog file")
     sub.add_parser("reindex-search")
@@ -188,6 +198,9 @@ def main(argv=None):
     elif args.command == "migrate":
         from services.common.migrations import upgrade_all
         upgrade_all()
+        if args.local_development:
+            from services.identity.admin import mark_local_development
+            mark_local_development()
         if not args.no_queues:
             _declare_all()
         print("databases migrated" + ("" if args.no_queues else ", queues declared"))
@@ -203,7 +216,10 @@ def main(argv=None):
         print(f"staff user {args.username} created (id {user_id})")
     elif args.command == "seed-demo":
         from services.demo import seed
-        seed(products=args.products)
+        seed(products=args.products, i_know=args.i_know)
+    elif args.command == "rotate-signing-key":
+        from services.identity.admin import rotate_signing_key
+        print(rotate_signing_key(args.file))
     elif args.command == "import-products":
         import_products(args.file)
     elif args.command == "reindex-search":

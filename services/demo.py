@@ -1,7 +1,9 @@
 """`procura seed-demo`: the demo company, its users, a contract and a catalog, loaded once.
 
 Writes through each service's own domain code into that service's own database (the
-services need not be running), and prints the demo logins every time.
+services need not be running), and prints the demo logins every time. It refuses a
+database `make run` did not create, unless told `i_know` (`--i-know`): demo logins with a
+published password must never reach production.
 """
 import json
 
@@ -11,7 +13,23 @@ from services.common.engines import open_session
 DEMO_PASSWORD = "Procura-demo-2026"
 
 
-def seed(products=3000):
+def refuse_unless_local_development():
+    """Exit with the reason when identity's database is not a local development one."""
+    from services.identity import local_development
+    from services.identity.models import Base as IdentityBase
+    with open_session("identity", IdentityBase) as session:
+        try:
+            local_development.require(session, "seed-demo loads logins whose password is "
+                                               "published")
+        except local_development.NotLocalDevelopment as exc:
+            raise SystemExit(f"{exc}. Nothing loaded; pass --i-know to load them anyway.")
+        finally:
+            session.get_bind().dispose()
+
+
+def seed(products=3000, i_know=False):
+    if not i_know:
+        refuse_unless_local_development()
     marker = var_dir() / "demo-seeded.json"
     if marker.exists():
         summary = json.loads(marker.read_text())

@@ -1,9 +1,11 @@
 """The demo company of `procura seed-demo`: Northwind Traders with an administrator, a
-buyer, an approver and a finance user, and a staff account, all with a known password."""
+buyer, an approver and a finance user, and a staff account, all with a known password.
+Loading it marks the database as a local development one (local_development.py)."""
 from sqlalchemy import select
 
 from services.common.context import CallerContext
-from services.identity import domain
+from services.identity import local_development
+from services.identity.domain import accounts, company_users, groups
 from services.identity.models import Address, BillingAccount, Company, User
 
 DEMO_PASSWORD = "Procura-demo-2026"
@@ -22,6 +24,7 @@ STAFF_USERNAME = "staff"
 def seed(session) -> dict:
     """Create the demo company and users once; returns {"company_id", "users": {username:
     user_id}} (also when they already exist)."""
+    local_development.mark(session, "demo data")
     company = session.scalar(select(Company).where(Company.customer_number == CUSTOMER_NUMBER))
     if company is None:
         company = _create_company(session)
@@ -29,11 +32,11 @@ def seed(session) -> dict:
         select(User).where(User.company_id == company.id).order_by(User.id))}
     staff = session.scalar(select(User).where(User.username == STAFF_USERNAME))
     if staff is None:
-        staff = domain.new_user(session, None, {"username": STAFF_USERNAME,
-                                                "email": "staff@procura.example",
-                                                "first_name": "Reseller", "last_name": "Staff"},
-                                is_staff=True)
-        domain.set_password(session, staff, DEMO_PASSWORD)
+        staff = accounts.new_user(session, None, {"username": STAFF_USERNAME,
+                                                  "email": "staff@procura.example",
+                                                  "first_name": "Reseller",
+                                                  "last_name": "Staff"}, is_staff=True)
+        accounts.set_password(staff, DEMO_PASSWORD)
     users[staff.username] = staff.id
     session.commit()
     return {"company_id": company.id, "users": users}
@@ -59,13 +62,13 @@ def _create_company(session) -> Company:
                 postal_code="H3B 1K9", country="CA"),
     ])
     session.flush()
-    domain.create_standard_groups(session, company)
+    groups.create_standard_groups(session, company)
     ctx = CallerContext(company_id=company.id, staff=True)
-    for username, first, last, groups in DEMO_USERS:
-        view = domain.create_user(
+    for username, first, last, keys in DEMO_USERS:
+        user = company_users.create_user(
             session, ctx, {"username": username, "email": f"{username}@northwind.example",
                            "first_name": first, "last_name": last, "locale": "en",
-                           "groups": groups},
+                           "groups": keys},
             notify=False)  # known passwords: no set-password email
-        domain.set_password(session, session.get(User, view["id"]), DEMO_PASSWORD)
+        accounts.set_password(user, DEMO_PASSWORD)
     return company

@@ -1,7 +1,12 @@
 """What identity stores: companies with their billing accounts and addresses, users and
 their credentials, groups and rights, tokens, login attempts, email preferences, saved
-payment cards (never the number or CVC) and the keys that sign access tokens."""
-from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text,
+payment cards (never the number or CVC), and whether this database is a local development
+one. The keys that sign access tokens come from configuration (signing_keys.py), not from
+here.
+
+A user and a group own their grants (`rights`); a user's effective rights are the union of
+their own and their groups' (`User.effective`)."""
+from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, String,
                         UniqueConstraint)
 from sqlalchemy.orm import relationship
 
@@ -70,10 +75,36 @@ class User(Base):
     locked_at = Column(DateTime)
     last_login_at = Column(DateTime)
     password_changed_at = Column(DateTime)
+    # a new address waiting for its confirmation link to be used
+    pending_email = Column(String(254))
     is_staff = Column(Boolean, nullable=False, default=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     credential = relationship("Credential", uselist=False, back_populates="user")
+    rights = relationship("UserRight", cascade="all, delete-orphan")
+    groups = relationship("Group", secondary="group_members", back_populates="members",
+                          order_by="Group.id")
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_at is not None
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or self.username
+
+    @property
+    def grants(self) -> dict:
+        """The user's own roles, features and catalog ids."""
+        return grants_of(self.rights)
+
+    @property
+    def effective(self) -> dict:
+        """The user's rights: their own grants and those of their groups."""
+        return grants_of([*self.rights, *(r for g in self.groups for r in g.rights)])
+
+    def set_grants(self, roles=None, features=None, catalog_ids=None):
+        set_grants(self.rights, UserRight, roles, features, catalog_ids)
 
 
 class Credential(Base):
@@ -97,6 +128,21 @@ class Group(Base):
     name = Column(String(100), nullable=False)
     standard = Column(Boolean, nullable=False, default=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    rights = relationship("GroupRight", cascade="all, delete-orphan")
+    members = relationship("User", secondary="group_members", back_populates="groups",
+                           order_by="User.id")
+
+    @property
+    def grants(self) -> dict:
+        return grants_of(self.rights)
+
+    @property
+    def member_count(self) -> int:
+        return len(self.members)
+
+    def set_grants(self, roles=None, features=None, catalog_ids=None):
+        set_grants(self.rights, GroupRight, roles, features, catalog_ids)
 
 
 class GroupMember(Base):
@@ -135,12 +181,13 @@ class RefreshToken(Base):
 
 
 class ResetToken(Base):
-    """One-time links: set a new user's first password, or reset a forgotten one."""
+    """One-time links: set a new user's first password, reset a forgotten one, confirm a
+    new email address. Only the SHA-256 of the token is kept."""
     __tablename__ = "reset_tokens"
     id = Column(Integer, primary_key=True)
     token_hash = Column(String(64), nullable=False, unique=True)
     user_id = Column(Integer, ForeignKey("users.id"), nullable=False, index=True)
-    purpose = Column(String(20), nullable=False)  # set_password | reset_password
+    purpose = Column(String(20), nullable=False)  # set_password | reset_password | confirm_email
     created_at = Column(DateTime, nullable=False, default=utcnow)
     expires_at = Column(DateTime, nullable=False)
     used_at = Column(DateTime)
@@ -157,6 +204,14 @@ class LoginAttempt(Base):
     succeeded = Column(Boolean, nullable=False)
     outcome = Column(String(30), nullable=False)
     at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class UsernameRecovery(Base):
+    """A forgot-username request, kept a day to cap how many emails one address receives."""
+    __tablename__ = "username_recoveries"
+    id = Column(Integer, primary_key=True)
+    email_hash = Column(String(64), nullable=False, index=True)  # SHA-256 of the address
+    requested_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class AccessRevocation(Base):
@@ -198,12 +253,39 @@ class PaymentCard(Base):
     removed_at = Column(DateTime)
 
 
-class SigningKey(Base):
-    """Ed25519 keys that sign access tokens; the public halves are served to the gateway."""
-    __tablename__ = "signing_keys"
+class LocalDevelopment(Base):
+    """Present when `make run` created this database (`procura migrate --local-development`)
+    or the demo data was loaded into it: demo logins and signing keys made on first use are
+    allowed here, and nowhere else."""
+    __tablename__ = "local_development"
     id = Column(Integer, primary_key=True)
-    kid = Column(String(40), nullable=False, unique=True)
-    private_pem = Column(Text, nullable=False)
-    public_pem = Column(Text, nullable=False)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
-    retired_at = Column(DateTime)
+    marked_at = Column(DateTime, nullable=False, default=utcnow)
+    reason = Column(String(40), nullable=False)
+
+
+def grants_of(rights) -> dict:
+    """{roles, features, catalog_ids}, each sorted, of UserRight or GroupRight rows."""
+    out = {"roles": set(), "features": set(), "catalog_ids": set()}
+    for right in rights:
+        if right.kind == "catalog":
+            out["catalog_ids"].add(int(right.value))
+        elif right.kind == "role":
+            out["roles"].add(right.value)
+        elif right.kind == "feature":
+            out["features"].add(right.value)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def set_grants(rights, model, roles=None, features=None, catalog_ids=None):
+    """Replace the grants of each kind given (None leaves that kind as it is) in a user's or
+    group's `rights` collection."""
+    wanted = dict(zip(("role", "feature", "catalog"), (roles, features, catalog_ids)))
+    for kind, values in wanted.items():
+        if values is None:
+            continue
+        values = {str(v) for v in values}
+        for right in [r for r in rights if r.kind == kind and r.value not in values]:
+            rights.remove(right)
+        have = {r.value for r in rights if r.kind == kind}
+        for value in sorted(values - have):
+            rights.append(model(kind=kind, value=value))

@@ -9,8 +9,9 @@ behalf) and, for a browser session, a token pair as from a login.
 from sqlalchemy import func, select
 
 from services.common.errors import Forbidden, NotFound
-from services.identity import domain
+from services.identity.domain.tokens import caller_context, issue_tokens
 from services.identity.models import User
+from services.identity.schemas import MeSchema, TokenPairSchema
 
 
 def punchout_user(session, company_id: int, user_id=None, email=None) -> User:
@@ -33,11 +34,12 @@ def punchout_user(session, company_id: int, user_id=None, email=None) -> User:
     return user
 
 
-def punchout_login(session, company_id: int, user_id=None, email=None, tokens=True) -> dict:
-    """{context, user} of the user a punch-out acts as, with a token pair when `tokens`."""
+def punchout_login(session, company_id: int, user_id=None, email=None, tokens=True,
+                   keys=None) -> dict:
+    """{context, user} of the user a punch-out acts as, with a token pair (signed with
+    `keys`, the key ring) when `tokens`."""
     user = punchout_user(session, company_id, user_id, email)
-    out = {"context": domain.caller_context(session, user).to_dict(),
-           "user": domain.profile(session, user)}
+    out = {"context": caller_context(session, user).to_dict(), "user": MeSchema().dump(user)}
     if tokens:
-        out.update(domain.issue_tokens(session, user))
+        out.update(TokenPairSchema().dump(issue_tokens(session, user, keys)))
     return out

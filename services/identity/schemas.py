@@ -1,12 +1,13 @@
-"""identity's marshmallow schemas: HTTP bodies and replies (used by the gateway) and RPC
-payloads (checked again by the service).
+"""identity's marshmallow schemas: HTTP bodies and RPC payloads (loaded by the service),
+and replies: the service dumps its users, groups, companies and cards through the output
+schemas here, and the gateway documents the same schemas.
 
 Card numbers and CVCs are load-only, and no message here repeats a submitted value.
 """
 from marshmallow import (Schema, ValidationError, fields, post_load, pre_load,
                          validate)
 
-from services.common.schemas import PageQuery
+from services.common.schemas import PageQuery, UtcDateTime
 from services.identity.grants import FEATURES, ROLES
 from services.identity.payments import normalise_year
 
@@ -56,6 +57,14 @@ class RightsFields(Schema):
     catalog_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)))
 
 
+def rights_of(attribute):
+    """roles, features and catalog_ids read from a {roles, features, catalog_ids} attribute
+    of the object dumped (a user's `grants` or `effective`, a group's `grants`)."""
+    return {"roles": fields.List(fields.String(), attribute=f"{attribute}.roles"),
+            "features": fields.List(fields.String(), attribute=f"{attribute}.features"),
+            "catalog_ids": fields.List(fields.Integer(), attribute=f"{attribute}.catalog_ids")}
+
+
 # ---------------------------------------------------------------- authentication
 
 class LoginSchema(Schema):
@@ -90,16 +99,23 @@ class ChangePasswordSchema(Schema):
                                  validate=validate.Length(min=1, max=1024))
 
 
+class ConfirmEmailSchema(Schema):
+    token = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+
+
 class GroupBriefSchema(Schema):
     id = fields.Integer()
     key = fields.String(allow_none=True)
     name = fields.String()
 
 
-class MeSchema(Schema):
+class MeSchema(Schema.from_dict(rights_of("effective"))):
+    """The caller's profile; roles, features and catalog_ids are the effective rights."""
     id = fields.Integer(dump_only=True)
     username = fields.String(dump_only=True)
     email = fields.String(allow_none=True)
+    pending_email = fields.String(allow_none=True, metadata={
+        "description": "a new address waiting for the link sent to it to be used"})
     first_name = fields.String()
     last_name = fields.String()
     phone = fields.String(allow_none=True)
@@ -108,10 +124,7 @@ class MeSchema(Schema):
     company_id = fields.Integer(allow_none=True)
     is_staff = fields.Boolean()
     groups = fields.List(fields.Nested(GroupBriefSchema))
-    roles = fields.List(fields.String())
-    features = fields.List(fields.String())
-    catalog_ids = fields.List(fields.Integer())
-    last_login_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    last_login_at = UtcDateTime(allow_none=True, metadata={"type": "string", "format": "date-time"})
 
 
 class TokenPairSchema(Schema):
@@ -124,17 +137,24 @@ class TokenPairSchema(Schema):
 
 # ---------------------------------------------------------------- own account
 
-class ProfileUpdateSchema(Schema):
-    """PATCH /me: the username is read-only (sending it is a 422)."""
+class ProfileFields(Schema):
     first_name = Text(validate=validate.Length(min=1, max=100))
     last_name = Text(validate=validate.Length(min=1, max=100))
-    email = fields.Email()
+    email = fields.Email(validate=validate.Length(max=254))
     phone = Text(allow_none=True, validate=validate.Length(max=40))
     locale = fields.String(validate=LOCALE)
 
     @pre_load
     def username_is_read_only(self, data, **kwargs):
         return _read_only_username(data)
+
+
+class ProfileUpdateSchema(ProfileFields):
+    """PATCH /me: the username is read-only (sending it is a 422). A new `email` needs
+    `current_password`; it takes effect once the link sent to it is used (until then it is
+    `pending_email`), and the old address gets a notice."""
+    current_password = fields.String(load_only=True, validate=validate.Length(min=1, max=1024),
+                                     metadata={"description": "needed with a new email"})
 
 
 class EmailPreferencesSchema(Schema):
@@ -186,9 +206,32 @@ class PaymentCardSchema(Schema):
     holder_first_name = fields.String()
     holder_last_name = fields.String()
     nickname = fields.String()
-    consent_at = fields.String(metadata={"format": "date-time"})
+    consent_at = UtcDateTime(metadata={"type": "string", "format": "date-time"})
     terms_version = fields.String()
-    created_at = fields.String(metadata={"format": "date-time"})
+    created_at = UtcDateTime(metadata={"type": "string", "format": "date-time"})
+
+
+class SavedCardSchema(PaymentCardSchema):
+    """A saved card for payment (RPC `get_card`, for orders): whose it is and its token."""
+    user_id = fields.Integer()
+    company_id = fields.Integer()
+    gateway_token = fields.String(allow_none=True)
+
+
+class ChargeSchema(Schema):
+    """RPC `charge_card`'s reply."""
+    charge_id = fields.String()
+    card_id = fields.Integer()
+    brand = fields.String()
+    last4 = fields.String()
+
+
+class PersonSchema(Schema):
+    """A user as other services name recipients and approvers."""
+    user_id = fields.Integer(attribute="id")
+    email = fields.String(allow_none=True)
+    name = fields.String(attribute="full_name")
+    locale = fields.String()
 
 
 class PaymentCardListSchema(Schema):
@@ -221,7 +264,7 @@ class BillingAccountSchema(Schema):
     account_number = Text(required=True, validate=validate.Regexp(
         r"^[A-Za-z0-9-]{1,40}$", error="Use up to 40 letters, digits or dashes."))
     name = required_text(200)
-    primary = fields.Boolean(dump_only=True)
+    primary = fields.Boolean(dump_only=True, attribute="is_primary")
     company_id = fields.Integer(dump_only=True)
 
 
@@ -234,23 +277,30 @@ class CompanySchema(Schema):
     addresses = fields.List(fields.Nested(CompanyAddressSchema))
 
 
-class CompanyUserSchema(RightsFields):
+class RightsSchema(Schema):
+    roles = fields.List(fields.String())
+    features = fields.List(fields.String())
+    catalog_ids = fields.List(fields.Integer())
+
+
+class CompanyUserSchema(Schema.from_dict(rights_of("grants"))):
     """A user as the security admin sees it; roles, features and catalog_ids are the user's
     own grants, `effective` adds those of the groups."""
     id = fields.Integer(dump_only=True)
     username = fields.String(dump_only=True)
     email = fields.String(allow_none=True)
+    pending_email = fields.String(allow_none=True)
     first_name = fields.String()
     last_name = fields.String()
     phone = fields.String(allow_none=True)
     locale = fields.String()
     status = fields.String()
     locked = fields.Boolean()
-    locked_at = fields.String(allow_none=True, metadata={"format": "date-time"})
-    last_login_at = fields.String(allow_none=True, metadata={"format": "date-time"})
-    created_at = fields.String(metadata={"format": "date-time"})
+    locked_at = UtcDateTime(allow_none=True, metadata={"type": "string", "format": "date-time"})
+    last_login_at = UtcDateTime(allow_none=True, metadata={"type": "string", "format": "date-time"})
+    created_at = UtcDateTime(metadata={"type": "string", "format": "date-time"})
     groups = fields.List(fields.Nested(GroupBriefSchema))
-    effective = fields.Nested(RightsFields)
+    effective = fields.Nested(RightsSchema)
 
 
 class CompanyUserListSchema(Schema):
@@ -269,7 +319,7 @@ class UserCreateSchema(RightsFields):
                                                                "default: the users group"})
 
 
-class UserUpdateSchema(RightsFields, ProfileUpdateSchema):
+class UserUpdateSchema(RightsFields, ProfileFields):
     """PATCH /company/users/{id}: the profile fields, status, unlock, groups and rights."""
     status = fields.String(validate=validate.OneOf(("active", "disabled")))
     unlock = fields.Boolean()
@@ -277,20 +327,27 @@ class UserUpdateSchema(RightsFields, ProfileUpdateSchema):
 
 
 class CompanyGroupSchema(RightsFields):
-    id = fields.Integer(dump_only=True)
+    """POST /company/groups."""
     key = fields.String(allow_none=True, validate=validate.Regexp(
         r"^[a-z][a-z0-9_]{1,39}$", error="Use 2 to 40 lower-case letters, digits or _."))
     name = required_text(100)
-    standard = fields.Boolean(dump_only=True)
-    member_count = fields.Integer(dump_only=True)
 
 
 class GroupUpdateSchema(RightsFields):
     name = Text(validate=validate.Length(min=1, max=100))
 
 
+class GroupSchema(Schema.from_dict(rights_of("grants"))):
+    """A group of the company with its rights."""
+    id = fields.Integer()
+    key = fields.String(allow_none=True)
+    name = fields.String()
+    standard = fields.Boolean()
+    member_count = fields.Integer()
+
+
 class CompanyGroupListSchema(Schema):
-    items = fields.List(fields.Nested(CompanyGroupSchema))
+    items = fields.List(fields.Nested(GroupSchema))
     next_cursor = fields.String(allow_none=True)
 
 
@@ -316,8 +373,9 @@ class CompanyCreateSchema(Schema):
 
 
 class CompanyCreatedSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    customer_number = fields.String()
-    currency = fields.String()
-    admin_user_id = fields.Integer()
+    """A new company and its first administrator (domain.companies.NewCompany)."""
+    id = fields.Integer(attribute="company.id")
+    name = fields.String(attribute="company.name")
+    customer_number = fields.String(attribute="company.customer_number")
+    currency = fields.String(attribute="company.currency")
+    admin_user_id = fields.Integer(attribute="admin.id")

@@ -1,7 +1,8 @@
-"""Identity and access over HTTP, on the whole system: lockout and unlock, disabling,
-password expiry, reset links, username recovery, refresh-token rotation and reuse
-detection, rights changes reaching existing tokens, the read-only username, email
-preferences and the login rate limit."""
+"""Identity and access over HTTP, on the whole system: a lockout that reveals nothing
+without the right password, unlock, disabling, password expiry, reset links, a password
+change or reset refusing every earlier token at once, a new email address confirmed from its
+link, username recovery, refresh-token rotation and reuse detection, rights changes reaching
+existing tokens, the read-only username, email preferences and the login rate limit."""
 import email
 import re
 import time
@@ -15,7 +16,7 @@ import requests
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PASSWORD = "Identity-e2e-2026!"
-LINK = re.compile(r"/(set-password|reset-password)\?token=([A-Za-z0-9_\-]+)")
+LINK = re.compile(r"/(set-password|reset-password|confirm-email)\?token=([A-Za-z0-9_\-]+)")
 
 
 # ---------------------------------------------------------------- helpers
@@ -167,12 +168,14 @@ def company(system, staff, mailbox):
 def test_five_failed_logins_lock_the_account_until_a_security_admin_unlocks_it(
         system, company, mailbox):
     user = company.add_user()
-    for _ in range(4):
+    unknown = login(system, f"ghost.{suffix()}", "Wrong-password-1")
+    for _ in range(5):
         r = login(system, user["username"], "Wrong-password-1")
         assert r.status_code == 401 and r.json()["code"] == "invalid_credentials"
+    # locked now: a wrong password still answers exactly as for an unknown account
     r = login(system, user["username"], "Wrong-password-1")
-    assert r.status_code == 423 and r.json()["code"] == "account_locked"
-    # the right password does not open a locked account
+    assert (r.status_code, r.json()) == (unknown.status_code, unknown.json())
+    # only the right password learns that the account is locked, and is refused
     r = login(system, user["username"])
     assert r.status_code == 423 and r.json()["code"] == "account_locked"
     view = company.admin.get(system.api + f"/company/users/{user['id']}").json()
@@ -189,7 +192,7 @@ def test_a_password_reset_unlocks_a_locked_account(system, company, mailbox):
     user = company.add_user()
     statuses = [login(system, user["username"], "Wrong-password-2").status_code
                 for _ in range(5)]
-    assert statuses == [401, 401, 401, 401, 423]
+    assert statuses == [401, 401, 401, 401, 401]
     assert login(system, user["username"]).status_code == 423
 
     assert post(system, "/auth/forgot-password", {"username": user["username"]}).status_code == 202
@@ -263,7 +266,7 @@ def test_a_year_without_login_requires_a_password_reset(system, company, mailbox
 def test_reset_links_are_single_use_and_expire(system, company, mailbox):
     from sqlalchemy import update
 
-    from services.identity.domain import digest
+    from services.identity.domain.accounts import digest
     from services.identity.models import ResetToken
     user = company.add_user()
     old_pair = login(system, user["username"]).json()
@@ -302,6 +305,65 @@ def test_reset_links_are_single_use_and_expire(system, company, mailbox):
     r = reset(system, third, "Fourth-password-2026")
     assert r.status_code == 410 and r.json()["code"] == "token_expired"
     assert login(system, user["username"], "Second-password-2026").status_code == 200
+
+
+# ---------------------------------------------------------------- password changes
+
+@pytest.mark.parametrize("how", ["change", "reset"])
+def test_a_new_password_refuses_every_earlier_token_at_once(system, company, mailbox, how):
+    user = company.add_user()
+    first = login(system, user["username"]).json()
+    second = login(system, user["username"]).json()
+    old = bearer(first["access_token"])
+    assert old.get(system.api + "/me").status_code == 200
+    if how == "change":
+        r = old.post(system.api + "/me/password", json={"current_password": PASSWORD,
+                                                        "new_password": "Changed-password-2026"})
+    else:
+        post(system, "/auth/forgot-password", {"username": user["username"]})
+        r = reset(system, mailbox.token(user["email"], "reset-password"),
+                  "Changed-password-2026")
+    assert r.status_code == 204, r.text
+    # right after the reply, with no waiting: every access token issued before is refused
+    for pair in (first, second):
+        r = bearer(pair["access_token"]).get(system.api + "/me")
+        assert r.status_code == 401 and r.json()["code"] == "invalid_token"
+        r = post(system, "/auth/refresh", {"refresh_token": pair["refresh_token"]})
+        assert r.status_code == 401
+    fresh = login(system, user["username"], "Changed-password-2026")
+    assert fresh.status_code == 200, fresh.text
+    assert bearer(fresh.json()["access_token"]).get(system.api + "/me").status_code == 200
+
+
+# ---------------------------------------------------------------- a new email address
+
+def test_a_new_email_address_needs_the_password_and_its_confirmation(system, company, mailbox):
+    user = company.add_user()
+    s = bearer(login(system, user["username"]).json()["access_token"])
+    new_address = f"moved.{suffix()}@example.test"
+    r = s.patch(system.api + "/me", json={"email": new_address})
+    assert r.status_code == 422 and r.json()["code"] == "current_password_required"
+    r = s.patch(system.api + "/me", json={"email": new_address,
+                                          "current_password": "Not-the-password-1"})
+    assert r.status_code == 422 and r.json()["code"] == "wrong_password"
+    r = s.patch(system.api + "/me", json={"email": new_address, "current_password": PASSWORD})
+    assert r.status_code == 200, r.text
+    assert (r.json()["email"], r.json()["pending_email"]) == (user["email"], new_address)
+    # the old address is told, and nothing of the link reaches it
+    _, _, notice = mailbox.wait(lambda to, subject, text: user["email"] in to and
+                                new_address in text)
+    assert "token=" not in notice
+    token = mailbox.token(new_address, "confirm-email")
+    assert s.get(system.api + "/me").json()["email"] == user["email"]
+    r = post(system, "/auth/confirm-email", {"token": token})
+    assert r.status_code == 204, r.text
+    me = s.get(system.api + "/me").json()
+    assert (me["email"], me["pending_email"]) == (new_address, None)
+    r = post(system, "/auth/confirm-email", {"token": token})
+    assert r.status_code == 410 and r.json()["code"] == "token_used"
+    # the reset links now go to the new address
+    post(system, "/auth/forgot-password", {"username": user["username"]})
+    assert mailbox.token(new_address, "reset-password")
 
 
 def test_unknown_accounts_get_the_same_replies(system, company):

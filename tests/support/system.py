@@ -158,7 +158,7 @@ def launch_system(var: Path, products=300, extra_env=None):
         drops.append(drop)
     system = System(env, var)
     try:
-        system.cli("migrate")
+        system.cli("migrate", "--local-development")
         system.cli("seed-demo", "--products", str(products))
         system.cli("create-staff", "e2e.staff", input=STAFF_PASSWORD + "\n")
         system.start()

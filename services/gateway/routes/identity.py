@@ -1,14 +1,18 @@
 """Gateway endpoints of the identity service: authentication, own account, payment cards,
-company administration and back-office company creation.
+company administration and back-office company creation. identity dumps its replies
+through the response schemas declared here (`dump=False`).
 
 Also keeps the gateway's list of revoked access tokens (`TokenKeys.revoked_before`)
-current: every gateway process hears identity's `access_revoked` events on its own
+current: the gateway process that relays a password change or reset applies the
+revocation identity committed before it replies, so the old tokens are refused from the
+next request on; every gateway process hears identity's `access_revoked` events on its own
 broadcast queue, and loads identity's recent revocations when it starts and every 30 s
 after, which also covers an event missed while the process was disconnected.
 
 Card numbers and CVCs are turned into a payment-gateway token here, at the edge: they never
 travel over the broker to any service, and are never logged or echoed.
 """
+import ipaddress
 import logging
 import time
 
@@ -28,13 +32,13 @@ from services.identity.schemas import (BillingAccountSchema, CardInputSchema,
                                        ChangePasswordSchema, CompanyCreatedSchema,
                                        CompanyCreateSchema, CompanyGroupListSchema,
                                        CompanyGroupSchema, CompanySchema, CompanyUserListSchema,
-                                       CompanyUserSchema, EmailPreferencesSchema,
-                                       ForgotPasswordSchema, ForgotUsernameSchema,
-                                       GroupUpdateSchema, LoginSchema,
-                                       MeSchema, PaymentCardListSchema, PaymentCardSchema,
-                                       ProfileUpdateSchema, RefreshTokenSchema,
-                                       ResetPasswordSchema, TokenPairSchema, UserCreateSchema,
-                                       UserListQuerySchema, UserUpdateSchema)
+                                       CompanyUserSchema, ConfirmEmailSchema,
+                                       EmailPreferencesSchema, ForgotPasswordSchema,
+                                       ForgotUsernameSchema, GroupSchema, GroupUpdateSchema,
+                                       LoginSchema, MeSchema, PaymentCardListSchema,
+                                       PaymentCardSchema, ProfileUpdateSchema,
+                                       RefreshTokenSchema, ResetPasswordSchema, TokenPairSchema,
+                                       UserCreateSchema, UserListQuerySchema, UserUpdateSchema)
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +62,45 @@ def forget_old_revocations(now=None):
             TokenKeys.revoked_before.pop(user_id, None)
 
 
-def client_address(request):
-    """The caller's address for login rate limits. Behind a proxy that appends the client's
-    address to X-Forwarded-For (GATEWAY_TRUST_FORWARDED_FOR=1), its last entry."""
-    if env("GATEWAY_TRUST_FORWARDED_FOR") == "1" and request.headers.get("X-Forwarded-For"):
-        return request.headers["X-Forwarded-For"].split(",")[-1].strip()[:64]
-    return request.remote_addr
+def apply_revocation(revocation):
+    """A revocation identity returned (password changed or reset): refused here at once."""
+    if revocation:
+        remember_revocation(revocation["user_id"], revocation["revoked_before"])
+
+
+def trusted_proxies(setting=None):
+    """GATEWAY_TRUSTED_PROXIES: the addresses or networks (comma separated) of the proxies
+    in front of the gateway, whose X-Forwarded-For is believed."""
+    setting = env("GATEWAY_TRUSTED_PROXIES", "") if setting is None else setting
+    return [ipaddress.ip_network(item.strip(), strict=False)
+            for item in setting.split(",") if item.strip()]
+
+
+def _address(text):
+    try:
+        return ipaddress.ip_address((text or "").strip())
+    except ValueError:
+        return None
+
+
+def client_address(request, proxies=None):
+    """The caller's address, for login rate limits. X-Forwarded-For counts only when the
+    connection comes from a trusted proxy: then the address is its last entry that is not
+    itself a trusted proxy (each proxy appends the address it received from)."""
+    proxies = trusted_proxies() if proxies is None else proxies
+
+    def trusted(address):
+        return address is not None and any(address in network for network in proxies)
+    peer = request.remote_addr
+    if not trusted(_address(peer)):
+        return peer
+    for entry in reversed((request.headers.get("X-Forwarded-For") or "").split(",")):
+        address = _address(entry)
+        if address is None:
+            break  # not an address: nothing before it can be believed
+        if not trusted(address):
+            return str(address)
+    return peer
 
 
 class IdentityRoutes:
@@ -88,14 +125,14 @@ class IdentityRoutes:
 
     # ---- authentication
     @endpoint("POST", "/auth/login", right=PUBLIC, body=LoginSchema(), response=TokenPairSchema(),
-              tags=("auth",), errors=(401, 403, 423, 429))
+              dump=False, tags=("auth",), errors=(401, 403, 423, 429))
     def login(self, call):
         """Sign in: an access token (15 min) and a refresh token."""
         return self.identity_rpc.login(call.ctx, call.body["username"], call.body["password"],
                                        client_address=client_address(call.request))
 
     @endpoint("POST", "/auth/refresh", right=PUBLIC, body=RefreshTokenSchema(),
-              response=TokenPairSchema(), tags=("auth",), errors=(401, 403, 423))
+              response=TokenPairSchema(), dump=False, tags=("auth",), errors=(401, 403, 423))
     def refresh_tokens(self, call):
         """A new token pair; the refresh token presented is revoked."""
         return self.identity_rpc.refresh(call.ctx, call.body["refresh_token"])
@@ -123,51 +160,62 @@ class IdentityRoutes:
     @endpoint("POST", "/auth/reset-password", right=PUBLIC, body=ResetPasswordSchema(),
               status=204, tags=("auth",), errors=(410,))
     def reset_password(self, call):
-        """Set a password from a reset or set-password link; unlocks the account."""
-        self.identity_rpc.reset_password(call.ctx, call.body["token"], call.body["new_password"])
+        """Set a password from a reset or set-password link; unlocks the account and ends
+        every session of the user."""
+        apply_revocation(self.identity_rpc.reset_password(call.ctx, call.body["token"],
+                                                          call.body["new_password"]))
+
+    @endpoint("POST", "/auth/confirm-email", right=PUBLIC, body=ConfirmEmailSchema(),
+              status=204, tags=("auth",), errors=(410,))
+    def confirm_email(self, call):
+        """Use the link sent to a new email address: it becomes the account's address."""
+        self.identity_rpc.confirm_email(call.ctx, call.body["token"])
 
     # ---- own account
-    @endpoint("GET", "/me", right=SIGNED_IN, response=MeSchema(), tags=("account",))
+    @endpoint("GET", "/me", right=SIGNED_IN, response=MeSchema(), dump=False, tags=("account",))
     def get_me(self, call):
         """The caller's profile and rights."""
         return self.identity_rpc.get_me(call.ctx)
 
     @endpoint("PATCH", "/me", right=SIGNED_IN, body=ProfileUpdateSchema(), response=MeSchema(),
-              tags=("account",))
+              dump=False, tags=("account",), errors=(429,))
     def update_me(self, call):
-        """Change name, email, phone or locale; the username is read-only."""
+        """Change name, phone or locale; the username is read-only. A new email needs
+        `current_password`: a link goes to the new address (shown as `pending_email` until
+        it is used) and a notice to the old one."""
         return self.identity_rpc.update_me(call.ctx, call.body)
 
     @endpoint("POST", "/me/password", right=SIGNED_IN, body=ChangePasswordSchema(), status=204,
-              tags=("account",))
+              tags=("account",), errors=(429,))
     def change_password(self, call):
-        """Change the password, giving the current one."""
-        self.identity_rpc.change_password(call.ctx, call.body["current_password"],
-                                          call.body["new_password"])
+        """Change the password, giving the current one; every token of the user, this
+        session's included, is refused from now on."""
+        apply_revocation(self.identity_rpc.change_password(
+            call.ctx, call.body["current_password"], call.body["new_password"]))
 
-    @endpoint("GET", "/me/email-preferences", right=SIGNED_IN, response=EmailPreferencesSchema(),
-              tags=("account",))
+    @endpoint("GET", "/me/email-preferences", right=SIGNED_IN,
+              response=EmailPreferencesSchema(), dump=False, tags=("account",))
     def get_email_preferences(self, call):
         """Which emails the caller receives."""
         return self.identity_rpc.get_email_preferences(call.ctx)
 
     @endpoint("PUT", "/me/email-preferences", right=SIGNED_IN, body=EmailPreferencesSchema(),
-              response=EmailPreferencesSchema(), tags=("account",))
+              response=EmailPreferencesSchema(), dump=False, tags=("account",))
     def put_email_preferences(self, call):
         """Choose which emails the caller receives."""
         return self.identity_rpc.set_email_preferences(call.ctx, call.body)
 
     # ---- payment cards
     @endpoint("GET", "/me/payment-cards", right=AUTHENTICATED, query=PageQuery(),
-              response=PaymentCardListSchema(), tags=("account",))
+              response=PaymentCardListSchema(), dump=False, tags=("account",))
     def list_payment_cards(self, call):
         """The caller's saved cards."""
         return self.identity_rpc.list_cards(call.ctx, limit=call.query["limit"],
                                             cursor=call.query.get("cursor"))
 
     @endpoint("POST", "/me/payment-cards", right=AUTHENTICATED, body=CardInputSchema(),
-              response=PaymentCardSchema(), status=201, idempotent=True, tags=("account",),
-              errors=(409,))
+              response=PaymentCardSchema(), dump=False, status=201, idempotent=True,
+              tags=("account",), errors=(409,))
     def add_payment_card(self, call):
         """Save a card: it is tokenized by the payment gateway; consent must be true."""
         body = call.body
@@ -190,13 +238,14 @@ class IdentityRoutes:
         self.identity_rpc.remove_card(call.ctx, id)
 
     # ---- company administration
-    @endpoint("GET", "/company", right=AUTHENTICATED, response=CompanySchema(), tags=("company",))
+    @endpoint("GET", "/company", right=AUTHENTICATED, response=CompanySchema(), dump=False,
+              tags=("company",))
     def get_company(self, call):
         """The caller's company: customer number, currency, billing accounts, addresses."""
         return self.identity_rpc.get_company(call.ctx)
 
     @endpoint("GET", "/company/users", right=SECURITY_ADMIN, query=UserListQuerySchema(),
-              response=CompanyUserListSchema(), tags=("company",))
+              response=CompanyUserListSchema(), dump=False, tags=("company",))
     def list_company_users(self, call):
         """The company's users (`q` searches username, email and names)."""
         q = call.query
@@ -204,40 +253,40 @@ class IdentityRoutes:
                                             q=q.get("q"), status=q.get("status"))
 
     @endpoint("POST", "/company/users", right=SECURITY_ADMIN, body=UserCreateSchema(),
-              response=CompanyUserSchema(), status=201, idempotent=True, tags=("company",),
-              errors=(409,))
+              response=CompanyUserSchema(), dump=False, status=201, idempotent=True,
+              tags=("company",), errors=(409,))
     def create_company_user(self, call):
         """Create a user; they get an email to set their password."""
         return self.identity_rpc.create_user(call.ctx, call.body,
                                              idempotency_key=call.idempotency_key)
 
     @endpoint("GET", "/company/users/<int:id>", right=SECURITY_ADMIN,
-              response=CompanyUserSchema(), tags=("company",), errors=(404,))
+              response=CompanyUserSchema(), dump=False, tags=("company",), errors=(404,))
     def get_company_user(self, call, id):
         """One user of the company with their own and effective rights."""
         return self.identity_rpc.get_user(call.ctx, id)
 
     @endpoint("PATCH", "/company/users/<int:id>", right=SECURITY_ADMIN, body=UserUpdateSchema(),
-              response=CompanyUserSchema(), tags=("company",), errors=(404, 409))
+              response=CompanyUserSchema(), dump=False, tags=("company",), errors=(404, 409))
     def update_company_user(self, call, id):
         """Disable or enable, unlock, and set groups and rights."""
         return self.identity_rpc.update_user(call.ctx, id, call.body)
 
     @endpoint("GET", "/company/groups", right=SECURITY_ADMIN, query=PageQuery(),
-              response=CompanyGroupListSchema(), tags=("company",))
+              response=CompanyGroupListSchema(), dump=False, tags=("company",))
     def list_company_groups(self, call):
         """The standard and custom groups of the company."""
         return self.identity_rpc.list_groups(call.ctx, limit=call.query["limit"],
                                              cursor=call.query.get("cursor"))
 
     @endpoint("POST", "/company/groups", right=SECURITY_ADMIN, body=CompanyGroupSchema(),
-              response=CompanyGroupSchema(), status=201, tags=("company",), errors=(409,))
+              response=GroupSchema(), dump=False, status=201, tags=("company",), errors=(409,))
     def create_company_group(self, call):
         """A custom group with its roles, features and catalogs."""
         return self.identity_rpc.create_group(call.ctx, call.body)
 
     @endpoint("PATCH", "/company/groups/<int:id>", right=SECURITY_ADMIN, body=GroupUpdateSchema(),
-              response=CompanyGroupSchema(), tags=("company",), errors=(404, 409))
+              response=GroupSchema(), dump=False, tags=("company",), errors=(404, 409))
     def update_company_group(self, call, id):
         """Rename a group or change its rights (its members' tokens are then refused)."""
         return self.identity_rpc.update_group(call.ctx, id, call.body)
@@ -250,7 +299,7 @@ class IdentityRoutes:
 
     # ---- back office
     @endpoint("POST", "/backoffice/companies", right=STAFF, body=CompanyCreateSchema(),
-              response=CompanyCreatedSchema(), status=201, idempotent=True,
+              response=CompanyCreatedSchema(), dump=False, status=201, idempotent=True,
               tags=("backoffice",), errors=(409,))
     def backoffice_create_company(self, call):
         """A company with its standard groups and first administrator (set-password email)."""
@@ -258,7 +307,7 @@ class IdentityRoutes:
                                                 idempotency_key=call.idempotency_key)
 
     @endpoint("POST", "/backoffice/companies/<int:id>/links", right=STAFF,
-              body=BillingAccountSchema(), response=BillingAccountSchema(), status=201,
+              body=BillingAccountSchema(), response=BillingAccountSchema(), dump=False, status=201,
               tags=("backoffice",), errors=(404, 409))
     def backoffice_link_billing_account(self, call, id):
         """Link another billing account to the company."""

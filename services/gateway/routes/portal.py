@@ -30,16 +30,16 @@ from services.gateway.api import _locale, problem, problem_from_error
 from services.gateway.routes.identity import client_address
 from services.gateway.session import (CSRF_COOKIE, REFRESH_COOKIE, clear_session_cookies,
                                       csrf_ok, set_session_cookies)
-from services.identity.schemas import LoginSchema, MeSchema
+from services.identity.schemas import LoginSchema
 
 PORTAL = Path(__file__).resolve().parent.parent / "portal"
 ASSETS = PORTAL / "assets"
 
 # the first segment of every path the portal's router knows (assets/js/app.js, ROUTES)
 SECTIONS = ("login", "forgot-password", "forgot-username", "set-password", "reset-password",
-            "search", "products", "compare", "quickcart", "carts", "checkout", "orders",
-            "invoices", "subscriptions", "approvals", "workflows", "reports", "assets",
-            "licenses", "account", "company", "backoffice", "quotes", "punchout")
+            "confirm-email", "search", "products", "compare", "quickcart", "carts", "checkout",
+            "orders", "invoices", "subscriptions", "approvals", "workflows", "reports",
+            "assets", "licenses", "account", "company", "backoffice", "quotes", "punchout")
 ANY_SECTION = ", ".join(f'"{s}"' for s in SECTIONS)
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -167,7 +167,8 @@ class PortalRoutes:
         return response
 
     def _session_reply(self, request, pair, csrf=None):
-        response = Response(json.dumps({"user": MeSchema().dump(pair.get("user") or {}),
+        # identity dumped the pair (and its user) through its schemas already
+        response = Response(json.dumps({"user": pair.get("user") or {},
                                         "expires_in": pair["expires_in"]}, default=str),
                             mimetype="application/json")
         response.headers["Cache-Control"] = "no-store"

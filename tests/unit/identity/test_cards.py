@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from services.common.context import CallerContext
 from services.common.errors import Invalid, NotFound
-from services.identity import domain
+from services.identity.domain import cards
 from services.identity.models import Base, PaymentCard
 from services.identity.payments import CardRejected, LocalPaymentGateway, card_brand, luhn_ok
-from services.identity.schemas import CardInputSchema, PaymentCardSchema
+from services.identity.schemas import CardInputSchema, PaymentCardSchema, SavedCardSchema
 from tests.unit.identity.support import events
 
 TODAY = date(2026, 6, 15)
@@ -94,47 +94,67 @@ def test_consent_is_required(session, company):
     ctx = company.ctx_of(company.add_user("bob"))
     for consent in (False, None, "yes"):
         with pytest.raises(Invalid) as exc:
-            domain.add_card(session, ctx, tokenized(consent=consent))
+            cards.add_card(session, ctx, tokenized(consent=consent))
         assert exc.value.code == "consent_required"
     with pytest.raises(Invalid):
-        domain.add_card(session, ctx, tokenized(nickname="  "))
+        cards.add_card(session, ctx, tokenized(nickname="  "))
     assert session.scalar(select(PaymentCard)) is None
 
 
 def test_add_list_get_and_remove(session, company):
     bob = company.add_user("bob")
     ctx = company.ctx_of(bob)
-    card = domain.add_card(session, ctx, tokenized())
+    card = PaymentCardSchema().dump(cards.add_card(session, ctx, tokenized()))
     assert card["brand"] == "Visa" and card["last4"] == "1111" and card["consent_at"]
-    assert card["terms_version"] == domain.CARD_TERMS_VERSION
-    assert PaymentCardSchema().dump(card) == card  # nothing to hide in the reply
+    assert card["terms_version"] == cards.CARD_TERMS_VERSION
+    assert "gateway_token" not in card  # the reply holds nothing of the card's secret
     assert events(session, "card_added") == [{"user_id": bob.id, "company_id": company.id,
                                               "card_id": card["id"]}]
-    assert domain.list_cards(session, ctx)["items"] == [card]
-    for_orders = domain.get_card(session, ctx, card["id"])
+    rows, _ = cards.list_cards(session, ctx)
+    assert PaymentCardSchema(many=True).dump(rows) == [card]
+    for_orders = SavedCardSchema().dump(cards.get_card(session, ctx, card["id"]))
     assert for_orders["consent_at"] == card["consent_at"] and for_orders["gateway_token"]
+    assert (for_orders["user_id"], for_orders["company_id"]) == (bob.id, company.id)
     # the platform itself (subscription renewals) may read it too
-    assert domain.get_card(session, CallerContext.system(), card["id"])["id"] == card["id"]
-    domain.remove_card(session, ctx, card["id"])
+    assert cards.get_card(session, CallerContext.system(), card["id"]).id == card["id"]
+    cards.remove_card(session, ctx, card["id"])
     assert events(session, "card_removed")[0]["card_id"] == card["id"]
-    assert domain.list_cards(session, ctx)["items"] == []
+    assert cards.list_cards(session, ctx)[0] == []
     with pytest.raises(NotFound):
-        domain.get_card(session, ctx, card["id"])
+        cards.get_card(session, ctx, card["id"])
     with pytest.raises(NotFound):
-        domain.remove_card(session, ctx, card["id"])
+        cards.remove_card(session, ctx, card["id"])
+
+
+def test_charge_needs_consent_and_an_unexpired_card(session, company):
+    ctx = company.ctx_of(company.add_user("bob"))
+    card = cards.add_card(session, ctx, tokenized())
+    gateway = LocalPaymentGateway(TODAY)
+    charged = cards.charge_card(session, ctx, card.id, {"amount": "10.00", "currency": "CAD"},
+                                "renewal-1", gateway, today=TODAY)
+    assert charged["card_id"] == card.id and charged["last4"] == "1111"
+    with pytest.raises(Invalid) as exc:
+        cards.charge_card(session, ctx, card.id, {"amount": "1.00", "currency": "CAD"},
+                          "renewal-2", gateway, today=date(2031, 1, 1))
+    assert exc.value.code == "card_expired"
+    cards.remove_card(session, ctx, card.id)
+    with pytest.raises(Invalid) as exc:
+        cards.charge_card(session, ctx, card.id, {"amount": "1.00", "currency": "CAD"},
+                          "renewal-3", gateway, today=TODAY)
+    assert exc.value.code == "card_consent_missing"
 
 
 def test_cards_are_private(session, company, other_company):
     bob_ctx = company.ctx_of(company.add_user("bob"))
     colleague = company.ctx_of(company.add_user("eve"))
     stranger = other_company.ctx_of(other_company.add_user("mallory"))
-    card = domain.add_card(session, bob_ctx, tokenized())
+    card = cards.add_card(session, bob_ctx, tokenized())
     for ctx in (colleague, stranger):
         with pytest.raises(NotFound):
-            domain.get_card(session, ctx, card["id"])
+            cards.get_card(session, ctx, card.id)
         with pytest.raises(NotFound):
-            domain.remove_card(session, ctx, card["id"])
-        assert domain.list_cards(session, ctx)["items"] == []
+            cards.remove_card(session, ctx, card.id)
+        assert cards.list_cards(session, ctx)[0] == []
 
 
 def test_no_column_could_hold_a_card_number():
