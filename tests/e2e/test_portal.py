@@ -158,6 +158,7 @@ def test_session_cookies_csrf_refresh_and_sign_out(system):
 
 def test_pages_headers_and_assets(system):
     for path in ("/", "/login", "/set-password?token=abc", "/reset-password?token=abc",
+                 "/confirm-email?token=abc",
                  "/approvals/12", "/orders/R-1001", "/reports/spend_by_month",
                  "/account/email-preferences", "/invoices"):
         r = requests.get(system.url + path)

@@ -28,6 +28,7 @@ const ROUTES = [
   [/^\/forgot-username$/, auth.forgotUsername, "public"],
   [/^\/set-password$/, auth.setPassword, "public"],
   [/^\/reset-password$/, auth.resetPassword, "public"],
+  [/^\/confirm-email$/, auth.confirmEmail, "public"],
   [/^\/search$/, catalog.search, inCompany],
   [/^\/products\/(.+)$/, catalog.product, inCompany],
   [/^\/compare$/, catalog.compare, inCompany],

@@ -17,7 +17,10 @@ export async function profile({ main, params, app }) {
     field(t("account.username"), { value: me.username, readonly: true, name: "username_ro" }, { hint: t("account.username.hint") }),
     field(t("account.first"), { name: "first_name", value: me.first_name || "", autocomplete: "given-name" }),
     field(t("account.last"), { name: "last_name", value: me.last_name || "", autocomplete: "family-name" }),
-    field(t("auth.email"), { name: "email", type: "email", value: me.email || "", autocomplete: "email" }),
+    field(t("auth.email"), { name: "email", type: "email", value: me.email || "", autocomplete: "email" },
+      { hint: me.pending_email ? t("account.email.pending", { email: me.pending_email }) : t("account.email.hint") }),
+    field(t("account.password.current"), { name: "current_password", type: "password", autocomplete: "current-password" },
+      { hint: t("account.email.password") }),
     field(t("account.phone"), { name: "phone", type: "tel", value: me.phone || "", autocomplete: "tel" }),
     field(t("account.locale"), { name: "locale", value: me.locale || "en" }, { control: "select", options: [["en", "English"], ["fr", "Français"]] }),
     profileOut, h("button", { type: "submit", class: "primary" }, t("common.save")));
@@ -26,10 +29,15 @@ export async function profile({ main, params, app }) {
     const v = formValues(profileForm);
     delete v.username_ro;
     if (!v.phone) v.phone = null;
+    // a new address needs the password; an unchanged one is not sent at all
+    if ((v.email || "").toLowerCase() === (me.email || "").toLowerCase()) delete v.email;
+    if (!v.email || !v.current_password) delete v.current_password;
     await busy(event.submitter, profileOut, async () => {
       app.state.me = await patch("/me", v);
+      profileForm.elements.current_password.value = "";
       setLang(v.locale);
-      clear(profileOut, notice("ok", t("common.saved")));
+      clear(profileOut, notice("ok", v.email
+        ? t("account.email.sent", { email: app.state.me.pending_email || v.email }) : t("common.saved")));
     });
   });
 

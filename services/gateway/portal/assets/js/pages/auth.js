@@ -1,5 +1,6 @@
-// Sign in, forgot username, forgot password, and setting a password from an emailed link
-// (/set-password?token=… for new users, /reset-password?token=… after "forgot password").
+// Sign in, forgot username, forgot password, setting a password from an emailed link
+// (/set-password?token=… for new users, /reset-password?token=… after "forgot password"), and
+// confirming a new email address from the link sent to it (/confirm-email?token=…).
 import {
   ApiError, busy, clear, errorText, field, h, notice, pageTitle, post, sessionCall, t,
 } from "../core.js";
@@ -143,3 +144,29 @@ function passwordPage(kind) {
 
 export const setPassword = passwordPage("set");
 export const resetPassword = passwordPage("reset");
+
+// The link sent to a new address: one click confirms it (the page posts the token; a link
+// checker that only fetches the page confirms nothing).
+export async function confirmEmail({ main, query }) {
+  const token = query.get("token") || heldToken;
+  heldToken = token;
+  history.replaceState({}, "", location.pathname);
+  const out = h("div", { class: "form-out" });
+  const button = h("button", { type: "submit", class: "primary" }, t("auth.email.confirm"));
+  const form = h("form", {}, h("p", {}, t("auth.email.confirm.text")), out, button);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy(button, null, async () => {
+      try {
+        await post("/auth/confirm-email", { token });
+        clear(form, notice("ok", t("auth.email.confirmed")));
+      } catch (err) {
+        clear(out, err instanceof ApiError && err.status === 410
+          ? notice("error", t("auth.token.gone")) : notice("error", errorText(err)));
+      }
+    });
+  });
+  clear(main, card(pageTitle(t("auth.email.confirm.title")),
+    token ? form : notice("error", t("auth.token.missing")),
+    h("p", { class: "links" }, h("a", { href: "/" }, t("auth.back.portal")))));
+}
