@@ -110,10 +110,11 @@ class KeyRing:
 
     # ---- as it is stored
     def to_json(self) -> str:
+        """One line, so that it also fits an environment variable (an `.env` file)."""
         return json.dumps({"keys": [{"kid": k.kid, "private_key": k.private_pem,
                                      "created_at": _text(k.created_at),
                                      "signs_from": _text(k.signs_from)} for k in self.keys]},
-                          indent=2) + "\n"
+                          separators=(",", ":")) + "\n"
 
     @classmethod
     def from_json(cls, text, source="the key ring") -> "KeyRing":
