@@ -75,7 +75,7 @@ def require_staff(ctx):
         raise Forbidden("this needs reseller staff")
 
 
-def page(schema, rows_and_cursor):
+def dump_page(schema, rows_and_cursor):
     rows, next_cursor = rows_and_cursor
     return schema.dump({"items": rows, "next_cursor": next_cursor})
 
@@ -177,7 +177,7 @@ class IdentityService(ServiceBase):
     @localized
     def list_cards(self, ctx, limit=50, cursor=None):
         require_user(ctx)
-        return page(CARDS, cards.list_cards(self.db, ctx, limit, cursor))
+        return dump_page(CARDS, cards.list_cards(self.db, ctx, limit, cursor))
 
     @rpc
     @localized
@@ -233,7 +233,7 @@ class IdentityService(ServiceBase):
     @localized
     def list_users(self, ctx, limit=50, cursor=None, q=None, status=None):
         require_role(ctx, "security_admin")
-        return page(USERS, company_users.list_users(self.db, ctx, limit, cursor, q, status))
+        return dump_page(USERS, company_users.list_users(self.db, ctx, limit, cursor, q, status))
 
     @rpc
     @localized
@@ -260,7 +260,7 @@ class IdentityService(ServiceBase):
     @localized
     def list_groups(self, ctx, limit=50, cursor=None):
         require_role(ctx, "security_admin")
-        return page(GROUPS, groups.list_groups(self.db, ctx, limit, cursor))
+        return dump_page(GROUPS, groups.list_groups(self.db, ctx, limit, cursor))
 
     @rpc
     @localized
