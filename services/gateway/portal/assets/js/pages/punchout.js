@@ -45,7 +45,8 @@ export async function render({ main }) {
     const cart = await get(`/carts/${session.cart_id}`);
     lines = h("div", {},
       table(t("po.lines"), [
-        { label: t("po.part"), cell: (l) => link(`/products/${encodeURIComponent(l.part_number)}`, l.name || l.part_number) },
+        { label: t("po.part"), cell: (l) => [link(`/products/${encodeURIComponent(l.part_number)}`, l.name || l.part_number),
+          h("div", { class: "muted" }, l.part_number)] },
         { label: t("po.quantity"), cell: (l) => String(l.quantity), num: true },
         { label: t("po.price"), cell: (l) => money(l.unit_price), num: true },
       ], cart.lines, { empty: t("po.empty") }),
