@@ -50,9 +50,13 @@ def build_spec(endpoints):
                            "schema": {"type": "string"}})
         if params:
             op["parameters"] = params
+        # media types of endpoints that take or give other than JSON (routes/punchout.py)
+        media = getattr(ep, "media", None) or {}
         if ep.body is not None and not ep.raw_body:
             op["requestBody"] = {"required": True,
                                  "content": {"application/json": {"schema": ep.body}}}
+        elif media.get("request"):
+            op["requestBody"] = {"content": media["request"]}
         elif ep.raw_body:
             op["requestBody"] = {"content": {"text/csv": {"schema": {"type": "string"}},
                                              "multipart/form-data": {"schema": {
@@ -60,7 +64,9 @@ def build_spec(endpoints):
                                                  "properties": {"file": {"type": "string",
                                                                          "format": "binary"}}}}}}
         ok = {"description": "OK"}
-        if ep.response is not None:
+        if media.get("response"):
+            ok["content"] = media["response"]
+        elif ep.response is not None:
             ok["content"] = {"application/json": {"schema": ep.response}}
         op["responses"][str(ep.status)] = ok
         codes = {401, 403} if ep.right.needs_token else set()
@@ -70,7 +76,8 @@ def build_spec(endpoints):
         for code in sorted(codes):
             op["responses"][str(code)] = {
                 "description": TITLES.get(code, "Error"),
-                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                "content": media.get("errors") or {"application/problem+json": {
+                    "schema": {"$ref": "#/components/schemas/Problem"}}}}
         paths.setdefault(ep.openapi_path, {})[ep.method.lower()] = op
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)

@@ -26,13 +26,13 @@ import html
 import json
 from urllib.parse import parse_qsl, urlsplit
 
-from marshmallow import Schema
 from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError, Invalid, NotFound
 from services.gateway.api import Reply, endpoint
 from services.gateway.rights import AUTHENTICATED, PUBLIC, STAFF
 from services.gateway.routes.catalog import company_currency
+from services.gateway.routes.orders import Empty
 from services.gateway.session import ACCESS_PATH, secure, set_session_cookies
 from services.punchout import cxml
 from services.punchout import schemas as s
@@ -44,10 +44,6 @@ XML = "text/xml; charset=utf-8"
 HTTP_STATUSES = {200, 201, 204, 400, 401, 403, 406, 409, 500, 503}
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
             "frame-ancestors 'none'; form-action 'none'")
-
-
-class Empty(Schema):
-    pass
 
 
 def _cxml_reply(result) -> Reply:
@@ -137,14 +133,15 @@ class PunchoutRoutes:
             return _cxml_error(exc)
 
     # ---- OCI, in the buyer's browser
-    @endpoint("GET", "/punchout/oci", right=PUBLIC, tags=("e-procurement",), errors=(401, 422))
+    @endpoint("GET", "/punchout/oci", right=PUBLIC, status=303, tags=("e-procurement",),
+              errors=(401, 422))
     def punchout_oci_get(self, call):
         """The OCI catalog call: USERNAME, PASSWORD, HOOK_URL (and OCI_VERSION, returntarget,
         EMAIL) as query parameters; answers 303 to the single-use start link."""
         return self._oci(call)
 
-    @endpoint("POST", "/punchout/oci", right=PUBLIC, raw_body=True, tags=("e-procurement",),
-              errors=(401, 422))
+    @endpoint("POST", "/punchout/oci", right=PUBLIC, raw_body=True, status=303,
+              tags=("e-procurement",), errors=(401, 422))
     def punchout_oci_post(self, call):
         """The OCI catalog call with its fields in a form body."""
         return self._oci(call)
@@ -161,8 +158,8 @@ class PunchoutRoutes:
                      content_type="text/plain")
 
     # ---- the browser's punch-out session
-    @endpoint("GET", "/punchout/start/<token>", right=PUBLIC, tags=("e-procurement",),
-              errors=(410,))
+    @endpoint("GET", "/punchout/start/<token>", right=PUBLIC, status=303,
+              tags=("e-procurement",), errors=(404, 410))
     def punchout_start(self, call, token):
         """The StartPage link: signs the browser in as the session's user and opens the
         portal in punch-out mode (303 to /punchout). Valid once."""
@@ -257,3 +254,30 @@ def handoff_page(form: dict) -> Response:
     return _page("Returning your cart", "Your cart is on its way back to your procurement "
                  "system.", 200, csp=csp, body_extra=body,
                  head_extra='<script src="/portal/assets/js/punchout-return.js" defer></script>')
+
+
+# ---- what the OpenAPI document says of the endpoints that speak XML, forms and HTML
+CXML_MEDIA = {"text/xml": {"schema": {"type": "string", "description": "a cXML 1.2 document"}}}
+FORM_MEDIA = {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "additionalProperties": {"type": "string"},
+    "properties": {name: {"type": "string"} for name in ("USERNAME", "PASSWORD", "HOOK_URL",
+                                                         "OCI_VERSION", "returntarget", "EMAIL")},
+    "required": ["HOOK_URL"]}}}
+HTML_MEDIA = {"text/html": {"schema": {"type": "string"}}}
+CIF_MEDIA = {"text/plain": {"schema": {"type": "string", "description": "a CIF 3.0 file"}}}
+HANDOFF_MEDIA = {"application/json": {"schema": {"type": "object", "properties": {
+    "handoff_url": {"type": "string"}, "lines": {"type": "integer"}}}}}
+
+
+def _media(handler, **media):
+    handler.endpoint_spec.media = media
+
+
+_media(PunchoutRoutes.punchout_cxml_setup, request=CXML_MEDIA, response=CXML_MEDIA, errors=CXML_MEDIA)
+_media(PunchoutRoutes.punchout_cxml_order, request=CXML_MEDIA, response=CXML_MEDIA, errors=CXML_MEDIA)
+_media(PunchoutRoutes.punchout_oci_get, errors=HTML_MEDIA)
+_media(PunchoutRoutes.punchout_oci_post, request=FORM_MEDIA, errors=HTML_MEDIA)
+_media(PunchoutRoutes.punchout_start, errors=HTML_MEDIA)
+_media(PunchoutRoutes.punchout_handoff, response=HTML_MEDIA, errors=HTML_MEDIA)
+_media(PunchoutRoutes.punchout_transfer, response=HANDOFF_MEDIA)
+_media(PunchoutRoutes.export_cif, response=CIF_MEDIA)
