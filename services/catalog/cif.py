@@ -54,10 +54,10 @@ def item(view: dict) -> dict:
     return dict(view, unspsc=unspsc_code(view["category"]), unit_of_measure=UNIT_OF_MEASURE)
 
 
-def items(session, ctx, currency, part_numbers=None):
+def items(session, ctx, currency, part_numbers=None, today=None):
     """The orderable products the caller may see, priced for the caller's company: those
     part numbers, or the whole catalog (in batches, in catalog order)."""
-    scope = domain.scope_for(session, ctx, currency)
+    scope = domain.scope_for(session, ctx, currency, today)
     if part_numbers is not None:
         found, allowed = domain.visible_products(session, scope, part_numbers)
         products = sorted((p for p in found.values() if p.id in allowed), key=lambda p: p.id)
@@ -106,11 +106,11 @@ def render(catalog_items, currency: str, supplier_id: str = SUPPLIER_ID, now=Non
     return out.getvalue()
 
 
-def export(session, ctx, currency, part_numbers=None, as_cif=False) -> dict:
+def export(session, ctx, currency, part_numbers=None, as_cif=False, today=None) -> dict:
     """{items} for those part numbers, or {cif, filename, item_count} for the whole
     catalog the caller may see."""
     currency = domain.normalise_currency(currency)
-    found = items(session, ctx, currency, part_numbers)
+    found = items(session, ctx, currency, part_numbers, today)
     if not as_cif:
         return {"items": list(found)}
     rows = list(found)
