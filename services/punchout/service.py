@@ -195,6 +195,14 @@ class PunchoutService(ServiceBase):
         if body.order_type != "new":
             raise cxml.CxmlError(406, "order changes (type update) are not taken here; "
                                       "cancel (type delete) and order again")
+        currency = user_ctx.currency
+        wanted = [{"part_number": i.part_number, "quantity": max(1, int(i.quantity))}
+                  for i in body.items]
+        if doc.deployment_mode == "test":
+            # a buyer system's test document: checked as an order would be, never placed
+            priced = self.catalog.price_lines(user_ctx, currency, wanted)["lines"]
+            domain.check_order_lines(self.db, cfg.company_id, body.items, priced, currency)
+            return cxml_reply(200, "Test order checked; not placed")
         lines = [{"line_number": i.line_number or n, "part_number": i.part_number,
                   "quantity": str(i.quantity)} for n, i in enumerate(body.items, 1)]
         fingerprint = hashlib.sha256(json.dumps(
@@ -207,14 +215,16 @@ class PunchoutService(ServiceBase):
         row = start.row
         if start.replay:
             return cxml_reply(200, f"Order {row.order_number}")
-        currency = user_ctx.currency
-        wanted = [{"part_number": i.part_number, "quantity": max(1, int(i.quantity))}
-                  for i in body.items]
         priced = self.catalog.price_lines(user_ctx, currency, wanted)["lines"]
         domain.check_order_lines(self.db, cfg.company_id, body.items, priced, currency)
         if row.cart_id is None:
             cart = self.orders.create_cart(user_ctx, f"Order {body.order_id}"[:120])
-            self.orders.quick_add(user_ctx, cart["id"], wanted)
+            added = self.orders.quick_add(user_ctx, cart["id"], wanted)["lines"]
+            refused = {l["part_number"]: [l["status"]] for l in added if l["status"] != "added"}
+            if refused:   # e.g. a quantity the cart does not take: no partial order
+                self.orders.delete_cart(user_ctx, cart["id"])
+                raise Invalid("some lines cannot be ordered", code="lines_not_orderable",
+                              errors=refused)
             domain.order_placed(row, cart_id=cart["id"])
             # kept before checkout: a retried document checks out this cart, with the same
             # Idempotency-Key, so orders answers with the first order

@@ -306,6 +306,17 @@ def test_prices_other_than_punched_out_are_refused(system, acme, ordered):
     assert r.status_code == 409 and code == 409 and "price" in text
     # nothing was placed, and the orderID stays free for a corrected document
     assert acme.admin.get(system.api + "/orders", params={"q": f"PO-{TAG}-CHEAP"}).json()["items"] == []
+    # a test document (deploymentMode="test") is checked the same way, and never placed
+    test = document.replace("500.00", "1999.00").replace("1000.00", "3998.00")
+    r = post_cxml(system, "order", test.replace('deploymentMode="production"', 'deploymentMode="test"'))
+    assert status_of(r)[:2] == (200, "Test order checked; not placed")
+    assert acme.admin.get(system.api + "/orders", params={"q": f"PO-{TAG}-CHEAP"}).json()["items"] == []
+    # a line the cart cannot take (too many) refuses the whole order: no partial order
+    huge = docs.order_request(CREDS, order_id=f"PO-{TAG}-HUGE", total="39980000.00",
+                              email=acme.buyer_email, items=[docs.item_out(LAPTOP, 20000, "1999.00")])
+    r = post_cxml(system, "order", huge)
+    assert r.status_code == 400 and "cannot be ordered" in status_of(r)[1]
+    assert acme.admin.get(system.api + "/orders", params={"q": f"PO-{TAG}-HUGE"}).json()["items"] == []
 
 
 def test_status_and_shipment_go_back_to_the_buyer_system(system, staff, acme, ordered,

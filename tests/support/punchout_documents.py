@@ -82,12 +82,12 @@ def setup_request(creds, *, operation="create", cookie="1CX3L4843PPZO", post_url
 
 
 def order_request(creds, *, order_id, items, total, currency="CAD", email="buyer@example.test",
-                  order_type="new", payload="order-1@ariba.acme.com"):
+                  order_type="new", payload="order-1@ariba.acme.com", mode="production"):
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 {DOCTYPE}
 <cXML payloadID="{payload}" timestamp="2026-11-30T09:00:00-05:00" xml:lang="en-US">
   {header(*creds)}
-  <Request deploymentMode="production">
+  <Request deploymentMode="{mode}">
     <OrderRequest>
       <OrderRequestHeader orderID="{escape(order_id)}" orderDate="2026-11-30T09:00:00-05:00" type="{order_type}">
         <Total><Money currency="{currency}">{total}</Money></Total>
