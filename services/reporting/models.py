@@ -5,7 +5,8 @@ The read model (the `*_facts` tables) is fed only by events and can be rebuilt f
 cents (BIGINT) so that sums over millions of lines are exact and fast on both databases;
 month and quarter are stored with each fact so that grouping needs no date functions, which
 SQLite and PostgreSQL spell differently. Each fact table has an index on (company, date, id):
-the report window and the keyset pages of line-level reports.
+the report window and the keyset pages of line-level reports. `spend_rollups` holds the
+spent lines' totals per month, kept beside the line facts (see domain/rollups.py).
 
 Custom reports, schedules and hand-entered assets are users' own data, never rebuilt.
 """
@@ -84,6 +85,37 @@ class OrderLineFact(Base):
     spend_cents = Column(BigInteger, nullable=False)
     price_source = Column(String(32))
     on_contract = Column(Boolean, nullable=False, default=False)
+
+
+class SpendRollup(Base):
+    """Totals of one company's spent order lines for a month, per grain: all lines of the
+    month, or by manufacturer, category, buyer, billing account, shipping location, product or
+    contract. A row's dimension columns are those of its grain (the others stay null) and
+    carry the line facts' names; `group_key` is the grain's values as one text, so that a
+    row can be unique although some of its values are null."""
+    __tablename__ = "spend_rollups"
+    __table_args__ = (UniqueConstraint("company_id", "grain", "placed_month", "currency",
+                                       "group_key"),)
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, nullable=False)
+    grain = Column(String(32), nullable=False)
+    placed_month = Column(String(7), nullable=False)
+    placed_quarter = Column(String(7), nullable=False)
+    currency = Column(String(3), nullable=False)
+    group_key = Column(Text, nullable=False)
+    buyer_name = Column(String(200))
+    buyer_email = Column(String(254))
+    billing_account = Column(String(64))
+    ship_to = Column(String(200))
+    part_number = Column(String(64))
+    name = Column(String(300))
+    manufacturer = Column(String(120))
+    category = Column(String(120))
+    on_contract = Column(Boolean)
+    orders = Column(Integer, nullable=False)
+    lines = Column(Integer, nullable=False)
+    quantity = Column(BigInteger, nullable=False)
+    spend_cents = Column(BigInteger, nullable=False)
 
 
 class ShipmentFact(Base):

@@ -5,7 +5,8 @@ transaction. Every applier is idempotent (a repeated event changes nothing) and 
 fields an older publisher did not send (`.get()`, with the envelope's `occurred_at` for
 times). An event that overtakes the one it depends on (a status change before its order)
 raises `LookupError` before writing anything, so that the handler fails and the event is
-retried later; a failed event is rolled back with its log entry.
+retried later; a failed event is rolled back with its log entry. `record_event` also keeps
+the spend rollups (rollups.py) in step with the order an event is about.
 """
 from datetime import datetime
 from decimal import Decimal
@@ -15,12 +16,12 @@ from sqlalchemy import delete, insert, select, text, update
 from services.common.clock import utcnow
 from services.common.engines import is_postgres
 
-from services.reporting.domain import assets
+from services.reporting.domain import assets, rollups
 from services.reporting.models import (ApprovalFact, InvoiceFact, OrderFact, OrderLineFact,
-                                       ReceivedEvent, ShipmentFact)
+                                       ReceivedEvent, ShipmentFact, SpendRollup)
 
 # tables rebuilt from the log; custom reports, schedules and assets are users' own data
-FACT_TABLES = (OrderLineFact, OrderFact, ShipmentFact, InvoiceFact, ApprovalFact)
+FACT_TABLES = (OrderLineFact, OrderFact, ShipmentFact, InvoiceFact, ApprovalFact, SpendRollup)
 
 
 def parse_time(value, fallback=None):
@@ -249,13 +250,20 @@ def record_event(session, event):
                               occurred_at=parse_time(event.get("occurred_at")) or utcnow(),
                               payload=event["payload"]))
     session.flush()
+    # only these change whether an order's lines count as spent
+    order_number = (event["payload"].get("order_number") if (event["source"], event["type"])
+                    in (("orders", "order_placed"), ("orders", "order_status_changed")) else None)
+    was_spent = rollups.spent(session, order_number) if order_number else None
     apply_event(session, event)
+    if order_number:
+        rollups.follow(session, order_number, was_spent)
     return True
 
 
 def rebuild(session, batch=2000):
-    """Empty the read model and replay the log in the order it was applied; returns the
-    number of events replayed. Hand-entered and edited assets are kept."""
+    """Empty the read model and replay the log in the order it was applied, then sum the
+    spend rollups from the replayed facts; returns the number of events replayed.
+    Hand-entered and edited assets are kept."""
     if is_postgres(session):
         # handlers that are recording an event finish first, later ones wait for the
         # rebuild: none is lost or applied twice (SQLite's write lock does the same)
@@ -272,6 +280,7 @@ def rebuild(session, batch=2000):
         if not events:
             if waiting:
                 raise LookupError(f"{len(waiting)} logged events name unknown orders")
+            rollups.refresh(session)
             return replayed
         for row in events:
             event = {"event_id": row.event_id, "source": row.source, "type": row.type,

@@ -10,12 +10,12 @@ from services.reporting.domain.engine import (DATE, DATETIME, HOURS, INT, MONEY,
                                               Field, Report, ReportQuery, Source, describe,
                                               json_value, window)
 from services.reporting.domain import engine
+from services.reporting.domain.rollups import NOT_SPENT, SPEND
 from services.reporting.models import (ApprovalFact, CustomReport, InvoiceFact, OrderFact,
                                        OrderLineFact, ReportSchedule, ShipmentFact)
 
 ORDER_REPORTS, PAYMENT_REPORTS = "order_reports", "payment_reports"
 OPEN_STATUSES = ("pending_approval", "approved", "submitted", "processing", "shipped")
-NOT_SPENT = ("rejected", "cancelled")
 # words that mark software in the category names of the catalogs we sell (en, fr)
 SOFTWARE_WORDS = ("software", "logiciel", "licen")
 
@@ -24,12 +24,14 @@ def text(column):
     return Field(TEXT, column)
 
 
-def count(expr=None):
-    return Field(INT, agg=func.count(expr) if expr is not None else func.count())
+def count(expr=None, partial=None):
+    return Field(INT, agg=func.count(expr) if expr is not None else func.count(),
+                 partial=partial)
 
 
 def total(kind, column):
-    return Field(kind, column, func.sum(column))
+    # a sum is summed again from the rollup column of the same name
+    return Field(kind, column, func.sum(column), partial=column.key)
 
 
 L = OrderLineFact
@@ -47,12 +49,15 @@ LINES = Source(
             "currency": text(L.currency), "quantity": total(INT, L.quantity),
             "unit_price": Field(MONEY, L.unit_price_cents), "spend": total(MONEY, L.spend_cents),
             "renewal_on": Field(RENEWAL, L.placed_at),
-            "lines": count(), "orders": count(distinct(L.order_number))},
+            "lines": count(partial="lines"),
+            "orders": Field(INT, agg=func.count(distinct(L.order_number)), partial="orders",
+                            per_grain=True)},
     filters={"buyer": (L.buyer_id, int), "billing_account": (L.billing_account, str),
              "manufacturer": (L.manufacturer, str), "category": (L.category, str),
              "status": (L.status, str)},
     conditions={"spent": L.status.notin_(NOT_SPENT),
-                "software": or_(*[func.lower(L.category).like(f"%{w}%") for w in SOFTWARE_WORDS])})
+                "software": or_(*[func.lower(L.category).like(f"%{w}%") for w in SOFTWARE_WORDS])},
+    rollup=SPEND)
 
 O = OrderFact
 _ORDER_FIELDS = {

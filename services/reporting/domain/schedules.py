@@ -10,10 +10,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from services.common.csvout import csv_text
 from services.common.errors import Forbidden, NotFound
 from services.common.outbox import emit
-from services.reporting.domain import reports
+from services.reporting.domain import engine, reports
 from services.reporting.models import ReportSchedule
 
 MONTHS = {"monthly": 1, "quarterly": 3}
@@ -99,7 +98,7 @@ def send(session, row, start, end):
     if reports.SOURCES[report.source].right not in row.features:
         raise Forbidden("the schedule's owner cannot run this report")
     last_day = (end - timedelta(days=1)).date()
-    text = csv_text(query.columns, query.stream(session), query.text_columns)
+    text = engine.csv_document(query, session)
     title = report.title.get(row.locale, report.title["en"])
     filename = f"{report.key}_{start.date().isoformat()}_{last_day.isoformat()}.csv"
     emit(session, "reporting", "report_ready", {

@@ -171,11 +171,14 @@ def make_history(seed=3, orders=40, start=datetime(2025, 1, 10, 9, 0), company=C
     return h
 
 
-def expected_spend(history, key):
-    """{group: (orders, lines, quantity, spend)} over orders not rejected or cancelled."""
+def expected_spend(history, key, first=None, last=None):
+    """{group: (orders, lines, quantity, spend)} over orders not rejected or cancelled (and
+    placed from day `first` to day `last`, when given)."""
     groups = defaultdict(lambda: [set(), 0, 0, Decimal(0)])
     for order in history.orders:
         if order["status"] in ("rejected", "cancelled"):
+            continue
+        if first and not first <= order["at"].date() <= last:
             continue
         for line in order["lines"]:
             g = groups[key(order, line)]

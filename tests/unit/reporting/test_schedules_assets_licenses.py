@@ -51,6 +51,35 @@ def test_report_csv_pages_make_one_document(loaded, history):
     assert page["filename"] == "order_lines.csv"
 
 
+def test_csv_written_by_the_database_is_the_csv_of_the_report_rows(loaded):
+    """Each report's CSV, whose cells the database writes (text cells quoted), reads as what
+    the csv module makes of the rows of its JSON pages: amounts, days, renewals, quotes,
+    line breaks and neutralised cells."""
+    from services.reporting.domain import engine
+    from .conftest import COMPANY, envelope, money
+    odd = [("-credit", "-0.05", 1), ("Cable\x1fkit", "-10.00", 2),   # a separator in a value
+           ("Dock, \"USB-C\"\nv2", "12.30", 3), ("@home", "0.00", 1)]
+    lines = [{"part_number": f"ODD-{n}", "name": name, "manufacturer": "+Maker",
+              "category": "Software", "quantity": qty, "unit_price": money(price),
+              "line_total": money(Decimal(price) * qty)} for n, (name, price, qty) in enumerate(odd)]
+    facts.record_event(loaded, envelope("orders", "order_placed", {
+        "order_number": "SO-ODD", "company_id": COMPANY, "currency": "CAD", "lines": lines,
+        "buyer": {"user_id": 7, "name": "=Ann", "email": "ann@acme.test"},
+        "placed_at": "2024-02-29T23:59:59Z"}, datetime(2024, 2, 29, 23, 59, 59)))
+    loaded.commit()
+    for report in reports.STANDARD:
+        query = reports.prepare(loaded, caller(), report.key, TODAY)[1]
+        by_row = csv_text(query.columns, query.stream(loaded, batch=7), query.text_columns)
+        assert parse_csv(engine.csv_document(query, loaded, limit=7)) == parse_csv(by_row), \
+            report.key
+    rows = parse_csv(engine.csv_document(
+        reports.prepare(loaded, caller(), "licenses", TODAY)[1], loaded))
+    odd_rows = [r for r in rows if r[1] == "SO-ODD"]
+    assert [r[3] for r in odd_rows] == ["'-credit", "Cable\x1fkit", "Dock, \"USB-C\"\nv2", "'@home"]
+    assert [r[6] for r in odd_rows] == ["-0.05", "-20.00", "36.90", "0.00"]
+    assert {r[-1] for r in odd_rows} == {"2025-02-28"}  # a year after 29 February
+
+
 def test_schedules_send_each_period_once_and_catch_up_once(loaded, history):
     ctx = caller()
     created = schedules.create(loaded, ctx, {
