@@ -2,18 +2,28 @@
 
 For each database asked for, on a fresh migrated database: loads 3 years of order history
 for one company (`--lines` order lines, about 4 per order, with their shipments, invoices and
-approvals) through reporting's own `facts.order_rows` (the rows an order_placed event makes),
-inserted in bulk; then, for each standard report, a child process does what the reporting
-service does for `GET /reports/{key}?format=csv` over the whole window — the same CSV pages of
-20,000 rows, one after the other — and prints its wall time, rows, rows per second and its
-own peak memory (VmHWM). The child is the reporting process; its memory is the point.
+approvals; one product name in ten holds a comma and a quote, as real ones do) through
+reporting's own `facts.order_rows` (the rows an order_placed event makes), inserted in bulk,
+then sums the spend rollups from those lines as a rebuild does (`rollups.refresh`). Then, for
+each standard report, a child process does what the reporting service does for
+`GET /reports/{key}?format=csv` over the whole window — the same CSV pages of 20,000 rows, one
+after the other — and prints its wall time, rows, rows per second and its own peak memory
+(VmHWM). The child is the reporting process; its memory is the point.
 
-    .venv/bin/python bench/reports.py --db both --lines 200000
-    .venv/bin/python bench/reports.py --db sqlite --lines 1000000
+The machine is shared, so each run also times a baseline in the same way, before and after
+the reports: a child reading every order line with a plain SELECT of the order_lines
+report's columns (no order, no formatting, no CSV). `time_ratio` is a report's time over the
+baseline's (the mean of both), `rate_ratio` its rows per second over the baseline's: they
+change little with the load, where seconds do. The load average is printed beside them.
 
-Targets: every report under 2 s, CSV at 100,000 rows/s or better, peak memory under 300 MB.
-PostgreSQL comes from PROCURA_TEST_PG (default postgresql://postgres@127.0.0.1:5432/postgres);
-a database is created for the run and dropped after.
+    .venv/bin/python bench/reports.py --db both --lines 1000000
+    .venv/bin/python bench/reports.py --db sqlite --lines 200000 --reports order_lines
+    .venv/bin/python bench/reports.py --reuse sqlite:////tmp/r.db   # a database kept by --keep
+
+Targets: every grouped report under 2 s, CSV at 100,000 rows/s or better (a million order
+lines then take 10 s), peak memory under 300 MB. PostgreSQL comes from PROCURA_TEST_PG
+(default postgresql://postgres@127.0.0.1:5432/postgres); a database is created for the run
+and dropped after (unless --keep).
 """
 import argparse
 import csv
@@ -37,8 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text  # noqa: E402
 
 from services.common.context import CallerContext  # noqa: E402
-from services.common.engines import make_engine, open_session  # noqa: E402
-from services.reporting.domain import facts, reports  # noqa: E402
+from services.common.engines import make_engine, open_session, session_factory  # noqa: E402
+from services.reporting.domain import facts, reports, rollups  # noqa: E402
 from services.reporting.models import (ApprovalFact, Base, InvoiceFact, OrderFact,  # noqa: E402
                                        OrderLineFact, ShipmentFact)
 from services.reporting.domain.engine import CSV_PAGE  # noqa: E402
@@ -132,7 +142,8 @@ class BulkWriter:
 def load(url, lines_wanted, seed=1):
     """Three years of history up to now, inserted in bulk; returns (orders, lines)."""
     rnd = random.Random(seed)
-    products = [(f"P{i:05d}", rnd.choice(MAKERS), rnd.choice(CATEGORIES), f"Product {i}",
+    products = [(f"P{i:05d}", rnd.choice(MAKERS), rnd.choice(CATEGORIES),
+                 f'Product {i}, 14" screen' if i % 10 == 0 else f"Product {i}",
                  rnd.randint(500, 300000)) for i in range(5000)]
     buyers = [{"user_id": i, "name": f"Buyer {i}", "email": f"b{i}@acme.test", "locale": "en"}
               for i in range(200)]
@@ -192,6 +203,13 @@ def load(url, lines_wanted, seed=1):
             flush()
     flush()
     writer.close()
+    started = time.perf_counter()
+    session = session_factory(engine, Base)()
+    rollups.refresh(session, COMPANY)
+    session.commit()
+    session.close()
+    print(f"# spend rollups summed from the lines in {time.perf_counter() - started:.0f} s",
+          flush=True)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
@@ -211,23 +229,37 @@ def peak_mb():
     return 0.0
 
 
+BASELINE_COLUMNS = ("placed_at, order_number, buyer_name, status, part_number, mfg_part_number, "
+                    "name, manufacturer, category, quantity, unit_price_cents, spend_cents, "
+                    "on_contract, currency")
+
+
 def run_report(url, key):
-    """In the child: the report as the service streams it, CSV pages to /dev/null."""
+    """In the child: the report as the service streams it, CSV pages to /dev/null; or, for
+    the key `baseline`, every order line read with a plain SELECT."""
     session = open_session("reporting", Base, url)
     today = datetime.utcnow().date()
     started = time.perf_counter()
     rows = size = 0
     cursor = None
-    with open(os.devnull, "w", encoding="utf-8") as sink:
-        while True:
-            page = reports.csv_page(session, CALLER, key, today, cursor=cursor, limit=CSV_PAGE)
-            sink.write(page["csv"])
-            size += len(page["csv"])
-            rows += page["csv"].count("\n")
-            cursor = page["next_cursor"]
-            if cursor is None:
-                break
-            session.rollback()  # one short transaction per page, as each RPC call is
+    if key == "baseline":
+        result = session.connection().exec_driver_sql(
+            f"SELECT {BASELINE_COLUMNS} FROM order_line_facts")
+        while batch := result.fetchmany(CSV_PAGE):
+            rows += len(batch)
+        rows += 1  # as if it had a header
+    else:
+        with open(os.devnull, "w", encoding="utf-8") as sink:
+            while True:
+                page = reports.csv_page(session, CALLER, key, today, cursor=cursor,
+                                        limit=CSV_PAGE)
+                sink.write(page["csv"])
+                size += len(page["csv"])
+                rows += page["csv"].count("\r\n")
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+                session.rollback()  # one short transaction per page, as each RPC call is
     seconds = time.perf_counter() - started
     session.close()
     print(json.dumps({"rows": rows - 1, "seconds": seconds, "chars": size,
@@ -253,7 +285,41 @@ def database(kind):
         f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def bench(kind, lines, keys):
+def child(url, key):
+    out = subprocess.run([sys.executable, __file__, "--run-report", key, "--url", url],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def measure(kind, url, keys):
+    print(f"# load average before: {load_average()}", flush=True)
+    before = child(url, "baseline")
+    results = [(key, child(url, key)) for key in keys]
+    after = child(url, "baseline")
+    base_s = (before["seconds"] + after["seconds"]) / 2
+    base_rate = before["rows"] / base_s
+    print(f"# baseline (plain SELECT of {before['rows']} order lines): "
+          f"{before['seconds']:.2f} s before the reports, {after['seconds']:.2f} s after, "
+          f"{base_rate:.0f} rows/s", flush=True)
+    print("db,report,rows,seconds,rows_per_s,peak_mb,time_ratio,rate_ratio", flush=True)
+    for key, r in results:
+        rate = r["rows"] / r["seconds"] if r["seconds"] else 0
+        print(f"{kind},{key},{r['rows']},{r['seconds']:.2f},{rate:.0f},{r['peak_mb']:.0f},"
+              f"{r['seconds'] / base_s:.2f},{rate / base_rate:.2f}", flush=True)
+    slow = [key for key, r in results if r["seconds"] > 2 and r["rows"] / r["seconds"] < 100000]
+    worst = min((r["rows"] / r["seconds"] for _, r in results if r["rows"] > 20000), default=0)
+    print(f"# {kind}: slowest CSV {worst:.0f} rows/s; over 2 s and under 100,000 rows/s: "
+          f"{', '.join(slow) or 'none'}; most memory "
+          f"{max(r['peak_mb'] for _, r in results):.0f} MB; load average after: "
+          f"{load_average()}", flush=True)
+
+
+def bench(kind, lines, keys, keep=False):
     from services.common.migrations import upgrade
     url, drop = database(kind)
     try:
@@ -262,16 +328,12 @@ def bench(kind, lines, keys):
         orders, made = load(url, lines)
         print(f"# {kind}: loaded {orders} orders, {made} lines in "
               f"{time.perf_counter() - started:.0f} s", flush=True)
-        print("db,report,rows,seconds,rows_per_s,peak_mb", flush=True)
-        for key in keys:
-            out = subprocess.run([sys.executable, __file__, "--run-report", key, "--url", url],
-                                 capture_output=True, text=True, check=True).stdout
-            r = json.loads(out.strip().splitlines()[-1])
-            rate = r["rows"] / r["seconds"] if r["seconds"] else 0
-            print(f"{kind},{key},{r['rows']},{r['seconds']:.2f},{rate:.0f},{r['peak_mb']:.0f}",
-                  flush=True)
+        if keep:
+            print(f"# kept: --reuse {url}", flush=True)
+        measure(kind, url, keys)
     finally:
-        drop()
+        if not keep:
+            drop()
 
 
 def main():
@@ -279,6 +341,8 @@ def main():
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--reports", default=None, help="comma-separated keys (default: all)")
+    parser.add_argument("--keep", action="store_true", help="keep the loaded database")
+    parser.add_argument("--reuse", default=None, help="a database kept by --keep: no loading")
     parser.add_argument("--run-report", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--url", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -286,8 +350,10 @@ def main():
         return run_report(args.url, args.run_report)
     keys = (args.reports.split(",") if args.reports else
             [r.key for r in reports.STANDARD if r.listed])
+    if args.reuse:
+        return measure(args.reuse.split(":")[0].split("+")[0], args.reuse, keys)
     for kind in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
-        bench(kind, args.lines, keys)
+        bench(kind, args.lines, keys, args.keep)
 
 
 if __name__ == "__main__":
