@@ -540,16 +540,16 @@ def delivered(row: StatusDelivery, now=None):
     row.last_error = None
 
 
-def delivery_failed(row: StatusDelivery, error: str, now=None) -> bool:
-    """Schedule the next attempt with back-off (30 s doubling, at most 2 h); after
-    DELIVERY_ATTEMPTS the delivery is given up. Returns whether it was given up."""
+def delivery_failed(row: StatusDelivery, error: str, now=None, first_delay: float = 30) -> bool:
+    """Schedule the next attempt with back-off (`first_delay` seconds, doubling, at most
+    2 h); after DELIVERY_ATTEMPTS the delivery is given up. Returns whether it was given up."""
     now = now or utcnow()
     row.attempts += 1
     row.last_error = error[:2000]
     if row.attempts >= DELIVERY_ATTEMPTS:
         row.failed_at = now
         return True
-    row.next_attempt_at = now + timedelta(seconds=min(7200, 30 * 2 ** (row.attempts - 1)))
+    row.next_attempt_at = now + timedelta(seconds=min(7200, first_delay * 2 ** (row.attempts - 1)))
     return False
 
 

@@ -15,7 +15,7 @@ import requests
 
 from services.common.background import BackgroundLoop
 from services.common.base import ServiceBase
-from services.common.config import public_url
+from services.common.config import env, public_url
 from services.common.context import CallerContext
 from services.common.entrypoints import event_handler, rpc
 from services.common.errors import DomainError, Invalid, Unavailable
@@ -62,6 +62,11 @@ class StatusSender(BackgroundLoop):
     def __init__(self):
         super().__init__(interval=5.0)
 
+    def setup(self):
+        super().setup()
+        # the first retry's delay; each next one doubles
+        self.first_delay = float(env("PUNCHOUT_RETRY_SECONDS", "30"))
+
     def cycle(self) -> bool:
         with self.database.session_factory() as session:
             rows = domain.claim_deliveries(session)
@@ -76,7 +81,7 @@ class StatusSender(BackgroundLoop):
                 row = session.get(StatusDelivery, delivery_id)
                 if error is None:
                     domain.delivered(row)
-                elif domain.delivery_failed(row, error):
+                elif domain.delivery_failed(row, error, first_delay=self.first_delay):
                     log.error("gave up delivering %s %s to %s: %s", row.kind, row.payload_id,
                               url, error)
                 else:
