@@ -6,10 +6,10 @@ category, language and availability (4 bytes a product: 4 MB for a million). A s
 takes the matching ids from the full-text index, counts them per encoded value (facets,
 total) and keeps the page's ids, all in memory; only the page's rows are read. The database
 stays the truth: the snapshot is tagged with `catalog_state.products_version`, which every
-import bumps in its own transaction, and is rebuilt when the version moves. Price sorts add
-the products' currencies, list and EPP prices in cents (17 bytes a product), loaded the
-first time one is asked for, and each company's contract prices, so that they too order
-the matches in memory. Searches that need more than these columns (catalogs built from
+import bumps in its own transaction, and is rebuilt when the version moves. Prices (price
+sorts, the price filter and price ranges) add the products' currencies, list and EPP prices
+in cents (17 bytes a product), loaded once per snapshot, and each company's contract
+prices, so that they too filter, count and order the matches in memory. Searches that need more than these columns (catalogs built from
 rules) read rows instead (domain.search).
 """
 import threading
@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import Text, cast, func, select, text, update
 
 from services.catalog.models import CatalogState, ContractPrice, Product
+from services.catalog.search import find_sorted
 from services.common.engines import is_postgres
 
 LANGUAGE_CODES = ("en", "fr")
@@ -66,13 +67,6 @@ class Snapshot:
         if marked is None:
             return codes
         return codes * 2 + np.isin(ids, marked, assume_unique=True)
-
-    def count(self, ids, marked=None) -> dict:
-        """Matches per encoded value; with `marked`, per (value, id in marked)."""
-        values, counts = np.unique(self.codes(ids, marked), return_counts=True)
-        if marked is None:
-            return dict(zip(values.tolist(), counts.tolist()))
-        return {(int(v) // 2, bool(v % 2)): int(n) for v, n in zip(values, counts)}
 
 
 def build(session, version) -> Snapshot | None:
@@ -190,3 +184,22 @@ def prices(session, snap: Snapshot) -> Prices | None:
                 table.epp_cents[ids[keep]] = np.fromstring(epp_cents, dtype=np.int64, sep=",")[keep]
             snap.prices = table
     return snap.prices
+
+
+def unit_cents(table: Prices, ids: np.ndarray, currency: str, epp: bool, contract) -> tuple:
+    """(price in cents, priced) per id: the caller's unit price for one unit (the contract
+    price, else the EPP price for members, else the list price, in `currency`), as
+    domain.effective_price gives it in SQL; `contract` is contract_prices' pair."""
+    code = table.currencies.get(currency, -1)
+    same = table.currency[ids] == code
+    cents = np.where(same, table.list_cents[ids], 0)
+    priced = same.copy()
+    if epp:
+        epp_cents = table.epp_cents[ids]
+        cents = np.where(same & (epp_cents >= 0), epp_cents, cents)
+    contract_ids, contract_cents = contract
+    at, hit = find_sorted(contract_ids, ids)
+    if hit.any():
+        cents = np.where(hit, contract_cents[at], cents)
+        priced |= hit
+    return cents, priced

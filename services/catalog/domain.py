@@ -35,10 +35,10 @@ from decimal import Decimal
 import numpy as np
 from sqlalchemy import and_, case, false, func, not_, or_, select, true
 
-from services.catalog import columns, importer
+from services.catalog import columns, facet_counts, importer
 from services.catalog.models import (Contract, ContractPrice, CustomCatalog, EppProgram,
                                      Favorite, Product, PurchaseHistory, SavedSearch)
-from services.catalog.search import FullText, find_sorted, terms, tune
+from services.catalog.search import FullText, terms, tune
 from services.common.context import CallerContext
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.money import Money
@@ -47,7 +47,6 @@ from services.common.paging import keyset_page
 
 SOURCE = "catalog"
 SORTS = ("relevance", "price_asc", "price_desc")
-FACET_SIZE = 30
 # searches with more results than this, or more full-text matches than RANK_SCAN_LIMIT,
 # are in catalog order rather than ranked (see search)
 RANK_LIMIT = 2000
@@ -212,6 +211,8 @@ def criteria_conditions(session, scope: Scope, criteria: dict, skip=()) -> list:
     if criteria.get("on_contract") is not None and "on_contract" not in skip:
         cond = on_contract_condition(scope)
         conds.append(cond if criteria["on_contract"] else not_(cond))
+    if "price" not in skip:
+        conds += facet_counts.price_conditions(scope, criteria)
     return conds
 
 
@@ -329,18 +330,7 @@ def order_by_price(table: "columns.Prices", ids: np.ndarray, currency: str, epp:
     """`ids` (sorted) ordered by the caller's unit price (quantity 1): the contract price,
     else the EPP price for members, else the list price, in `currency`; unpriced products
     last, ties by id: what effective_price does in SQL, for the column snapshot."""
-    code = table.currencies.get(currency, -1)
-    same = table.currency[ids] == code
-    cents = np.where(same, table.list_cents[ids], 0)
-    priced = same.copy()
-    if epp:
-        epp_cents = table.epp_cents[ids]
-        cents = np.where(same & (epp_cents >= 0), epp_cents, cents)
-    contract_ids, contract_cents = contract
-    at, hit = find_sorted(contract_ids, ids)
-    if hit.any():
-        cents = np.where(hit, contract_cents[at], cents)
-        priced |= hit
+    cents, priced = columns.unit_cents(table, ids, currency, epp, contract)
     return ids[np.lexsort((ids, -cents if descending else cents, ~priced))]
 
 
@@ -374,13 +364,15 @@ def company_catalog(session, ctx, catalog_id) -> CustomCatalog:
 def search(session, ctx: CallerContext, currency, criteria=None, limit=50, cursor=None,
            today=None, with_facets=True, grants=True, use_columns=None) -> dict:
     """Products matching `criteria` that the caller may see, priced for the caller's company:
-    {items, next_cursor, total, facets: {manufacturer: [{value, count}], category: [...]}}.
+    {items, next_cursor, total, facets: {manufacturer: [{value, count}], category: [...],
+    availability: [...], price: [{min, max, count}]}}.
 
     Criteria: q (full text over name, description, manufacturer, part_number and
     mfg_part_number), manufacturer, category, language, availability, on_contract,
-    catalog_id, sort (relevance | price_asc | price_desc). Facets count the matches per
-    manufacturer and per category, each ignoring its own filter so that the other choices
-    stay visible. Relevance is the full-text rank (part numbers weigh most, then the name)
+    price_min and price_max (the caller's unit price, both inclusive), catalog_id, sort
+    (relevance | price_asc | price_desc). Facets count the matches per manufacturer,
+    category, availability and price range, each ignoring its own filter so that the other
+    choices stay visible (facet_counts.py). Relevance is the full-text rank (part numbers weigh most, then the name)
     when at most RANK_LIMIT products are found (among at most RANK_SCAN_LIMIT full-text
     matches); a broader search is in catalog order, as ranking every match would cost more
     than the page is worth: the facets are how one narrows it.
@@ -467,39 +459,28 @@ def _search_columns(session, scope, criteria, chosen, fulltext, limit, offset):
         for c in (catalogs or []) + ([chosen] if chosen else []))
     marked = columns.on_contract_ids(session, snap, scope.company_id, scope.currency,
                                      list(scope.active_contracts)) if uses_contracts else None
-    manufacturer, category = criteria.get("manufacturer"), criteria.get("category")
-    by_mfr, by_cat, total, shown = {}, {}, 0, []
-    for key, count in snap.count(ids, marked).items():
-        code, on_contract = key if marked is not None else (key, False)
-        values = snap.decode(code)
-        if criteria.get("language") and values[2] != criteria["language"]:
-            continue
-        if criteria.get("availability") and values[3] != criteria["availability"]:
-            continue
-        if criteria.get("on_contract") is not None and on_contract != criteria["on_contract"]:
-            continue
-        if catalogs is not None and not any(_allows(c, values, on_contract) for c in catalogs):
-            continue
-        if chosen is not None and not _allows(chosen, values, on_contract):
-            continue
-        mfr_ok = not manufacturer or values[0] == manufacturer
-        cat_ok = not category or values[1] == category
-        if cat_ok:
-            by_mfr[values[0]] = by_mfr.get(values[0], 0) + count
-        if mfr_ok:
-            by_cat[values[1]] = by_cat.get(values[1], 0) + count
-        if mfr_ok and cat_ok:
-            total += count
-            shown.append(code * 2 + on_contract if marked is not None else code)
+    table = columns.prices(session, snap)
+    if table is None:
+        return None
+    contract = columns.contract_prices(session, snap, scope.company_id, scope.currency,
+                                       list(scope.active_contracts))
+    cents, has_price = columns.unit_cents(table, ids, scope.currency, scope.epp, contract)
 
-    visible = ids[np.isin(snap.codes(ids, marked), np.array(shown, dtype=np.int64))]
+    def allowed(values, on_contract):
+        if criteria.get("language") and values[2] != criteria["language"]:
+            return False
+        if criteria.get("on_contract") is not None and on_contract != criteria["on_contract"]:
+            return False
+        if catalogs is not None and not any(_allows(c, values, on_contract) for c in catalogs):
+            return False
+        return chosen is None or _allows(chosen, values, on_contract)
+
+    groups, group_of = facet_counts.column_groups(snap, ids, marked, cents, has_price,
+                                                  criteria, allowed)
+    total, found_facets, shown = facet_counts.tally(groups, criteria, scope.currency)
+    visible = ids[facet_counts.shown_mask(group_of, shown)]
     sort = criteria.get("sort") or "relevance"
     if sort != "relevance":
-        table = columns.prices(session, snap)
-        if table is None:
-            return None
-        contract = columns.contract_prices(session, snap, scope.company_id, scope.currency,
-                                           list(scope.active_contracts))
         ordered = order_by_price(table, visible, scope.currency, scope.epp, contract,
                                       descending=sort == "price_desc")
         page = ordered[offset:offset + limit + 1].tolist()
@@ -512,31 +493,19 @@ def _search_columns(session, scope, criteria, chosen, fulltext, limit, offset):
     products = [rows[i] for i in page if i in rows]
     return {"items": priced(session, scope, products[:limit]),
             "next_cursor": encode_cursor(offset + limit) if len(products) > limit else None,
-            "total": total, "facets": {"manufacturer": _top(by_mfr), "category": _top(by_cat)}}
-
-
-def _top(counts):
-    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE]
-    return [{"value": v, "count": n} for v, n in ordered]
+            "total": total, "facets": found_facets}
 
 
 def facets(session, scope, criteria, base, fulltext) -> dict:
-    """Counts per manufacturer and per category, and the total, in one grouped query."""
-    conds = list(base) + criteria_conditions(session, scope, criteria, skip=("q", "manufacturer", "category"))
+    """Counts per manufacturer, category, availability and price range, and the total, in
+    one grouped query (facet_counts.py)."""
+    conds = list(base) + criteria_conditions(session, scope, criteria,
+                                             skip=("q",) + facet_counts.FACETED)
     if fulltext:
         conds.append(fulltext.condition())
-    rows = session.execute(select(Product.manufacturer, Product.category, func.count())
-                           .where(*conds).group_by(Product.manufacturer, Product.category)).all()
-    manufacturer, category = criteria.get("manufacturer"), criteria.get("category")
-    by_mfr, by_cat, total = {}, {}, 0
-    for mfr, cat, count in rows:
-        if not category or cat == category:
-            by_mfr[mfr] = by_mfr.get(mfr, 0) + count
-        if not manufacturer or mfr == manufacturer:
-            by_cat[cat] = by_cat.get(cat, 0) + count
-        if (not category or cat == category) and (not manufacturer or mfr == manufacturer):
-            total += count
-    return {"total": total, "facets": {"manufacturer": _top(by_mfr), "category": _top(by_cat)}}
+    groups = facet_counts.sql_groups(session, scope, criteria, conds)
+    total, found, _ = facet_counts.tally(groups, criteria, scope.currency)
+    return {"total": total, "facets": found}
 
 
 def normalise_part_number(part_number) -> str:

@@ -1,5 +1,7 @@
 """Catalog's payloads: HTTP bodies, queries and replies (used by the gateway), and RPC
 payloads (checked again by the service)."""
+from decimal import Decimal, InvalidOperation
+
 from marshmallow import (Schema, ValidationError, fields, pre_load, validate, validates_schema)
 
 from services.catalog.models import AVAILABILITY, LANGUAGES
@@ -22,6 +24,22 @@ class Text(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
+class Amount(fields.String):
+    """A non-negative amount with at most two decimals, kept as its canonical string
+    ("1500" -> "1500.00") so that it crosses RPC and is saved with a search as JSON."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError("An amount, like 1500 or 1499.99.")
+        if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 \
+                or amount >= 10 ** 12:
+            raise ValidationError("An amount from 0, with at most two decimals.")
+        return str(amount.quantize(Decimal("0.01")))
+
+
 # ------------------------------------------------------------------ products
 
 class SearchCriteria(Schema):
@@ -32,7 +50,17 @@ class SearchCriteria(Schema):
     language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
     availability = fields.String(load_default=None, validate=validate.OneOf(AVAILABILITY))
     on_contract = fields.Boolean(load_default=None)
+    price_min = Amount(load_default=None, metadata={
+        "description": "the caller's unit price at least this (company's currency)"})
+    price_max = Amount(load_default=None, metadata={
+        "description": "the caller's unit price at most this (company's currency)"})
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
+
+    @validates_schema
+    def price_range(self, data, **kwargs):
+        low, high = data.get("price_min"), data.get("price_max")
+        if low is not None and high is not None and Decimal(low) > Decimal(high):
+            raise ValidationError({"price_max": ["Must be at least price_min."]})
 
 
 class ProductSearchQuery(SearchCriteria, PageQuery):
@@ -65,9 +93,27 @@ class FacetValue(Schema):
     count = fields.Integer()
 
 
+class PriceRange(Schema):
+    min = fields.Nested(MoneySchema, metadata={"description": "the lowest price in the range"})
+    max = fields.Nested(MoneySchema, allow_none=True, metadata={
+        "description": "the highest price in the range (a cent below the next range's min); "
+                       "null for the last, open range"})
+    count = fields.Integer()
+
+
 class Facets(Schema):
-    manufacturer = fields.List(fields.Nested(FacetValue))
-    category = fields.List(fields.Nested(FacetValue))
+    """Matches per value of each filter, counted as if that filter were not set (the
+    others are), so that the other choices stay visible."""
+    manufacturer = fields.List(fields.Nested(FacetValue), metadata={
+        "description": "the 30 with most matches"})
+    category = fields.List(fields.Nested(FacetValue), metadata={
+        "description": "the 30 with most matches"})
+    availability = fields.List(fields.Nested(FacetValue), metadata={
+        "description": "in_stock, limited, backorder, discontinued (those with matches)"})
+    price = fields.List(fields.Nested(PriceRange), metadata={
+        "description": "ranges of the caller's unit price that hold matches, cheapest first "
+                       "(edges 0, 50, 100, 250, 500, 1000, 2500, 5000, 10000); give a "
+                       "range's min and max as price_min and price_max to keep it"})
 
 
 class ProductPage(Schema):

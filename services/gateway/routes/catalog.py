@@ -49,7 +49,9 @@ class CatalogRoutes:
               response=s.ProductPage(), tags=("catalog",), errors=(404,))
     def search_products(self, call):
         """Full-text search with filters and facets, each product at the caller's price.
-        Only products the caller's catalogs allow."""
+        Only products the caller's catalogs allow. `price_min` and `price_max` (both
+        inclusive, in the company's currency) filter on the caller's unit price; the facets
+        count matches per manufacturer, category, availability and price range."""
         criteria = dict(call.query)
         limit, cursor = criteria.pop("limit"), criteria.pop("cursor")
         return self.catalog_rpc.search(call.ctx, company_currency(self, call), criteria,

@@ -4,7 +4,7 @@ import pytest
 
 from services.catalog import domain, importer
 from services.common.errors import Invalid
-from tests.unit.catalog.support import BUYER, OTHER, TODAY, contract, parts, product
+from tests.unit.catalog.support import BUYER, OTHER, STAFF, TODAY, contract, parts, product
 
 
 def search(db, ctx=BUYER, **criteria):
@@ -117,3 +117,40 @@ def test_reimport_updates_the_index(db, both_paths):
     importer.load_rows(db, [product("LEN-T14", name="Lenovo ThinkBook 14 Gen 7", price="999.00")])
     assert parts(search(db, q="thinkbook")) == ["LEN-T14"]
     assert "LEN-T14" not in parts(search(db, q="thinkpad"))
+
+
+def ranges(result):
+    return [(r["min"]["amount"], r["max"]["amount"] if r["max"] else None, r["count"])
+            for r in result["facets"]["price"]]
+
+
+def test_price_range_filter_at_the_callers_price(db, both_paths):
+    # CAD prices: LOG-MXK 139.99, DEL-U2724 579, LEN-M70Q 899, LEN-T14 1549, DEL-5450 1649,
+    # LEN-X1 2499; HP-E24 has no CAD price
+    assert parts(search(db, price_min="500", price_max="1549", sort="price_asc")) == [
+        "DEL-U2724", "LEN-M70Q", "LEN-T14"]                     # both ends inclusive
+    assert parts(search(db, q="lenovo", price_max="1000")) == ["LEN-M70Q"]
+    assert "HP-E24" not in parts(search(db, price_min="0"))     # no price to compare
+    assert search(db, price_min="3000")["total"] == 0
+    contract(db, 1, [("LEN-M70Q", "3000.00")])                  # the contract price counts,
+    assert parts(search(db, q="lenovo", price_min="2500")) == ["LEN-M70Q"]  # above list too
+    assert search(db, q="lenovo", price_max="1000")["total"] == 0
+    domain.set_epp(db, STAFF, 1, {"name": "Program", "all_users": True})
+    assert parts(search(db, q="lenovo", price_max="2300")) == ["LEN-T14", "LEN-X1"]  # EPP 2299
+
+
+def test_price_and_availability_facets_ignore_their_own_filter(db, both_paths):
+    result = search(db, q="lenovo", price_max="999.99")
+    assert parts(result) == ["LEN-M70Q"] and result["total"] == 1
+    assert ranges(result) == [("500.00", "999.99", 1), ("1000.00", "2499.99", 2)]
+    assert result["facets"]["manufacturer"] == [{"value": "Lenovo", "count": 1}]
+    assert result["facets"]["category"] == [{"value": "Desktops", "count": 1}]
+    everything = search(db, availability="discontinued")
+    assert parts(everything) == ["LOG-MXK"]
+    assert everything["facets"]["availability"] == [{"value": "in_stock", "count": 6},
+                                                   {"value": "discontinued", "count": 1}]
+    assert ranges(everything) == [("100.00", "249.99", 1)]
+    # HP-E24 (USD) is in no range; a range's own bounds select what it counts
+    assert ranges(search(db)) == [("100.00", "249.99", 1), ("500.00", "999.99", 2),
+                                  ("1000.00", "2499.99", 3)]
+    assert search(db, price_min="1000.00", price_max="2499.99")["total"] == 3

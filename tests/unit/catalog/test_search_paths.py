@@ -148,3 +148,37 @@ def test_the_snapshot_follows_imports(catalog_db):
     fast, slow = both(catalog_db, BUYER, {"q": "model", "manufacturer": "Apple"})
     assert fast == slow and [i["part_number"] for i in fast["items"]] == ["Q001"]
     assert columns.snapshot(catalog_db) is not first
+
+
+def test_same_price_ranges_and_filters_at_the_edges(catalog_db, snapshot_answers):
+    importer.load_rows(catalog_db, [
+        product(f"EDGE{i}", name=f"Edge model {i}", price=price, epp=epp)
+        for i, (price, epp) in enumerate([("49.99", ""), ("50.00", "45.00"), ("99.99", ""),
+                                          ("100.00", ""), ("9999.99", ""), ("12000.00", "")])])
+    contract(catalog_db, 1, [("EDGE3", "250.00")])  # above its list price: still the price
+    catalog_db.commit()
+    for user in (BUYER, replace(BUYER, company_id=2)):  # with and without the contract
+        for criteria in ({"q": "model"}, {"q": "edge"}, {"q": "model", "price_min": "50"},
+                         {"q": "model", "price_max": "49.99", "sort": "price_desc"},
+                         {"q": "edge", "price_min": "99.99", "price_max": "250"},
+                         {"q": "model", "price_min": "20.5", "price_max": "30", "manufacturer": "Dell"},
+                         {"q": "model", "price_min": "10000", "on_contract": False},
+                         {"q": "model", "availability": "limited", "price_max": "35"}):
+            fast, slow = both(catalog_db, user, criteria, limit=50)
+            assert fast == slow, criteria
+    edge = domain.search(catalog_db, BUYER, "CAD", {"q": "edge"}, today=TODAY)
+    assert [(r["min"]["amount"], r["max"] and r["max"]["amount"], r["count"])
+            for r in edge["facets"]["price"]] == [
+        ("0.00", "49.99", 1), ("50.00", "99.99", 2), ("250.00", "499.99", 1),
+        ("5000.00", "9999.99", 1), ("10000.00", None, 1)]
+    found = domain.search(catalog_db, BUYER, "CAD", {"q": "edge", "price_min": "99.99", "price_max": "250"},
+                          today=TODAY)
+    assert {i["part_number"] for i in found["items"]} == {"EDGE2", "EDGE3"}
+    assert all(snapshot_answers)
+
+
+def test_same_price_filter_for_epp_members(catalog_db, snapshot_answers):
+    domain.set_epp(catalog_db, STAFF, 1, {"name": "Staff program", "all_users": True})
+    for criteria in ({"q": "model", "price_max": "20"}, {"q": "model", "price_min": "30", "sort": "price_asc"}):
+        fast, slow = both(catalog_db, BUYER, criteria, limit=60)
+        assert fast == slow and fast["total"] > 0
