@@ -39,6 +39,7 @@ from services.catalog import columns, facet_counts, importer
 from services.catalog.models import (Contract, ContractPrice, CustomCatalog, EppProgram,
                                      Favorite, Product, PurchaseHistory, SavedSearch)
 from services.catalog.search import FullText, terms, tune
+from services.catalog.tier_prices import tier_prices
 from services.common.context import CallerContext
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.money import Money
@@ -530,13 +531,17 @@ def visible_products(session, scope: Scope, part_numbers) -> tuple[dict, set]:
 
 
 def get_product(session, ctx, currency, part_number, today=None) -> dict:
+    """One product at the caller's price, with its contract tier prices (tier_prices.py)."""
     scope = scope_for(session, ctx, currency, today)
     found, allowed = visible_products(session, scope, [part_number])
     product = found.get(normalise_part_number(part_number))
     if product is None or product.id not in allowed:
         # a product outside the caller's catalogs is as absent as an unknown one
         raise NotFound("no such product", code="product_not_found")
-    return priced(session, scope, [product])[0]
+    offers = offers_for(session, scope, [product.part_number])
+    q = quote_product(scope, product, offers)
+    return {**product_view(product, q), "tier_prices": tier_prices(
+        session, scope, offers.get(product.part_number, ()), q)}
 
 
 def lookup(session, ctx, currency, part_numbers, today=None) -> dict:

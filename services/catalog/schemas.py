@@ -88,6 +88,23 @@ class ProductOut(Schema):
         "description": "sold as an auto-renewing subscription with this term"})
 
 
+class TierPrice(Schema):
+    contract_id = fields.Integer()
+    contract_name = fields.String()
+    tier = fields.String(allow_none=True, metadata={"description": "null: the contract's base price"})
+    min_quantity = fields.Integer(metadata={"description": "the price applies from this quantity"})
+    price = fields.Nested(MoneySchema)
+    ends_on = fields.String(metadata={"description": "the contract's last day"})
+    current = fields.Boolean(metadata={"description": "the caller's price (one unit) is this one"})
+
+
+class ProductDetailOut(ProductOut):
+    tier_prices = fields.List(fields.Nested(TierPrice), metadata={
+        "description": "the company's contract prices of this product that apply today, in "
+                       "its currency, by quantity then price; a cart line gets the lowest "
+                       "whose min_quantity its quantity reaches"})
+
+
 class FacetValue(Schema):
     value = fields.String()
     count = fields.Integer()

@@ -9,7 +9,6 @@ company's currency never changes).
 import time
 
 from services.catalog import schemas as s
-from services.catalog.importer import decode
 from services.common.errors import DomainError, Invalid
 from services.common.schemas import PageQuery
 from services.gateway.api import Reply, endpoint
@@ -65,9 +64,9 @@ class CatalogRoutes:
                                        call.body["part_numbers"])
 
     @endpoint("GET", "/products/<path:part_number>", right=AUTHENTICATED,
-              response=s.ProductOut(), tags=("catalog",), errors=(404,))
+              response=s.ProductDetailOut(), tags=("catalog",), errors=(404,))
     def get_product(self, call, part_number):
-        """One product at the caller's price."""
+        """One product at the caller's price, with the contract tier prices that apply."""
         return self.catalog_rpc.get_product(call.ctx, company_currency(self, call), part_number)
 
     # ---- contracts and the employee purchase program
@@ -195,6 +194,9 @@ class CatalogRoutes:
         else:
             raise DomainError("send text/csv, or multipart/form-data with a `file` field",
                               code="unsupported_media_type", status=415)
+        # imported here: the importer's module brings numpy (catalog's search columns),
+        # which the gateway would otherwise carry for a staff-only upload
+        from services.catalog.importer import decode
         # an import of tens of thousands of lines takes longer than an ordinary call
         return self.catalog_rpc.import_products(call.ctx, decode(data), rpc_timeout=IMPORT_TIMEOUT)
 

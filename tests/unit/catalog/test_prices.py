@@ -58,6 +58,24 @@ def test_tier_price_by_quantity(db):
     assert [l["unit_price"]["amount"] for l in result["lines"]] == ["1400.00", "1300.00"]
 
 
+def test_product_page_lists_the_tier_prices_that_apply(db):
+    contract(db, 1, [("LEN-T14", "1400.00"), ("LEN-T14", "1300.00", "Volume"),
+                     ("LEN-T14", "1250.00", "Pallet")], tiers=[("Volume", 10), ("Pallet", 50)],
+             name="Main")
+    contract(db, 1, [("LEN-T14", "1380.00")], starts=-2, ends=3, name="Promo")
+    contract(db, 1, [("LEN-T14", "900.00")], starts=-30, ends=-1, name="Expired")
+    contract(db, 2, [("LEN-T14", "800.00")], name="Theirs")
+    view = domain.get_product(db, BUYER, "CAD", "LEN-T14", today=TODAY)
+    assert view["price"] == {"amount": "1380.00", "currency": "CAD"}
+    assert [(t["contract_name"], t["tier"], t["min_quantity"], t["price"]["amount"], t["current"])
+            for t in view["tier_prices"]] == [
+        ("Promo", None, 1, "1380.00", True), ("Main", None, 1, "1400.00", False),
+        ("Main", "Volume", 10, "1300.00", False), ("Main", "Pallet", 50, "1250.00", False)]
+    assert view["tier_prices"][0]["ends_on"] == "2026-11-25"
+    # without an active contract: no tiers, the list price
+    assert domain.get_product(db, OTHER, "CAD", "LEN-X1", today=TODAY)["tier_prices"] == []
+
+
 def test_epp_members_pay_the_epp_price(db):
     domain.set_epp(db, STAFF, 1, {"name": "Employee program", "user_ids": [BUYER.user_id]})
     member = domain.get_product(db, BUYER, "CAD", "LEN-X1", today=TODAY)
