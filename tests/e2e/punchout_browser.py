@@ -27,6 +27,7 @@ def punch_out(browser, system, start_url, part_number, hook_url, quantity=2):
         portal.nav("nav.punchout").click()
         page.get_by_role("heading", name=portal.t("po.title"), exact=True).wait_for()
         page.locator("main table").get_by_text(part_number, exact=True).wait_for()
+        assert portal.axe() == [], "the punch-out page has serious accessibility problems"
         page.locator("#punchout-transfer").click()
         # the handoff page posts the form by itself; the browser lands on the buyer system
         page.wait_for_url(hook_url + "**", timeout=20000)
