@@ -120,9 +120,25 @@ def top(counter):
     return [{"value": v, "count": n} for v, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
+AVAILABILITY = ("in_stock", "limited", "backorder", "discontinued")
+EDGES = (0, 50, 100, 250, 500, 1000, 2500, 5000, 10000)  # price ranges' lower edges
+
+
+def price_range(amount):
+    lower = max(e for e in EDGES if e <= float(amount))
+    upper = EDGES.index(lower) + 1
+    return (f"{lower}.00", f"{EDGES[upper] - 1}.99" if upper < len(EDGES) else None)
+
+
 def facets_of(visible):
+    availability = Counter(PRODUCTS[k][3] for k in visible)
+    ranges = Counter(price_range(PRICE[k]) for k in visible if PRICE[k])
     return {"manufacturer": top(Counter(PRODUCTS[k][0] for k in visible)),
-            "category": top(Counter(PRODUCTS[k][1] for k in visible))}
+            "category": top(Counter(PRODUCTS[k][1] for k in visible)),
+            "availability": [{"value": a, "count": availability[a]} for a in AVAILABILITY
+                             if availability[a]],
+            "price": [{"min": money(low), "max": money(high) if high else None, "count": n}
+                      for (low, high), n in sorted(ranges.items(), key=lambda r: float(r[0][0]))]}
 
 
 def money(amount, currency="CAD"):
@@ -389,6 +405,13 @@ def test_lowest_active_contract_price_wins_and_dates_count(shop):
     assert r.json()["lines"][0]["unit_price"] == money("250.00"), r.text
     assert r.json()["totals"]["total"] == money("2500.00")
 
+    # the product page lists the tier prices that apply and marks the caller's
+    tiers = lambda key: [(t["contract_name"], t["tier"], t["min_quantity"], t["price"]["amount"],  # noqa: E731
+                          t["current"]) for t in admin.get(api + f"/products/{P[key]}").json()["tier_prices"]]
+    assert tiers("T14") == [("Promo", None, 1, "1299.00", True), ("Standard", None, 1, "1350.00", False)]
+    assert tiers("DOCK") == [("Volume", "volume", 10, "250.00", False)]
+    assert tiers("MOUSE") == []  # its contract starts next year
+
     # Fabrikam's contracts are Fabrikam's alone
     other = shop.system.session("demo.buyer")
     assert other.get(api + f"/products/{P['T14']}").json()["price"] == money("1500.00")
@@ -485,11 +508,27 @@ def test_search_filters_and_facets(shop):
     assert keys(found) == {"T14", "X1"} and found["total"] == 2
     assert found["facets"] == {
         "manufacturer": facets_of(where(category="Notebooks"))["manufacturer"],
-        "category": facets_of(where(manufacturer="Lenovo"))["category"]}
+        "category": facets_of(where(manufacturer="Lenovo"))["category"],
+        "availability": facets_of({"T14", "X1"})["availability"],
+        "price": facets_of({"T14", "X1"})["price"]}
     assert found["facets"] == {
         "manufacturer": [{"value": "Lenovo", "count": 2}, {"value": "Apple", "count": 1},
                          {"value": "Dell", "count": 1}],
-        "category": [{"value": "Notebooks", "count": 2}, {"value": "Accessories", "count": 1}]}
+        "category": [{"value": "Notebooks", "count": 2}, {"value": "Accessories", "count": 1}],
+        "availability": [{"value": "in_stock", "count": 1}, {"value": "limited", "count": 1}],
+        "price": [{"min": money("1000.00"), "max": money("2499.99"), "count": 2}]}
+    found = shop.both_paths(admin, availability="in_stock")
+    assert found["facets"]["availability"] == facets_of(ALL)["availability"]
+
+    # the caller's unit price, both ends inclusive; a price range's facet ignores its filter
+    within = {k for k in ALL if PRICE[k] and 249.99 <= float(PRICE[k]) <= 450}
+    found = shop.both_paths(admin, price_min="249.99", price_max="450")
+    assert keys(found) == within == {"M365", "DOCK", "MON"} and found["total"] == 3
+    assert found["facets"]["price"] == facets_of(ALL)["price"]
+    assert found["facets"]["manufacturer"] == facets_of(within)["manufacturer"]
+    assert keys(shop.both_paths(admin, price_min="2300")) == {"X1"}  # a contract price
+    assert shop.search(admin, status=422, price_min="-1")["errors"].keys() == {"price_min"}
+    assert shop.search(admin, status=422, price_min="5", price_max="4")["errors"].keys() == {"price_max"}
 
     assert keys(shop.both_paths(admin, on_contract="true")) == ON_CONTRACT
     assert keys(shop.both_paths(admin, on_contract="false")) == ALL - ON_CONTRACT
