@@ -726,12 +726,16 @@ def create_contract(session, ctx, company_id: int, data: dict, company_currency=
     return contract_view(contract, today, len(prices))
 
 
-def list_contracts(session, ctx, limit=50, cursor=None, today=None) -> dict:
-    require_company(ctx)
+def list_contracts(session, ctx, limit=50, cursor=None, today=None, company_id=None) -> dict:
+    """The caller's company's contracts, newest first; staff name a company."""
+    if company_id is None:
+        require_company(ctx)
+    else:
+        require_staff(ctx)
     today = today or utc_today()
     rows, next_cursor = keyset_page(
-        session, select(Contract).where(Contract.company_id == ctx.company_id), Contract.id,
-        limit, cursor, descending=True)
+        session, select(Contract).where(Contract.company_id == (company_id or ctx.company_id)),
+        Contract.id, limit, cursor, descending=True)
     counts = dict(session.execute(select(ContractPrice.contract_id, func.count()).where(
         ContractPrice.contract_id.in_([c.id for c in rows])).group_by(ContractPrice.contract_id)).all()) \
         if rows else {}
@@ -746,13 +750,18 @@ def epp_view(program: EppProgram, ctx, today) -> dict:
             "description": program.description, "active": bool(program.active),
             "starts_on": program.starts_on.isoformat() if program.starts_on else None,
             "ends_on": program.ends_on.isoformat() if program.ends_on else None,
-            "all_users": bool(program.all_users),
+            "all_users": bool(program.all_users), "user_ids": list(program.user_ids or []),
             "member": epp_member(program, ctx.user_id, today)}
 
 
-def get_epp(session, ctx, today=None) -> dict:
-    require_company(ctx)
-    program = session.scalar(select(EppProgram).where(EppProgram.company_id == ctx.company_id))
+def get_epp(session, ctx, today=None, company_id=None) -> dict:
+    """The caller's company's program; staff name a company."""
+    if company_id is None:
+        require_company(ctx)
+    else:
+        require_staff(ctx)
+    program = session.scalar(select(EppProgram).where(
+        EppProgram.company_id == (company_id or ctx.company_id)))
     if program is None:
         raise NotFound("this company has no employee purchase program", code="epp_not_found")
     return epp_view(program, ctx, today or utc_today())

@@ -410,3 +410,8 @@ class EppOut(Schema):
     ends_on = fields.String(allow_none=True)
     all_users = fields.Boolean()
     member = fields.Boolean(metadata={"description": "whether the caller buys at EPP prices"})
+
+
+class EppStaffOut(EppOut):
+    user_ids = fields.List(fields.Integer(), metadata={
+        "description": "the members when the program is not open to all users"})

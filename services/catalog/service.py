@@ -79,6 +79,15 @@ class CatalogService(ServiceBase):
     def set_epp(self, ctx, company_id, program):
         return domain.set_epp(self.db, ctx, int(company_id), load(schemas.EppIn(), program))
 
+    @rpc
+    def company_contracts(self, ctx, company_id, limit=50, cursor=None):
+        return domain.list_contracts(self.db, ctx, **page_args(limit, cursor),
+                                     company_id=int(company_id))
+
+    @rpc
+    def company_epp(self, ctx, company_id):
+        return domain.get_epp(self.db, ctx, company_id=int(company_id))
+
     # ---- contracts and EPP of the caller's company
     @rpc
     def list_contracts(self, ctx, limit=50, cursor=None):

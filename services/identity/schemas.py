@@ -277,6 +277,26 @@ class CompanySchema(Schema):
     addresses = fields.List(fields.Nested(CompanyAddressSchema))
 
 
+class CompanyListQuerySchema(PageQuery):
+    q = Text(validate=validate.Length(max=100), metadata={
+        "description": "part of a name, customer number or billing account number"})
+
+
+class CompanySummarySchema(Schema):
+    id = fields.Integer(attribute="company.id")
+    name = fields.String(attribute="company.name")
+    customer_number = fields.String(attribute="company.customer_number")
+    currency = fields.String(attribute="company.currency")
+    created_at = UtcDateTime(attribute="company.created_at",
+                             metadata={"type": "string", "format": "date-time"})
+    user_count = fields.Integer()
+
+
+class CompanyListSchema(Schema):
+    items = fields.List(fields.Nested(CompanySummarySchema))
+    next_cursor = fields.String(allow_none=True)
+
+
 class RightsSchema(Schema):
     roles = fields.List(fields.String())
     features = fields.List(fields.String())

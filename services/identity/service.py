@@ -294,6 +294,23 @@ class IdentityService(ServiceBase):
     # ---- back office
     @rpc
     @localized
+    def list_companies(self, ctx, q=None, limit=50, cursor=None):
+        require_staff(ctx)
+        query = load(s.CompanyListQuerySchema(), {k: v for k, v in (("q", q), ("limit", limit),
+                                                                   ("cursor", cursor)) if v is not None})
+        return dump_page(s.CompanyListSchema(), companies.list_companies(
+            self.db, query.get("q"), query["limit"], query.get("cursor")))
+
+    @rpc
+    @localized
+    def list_company_users(self, ctx, company_id, limit=50, cursor=None, q=None, status=None):
+        require_staff(ctx)
+        companies.get_company(self.db, ctx, int(company_id))  # 404 for no such company
+        return dump_page(USERS, company_users.users_of_company(self.db, int(company_id), limit,
+                                                              cursor, q, status))
+
+    @rpc
+    @localized
     def create_company(self, ctx, data, idempotency_key=None):
         require_staff(ctx)
         data = load(s.CompanyCreateSchema(), data)

@@ -436,6 +436,14 @@ def test_contracts_are_checked(shop, tailspin):
     assert staff.post(api + "/backoffice/companies/987654321/contracts", json=base).status_code == 404
     names = {c["name"] for c in shop.admin.get(api + "/contracts", params={"limit": 200}).json()["items"]}
     assert "Bad" not in names
+    # staff read a company's contracts as its users do, newest first
+    r = staff.get(url, params={"limit": 200})
+    assert r.status_code == 200, r.text
+    assert [c["name"] for c in r.json()["items"]] == [c["name"] for c in shop.admin.get(
+        api + "/contracts", params={"limit": 200}).json()["items"]]
+    assert [c["name"] for c in r.json()["items"]][:2] == ["Volume", "Starts today"]
+    assert staff.get(api + "/backoffice/companies/987654321/contracts").status_code == 404
+    assert shop.admin.get(url).status_code == 403
 
 
 def test_a_company_sees_only_its_currency_as_orderable(shop, tailspin):
@@ -905,9 +913,13 @@ def test_epp_members_buy_at_epp_prices_below_contracts(shop, tailspin):
     r = staff.put(url, json={"name": "EPP", "starts_on": days(5), "ends_on": days(1)})
     assert r.status_code == 422
 
+    assert staff.get(url).json()["code"] == "epp_not_found"
     r = staff.put(url, json={"name": "Fabrikam EPP", "user_ids": [member_id]})
     assert r.status_code == 200, r.text
     assert (r.json()["name"], r.json()["active"], r.json()["all_users"]) == ("Fabrikam EPP", True, False)
+    assert staff.get(url).json()["user_ids"] == [member_id] == r.json()["user_ids"]
+    assert "user_ids" not in admin.get(api + "/epp").json()  # members see no one's membership
+    assert admin.get(url).status_code == 403
     assert member.get(api + "/epp").json()["member"] is True
     assert admin.get(api + "/epp").json()["member"] is False
     assert tailspin["admin"].get(api + "/epp").status_code == 404

@@ -498,6 +498,32 @@ def test_email_preferences(system, company):
     assert o.get(system.api + "/me/email-preferences").json()["marketing"] is False
 
 
+# ---------------------------------------------------------------- back office
+
+def test_staff_find_a_company_and_read_its_users(system, staff, company):
+    api = system.api
+    company.add_user(groups=["finance_users"])
+    name = company.admin.get(api + "/company").json()["name"]
+    r = staff.get(api + "/backoffice/companies", params={"q": name.split()[-1].upper()})
+    assert r.status_code == 200, r.text
+    assert [(c["id"], c["name"], c["user_count"]) for c in r.json()["items"]] == [(company.id, name, 2)]
+    newest = staff.get(api + "/backoffice/companies", params={"limit": 1}).json()
+    assert len(newest["items"]) == 1 and newest["next_cursor"]
+    r = staff.get(api + "/backoffice/companies", params={"limit": 1, "cursor": newest["next_cursor"]})
+    assert r.status_code == 200 and r.json()["items"][0]["id"] < newest["items"][0]["id"]
+    assert staff.get(api + "/backoffice/companies", params={"cursor": "x"}).status_code == 422
+
+    r = staff.get(api + f"/backoffice/companies/{company.id}")
+    assert r.status_code == 200 and r.json()["name"] == name and r.json()["billing_accounts"]
+    users = staff.get(api + f"/backoffice/companies/{company.id}/users").json()["items"]
+    assert {u["username"] for u in users} >= {company.admin_username}
+    assert {g["key"] for u in users for g in u["groups"]} == {"administrators", "finance_users"}
+    for path in ("", "/users"):
+        assert staff.get(api + f"/backoffice/companies/987654321{path}").status_code == 404
+        assert company.admin.get(api + f"/backoffice/companies/{company.id}{path}").status_code == 403
+    assert company.admin.get(api + "/backoffice/companies").status_code == 403
+
+
 # ---------------------------------------------------------------- rate limit
 
 def test_repeated_failed_logins_are_rate_limited_with_retry_after(system):

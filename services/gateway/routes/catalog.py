@@ -210,8 +210,23 @@ class CatalogRoutes:
         return self.catalog_rpc.create_contract(call.ctx, company_id, s.ContractIn().dump(call.body),
                                                 company.get("currency"))
 
+    @endpoint("GET", "/backoffice/companies/<int:company_id>/contracts", right=STAFF,
+              query=PageQuery(), response=s.ContractPage(), tags=("backoffice",), errors=(404,))
+    def backoffice_list_contracts(self, call, company_id):
+        """A company's contracts, newest first: tiers, dates, status and number of prices."""
+        self.identity_rpc.get_company(call.ctx, company_id)
+        return self.catalog_rpc.company_contracts(call.ctx, company_id, *page(call))
+
+    @endpoint("GET", "/backoffice/companies/<int:company_id>/epp", right=STAFF,
+              response=s.EppStaffOut(), tags=("backoffice",), errors=(404,))
+    def backoffice_get_epp(self, call, company_id):
+        """A company's employee purchase program with its members; 404 `epp_not_found`
+        when it has none."""
+        self.identity_rpc.get_company(call.ctx, company_id)
+        return self.catalog_rpc.company_epp(call.ctx, company_id)
+
     @endpoint("PUT", "/backoffice/companies/<int:company_id>/epp", right=STAFF, body=s.EppIn(),
-              response=s.EppOut(), tags=("backoffice",), errors=(404,))
+              response=s.EppStaffOut(), tags=("backoffice",), errors=(404,))
     def backoffice_set_epp(self, call, company_id):
         """Create or replace a company's employee purchase program."""
         self.identity_rpc.get_company(call.ctx, company_id)

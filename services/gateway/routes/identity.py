@@ -31,6 +31,7 @@ from services.identity.payments import payment_gateway
 from services.identity.schemas import (BillingAccountSchema, CardInputSchema,
                                        ChangePasswordSchema, CompanyCreatedSchema,
                                        CompanyCreateSchema, CompanyGroupListSchema,
+                                       CompanyListQuerySchema, CompanyListSchema,
                                        CompanyGroupSchema, CompanySchema, CompanyUserListSchema,
                                        CompanyUserSchema, ConfirmEmailSchema,
                                        EmailPreferencesSchema, ForgotPasswordSchema,
@@ -298,6 +299,32 @@ class IdentityRoutes:
         self.identity_rpc.delete_group(call.ctx, id)
 
     # ---- back office
+    @endpoint("GET", "/backoffice/companies", right=STAFF, query=CompanyListQuerySchema(),
+              response=CompanyListSchema(), dump=False, tags=("backoffice",))
+    def backoffice_list_companies(self, call):
+        """Every company, newest first, with its number of users; `q` finds part of a name,
+        customer number or billing account number."""
+        q = call.query
+        return self.identity_rpc.list_companies(call.ctx, q=q.get("q"), limit=q["limit"],
+                                                cursor=q.get("cursor"))
+
+    @endpoint("GET", "/backoffice/companies/<int:id>", right=STAFF, response=CompanySchema(),
+              dump=False, tags=("backoffice",), errors=(404,))
+    def backoffice_get_company(self, call, id):
+        """One company: customer number, currency, billing accounts, addresses, settings."""
+        return self.identity_rpc.get_company(call.ctx, id)
+
+    @endpoint("GET", "/backoffice/companies/<int:id>/users", right=STAFF,
+              query=UserListQuerySchema(), response=CompanyUserListSchema(), dump=False,
+              tags=("backoffice",), errors=(404,))
+    def backoffice_list_company_users(self, call, id):
+        """A company's users with their groups and rights (`q` searches username, email
+        and names)."""
+        q = call.query
+        return self.identity_rpc.list_company_users(call.ctx, id, limit=q["limit"],
+                                                    cursor=q.get("cursor"), q=q.get("q"),
+                                                    status=q.get("status"))
+
     @endpoint("POST", "/backoffice/companies", right=STAFF, body=CompanyCreateSchema(),
               response=CompanyCreatedSchema(), dump=False, status=201, idempotent=True,
               tags=("backoffice",), errors=(409,))

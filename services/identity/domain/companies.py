@@ -1,13 +1,15 @@
 """Companies as the reseller's staff create them: the customer number and fixed currency,
 the primary billing account, addresses, the standard groups and a first administrator (who
-gets a set-password email); more billing accounts may be linked later."""
+gets a set-password email); more billing accounts may be linked later. Staff list and find
+them by name or customer number."""
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from services.common.clock import utcnow
 from services.common.context import CallerContext
 from services.common.errors import Conflict, NotFound
+from services.common.paging import keyset_page
 from services.identity.domain.company_users import create_user
 from services.identity.domain.groups import create_standard_groups
 from services.identity.models import Address, BillingAccount, Company, User
@@ -68,3 +70,25 @@ def get_company(session, ctx: CallerContext, company_id=None) -> Company:
     if company is None:
         raise NotFound("no such company")
     return company
+
+
+@dataclass
+class CompanySummary:
+    company: Company
+    user_count: int
+
+
+def list_companies(session, q=None, limit=50, cursor=None) -> tuple:
+    """([CompanySummary], next_cursor): every company, newest first (staff); `q` finds a
+    name or customer number containing it, or a billing account's number."""
+    stmt = select(Company)
+    if q and q.strip():
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Company.name).like(like),
+                              func.lower(Company.customer_number).like(like),
+                              Company.id.in_(select(BillingAccount.company_id).where(
+                                  func.lower(BillingAccount.account_number).like(like)))))
+    rows, next_cursor = keyset_page(session, stmt, Company.id, limit, cursor, descending=True)
+    counts = dict(session.execute(select(User.company_id, func.count()).where(
+        User.company_id.in_([c.id for c in rows])).group_by(User.company_id)).all()) if rows else {}
+    return [CompanySummary(c, counts.get(c.id, 0)) for c in rows], next_cursor

@@ -21,7 +21,12 @@ from services.identity.models import User
 def list_users(session, ctx: CallerContext, limit=50, cursor=None, q=None, status=None):
     """(users, next_cursor) of the caller's company; `q` searches usernames, emails and
     names."""
-    stmt = select(User).where(User.company_id == ctx.company_id)
+    return users_of_company(session, ctx.company_id, limit, cursor, q, status)
+
+
+def users_of_company(session, company_id, limit=50, cursor=None, q=None, status=None):
+    """(users, next_cursor) of one company (list_users; staff name the company)."""
+    stmt = select(User).where(User.company_id == company_id)
     if status:
         stmt = stmt.where(User.status == status)
     if q:

@@ -1,17 +1,18 @@
 """Report values written as CSV text by the database itself.
 
 A million-line export spends its time turning values into Python objects and those into text,
-one cell at a time. Instead, the query returns each row as one string: its cells as text,
-separated by a unit separator (US), which the engine turns into CSV lines a whole page at a
-time (see `engine.ReportQuery.csv_page`). Each kind of value is spelt the way the Python
-converters of the JSON pages spell it: money as 12.50 from cents, a day as 2026-03-31, a
-renewal as the day a year after purchase (28 February after a 29th). Text cells are always
-quoted (inner quotes doubled), so that commas and line breaks in names need no check, and a
-cell that starts like a formula is easy to find: it starts with a quote and that character.
-Kinds that only Python spells (times, hours) have no cell: their reports are written row by
-row by the csv module.
+one cell at a time. Instead, the query returns each row as one string made by one call
+(SQLite's printf, PostgreSQL's format): its cells as text separated by a unit separator (US),
+which the engine turns into CSV lines a whole page at a time (see
+`engine.ReportQuery.csv_page`). Each kind of value is spelt the way the Python converters of
+the JSON pages spell it: money as 12.50 from cents, a day as 2026-03-31, a renewal as the day
+a year after purchase (28 February after a 29th), a null as nothing. Text cells come between
+quotes, so that commas and line breaks need no check, and a cell that starts like a formula
+is easy to find (a quote, then that character); quotes within a value are doubled by the
+engine, for the rare rows that have them. Kinds that only Python spells (times, hours) have
+no cell: their reports are written row by row by the csv module.
 """
-from sqlalchemy import String, case, cast, func, literal
+from sqlalchemy import String, case, func, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -56,7 +57,8 @@ def _money_sqlite(element, compiler, **kw):
 
 @compiles(money_text, "postgresql")
 def _money_postgresql(element, compiler, **kw):
-    return f"CAST(round(CAST({_arg(element, compiler, **kw)} AS NUMERIC) / 100, 2) AS VARCHAR)"
+    # a numeric with two decimals, exactly, and cheaper than a division
+    return f"CAST({_arg(element, compiler, **kw)} * 0.01 AS VARCHAR)"
 
 
 @compiles(day_text)
@@ -84,66 +86,43 @@ def _renewal_postgresql(element, compiler, **kw):
     return f"to_char({_arg(element, compiler, **kw)} + interval '1 year', 'YYYY-MM-DD')"
 
 
-def _as_text(expr):
-    return expr if isinstance(expr.type, String) else cast(expr, String)
-
-
-# PostgreSQL: each cell as text; concat() joins them, nulls as empty strings
-CELLS = {
-    "text": _as_text,
-    "int": lambda expr: cast(expr, String),
-    "money": money_text,
-    "date": day_text,
-    "renewal": renewal_text,
-}
+KINDS = ("text", "int", "money", "date", "renewal")
 
 
 def _not_null(expr):
     return getattr(expr, "nullable", True) is False
 
 
-def _printf_cell(kind, expr):
-    """SQLite: (format, arguments) of a cell within one printf() for the whole row, which
-    allocates the row once where `||` would copy it at every cell."""
-    if kind == "text":  # %w doubles the quotes within
-        return '"%w"', [expr if _not_null(expr) else func.coalesce(expr, "")]
-    if kind == "date":  # times are ISO text in SQLite: the day is their first ten characters
+def _cell(dialect, kind, expr):
+    """(format, arguments) of a cell within the row's printf() or format()."""
+    if kind == "text":
+        return '"%s"', [expr]
+    if kind == "date" and dialect == "sqlite":  # ISO text in SQLite: its first ten characters
         return "%.10s", [expr]
-    if kind == "money" and _not_null(expr):
+    if kind == "money" and dialect == "sqlite" and _not_null(expr):
         cents = func.abs(expr)
         return "%s%d.%02d", [case((expr < 0, "-"), else_=""), cents.op("/")(100),
                              cents.op("%")(100)]
-    if kind == "money":
-        return "%s", [case((expr.is_(None), None), else_=money_text(expr))]
-    if kind == "renewal":
-        return "%s", [renewal_text(expr)]
-    return "%s", [expr]  # a number as it is, null as nothing
-
-
-def _concat_cell(kind, expr):
-    """PostgreSQL: the arguments of concat() that make a cell."""
-    if kind == "text":
-        return ['"', func.replace(_as_text(expr), '"', '""'), '"']
-    return [CELLS[kind](expr)]
+    if kind in ("money", "date", "renewal"):
+        value = {"money": money_text, "date": day_text, "renewal": renewal_text}[kind](expr)
+        return "%s", [value if _not_null(expr) else case((expr.is_(None), None), else_=value)]
+    return "%s", [expr]  # a number as it is
 
 
 def has_cell(kind):
-    return kind in CELLS
+    return kind in KINDS
 
 
 def row_text(dialect, kinds, exprs):
-    """One string per row: the cells of `exprs` (of `kinds`) separated by US, nulls as
-    empty cells."""
-    exprs = [e.__clause_element__() if hasattr(e, "__clause_element__") else e for e in exprs]
-    if dialect == "sqlite":
-        formats, arguments = [], []
-        for kind, expr in zip(kinds, exprs):
-            format_, args = _printf_cell(kind, expr)
-            formats.append(format_)
-            arguments += args
-        return func.printf(literal(US.join(formats), String), *arguments, type_=String)
-    arguments = []
+    """One string per row: the cells of `exprs` (of `kinds`) separated by US."""
+    formats, arguments = [], []
     for kind, expr in zip(kinds, exprs):
-        arguments += [US, *_concat_cell(kind, expr)]
-    return func.concat(*[a if not isinstance(a, str) else literal(a, String)
-                         for a in arguments[1:]], type_=String)
+        format_, args = _cell(dialect, kind, _clause(expr))
+        formats.append(format_)
+        arguments += args
+    call = func.printf if dialect == "sqlite" else func.format
+    return call(literal(US.join(formats), String), *arguments, type_=String)
+
+
+def _clause(expr):
+    return expr.__clause_element__() if hasattr(expr, "__clause_element__") else expr

@@ -9,7 +9,7 @@ from services.identity.domain import companies, company_users, directory, groups
 from services.identity.grants import FEATURES, ROLES
 from services.identity.models import Group
 from services.identity.schemas import (BillingAccountSchema, CompanyCreatedSchema,
-                                       CompanySchema, CompanyUserSchema, GroupSchema,
+                                       CompanyListSchema, CompanySchema, CompanyUserSchema, GroupSchema,
                                        PersonSchema)
 from tests.unit.identity.support import events
 
@@ -186,6 +186,31 @@ def test_link_billing_account(session, company):
     assert [b.account_number for b in
             companies.get_company(session, staff, company.id).billing_accounts] == \
         ["100", "100-B"]
+
+
+def test_staff_list_companies_newest_first_and_find_them(session, company, other_company):
+    company.add_user("bob")
+    companies.link_billing_account(session, other_company.id, {"account_number": "GX-77",
+                                                               "name": "Branch"})
+    found, cursor = companies.list_companies(session)
+    assert [(c.company.name, c.user_count) for c in found] == [("Globex", 1), ("Acme", 2)]
+    assert cursor is None
+    page, cursor = companies.list_companies(session, limit=1)
+    assert [c.company.name for c in page] == ["Globex"]
+    assert [c.company.name for c in companies.list_companies(session, limit=1, cursor=cursor)[0]] == ["Acme"]
+    for q, names in (("acm", ["Acme"]), ("200", ["Globex"]), ("gx-7", ["Globex"]), ("zzz", [])):
+        assert [c.company.name for c in companies.list_companies(session, q)[0]] == names, q
+    reply = CompanyListSchema().dump({"items": found, "next_cursor": None})
+    assert reply["items"][1] == {"id": company.id, "name": "Acme", "customer_number": "100",
+                                 "currency": "CAD", "user_count": 2,
+                                 "created_at": reply["items"][1]["created_at"]}
+
+
+def test_staff_read_the_users_of_a_company(session, company, other_company):
+    company.add_user("bob")
+    users, _ = company_users.users_of_company(session, company.id)
+    assert {u.username for u in users} == {"admin100", "bob"}
+    assert [u.username for u in company_users.users_of_company(session, other_company.id, q="ADMIN")[0]] == ["admin200"]
 
 
 def test_get_company_needs_a_company(session, company):
