@@ -2,13 +2,13 @@
 from sqlalchemy import Column, Integer, String
 
 from services.common.base import ServiceBase
-from services.common.tables import make_base
-from services.common.unit_of_work import Database
 from services.common.entrypoints import event_handler, rpc
-from services.common.rpc_client import RpcClient
 from services.common.errors import NotFound
 from services.common.outbox import emit
 from services.common.relay import OutboxRelay
+from services.common.rpc_client import RpcClient
+from services.common.tables import make_base
+from services.common.unit_of_work import Database
 
 Base = make_base()
 
@@ -55,4 +55,4 @@ class Subscriber(ServiceBase):
     @rpc
     def effects(self, ctx):
         from sqlalchemy import select
-        return [(e.event_id, e.note) for e in self.db.scalars(select(Effect))]
+        return [(e.event_id, e.note) for e in self.db.scalars(select(Effect).order_by(Effect.id))]

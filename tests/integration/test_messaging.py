@@ -1,24 +1,23 @@
 """The nameko gaps of ARCHITECTURE.md, each closed in services/common and shown on the real
 broker: outbox publishing, queues declared before consumers start, retry then dead-letter
 and replay, RPC timeouts, and idempotent handling of redelivered events."""
-import json
-
 import eventlet
 import pytest
 from kombu import Connection
 from nameko.events import get_event_exchange
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from services.common.broker import (DEAD_LETTER_QUEUE, dead_letters, declare_topology,
-                                    replay_dead_letters)
+from services.common.broker import dead_letters, declare_topology, replay_dead_letters
 from services.common.context import CallerContext
 from services.common.errors import NotFound, Unavailable
 from tests.integration.messaging_services import Base, Publisher, Subscriber
+from tests.support.broker import ready_messages
 from tests.support.databases import create_database
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 CTX = CallerContext(user_id=1, company_id=1).to_dict()
+QUEUE = "evt-testpub-thing_happened--testsub.on_thing"
 
 
 @pytest.fixture
@@ -48,7 +47,8 @@ def test_event_published_before_consumer_first_started_is_delivered(dbs, start_s
     start_service(Publisher)
     with ServiceRpcProxy("testpub", procura_env) as pub:
         pub.publish(CTX, "early")
-    eventlet.sleep(1)  # the relay has published by now, into the declared queue
+    wait_for(lambda: ready_messages(procura_env["AMQP_URI"], QUEUE) == 1,
+             message="the relay to publish into the declared queue")
     start_service(Subscriber)
     got = wait_for(lambda: effects(procura_env), message="the early event")
     assert [note for _, note in got] == ["early"]
@@ -56,15 +56,15 @@ def test_event_published_before_consumer_first_started_is_delivered(dbs, start_s
 
 def test_event_not_emitted_when_transaction_rolls_back(dbs, start_service, procura_env):
     start_service(Publisher)
-    start_service(Subscriber)
+    # one worker handles events in the order they were published, so once the later
+    # "real" has had its effect, a "ghost" published before it would have had its own
+    start_service(Subscriber, max_workers=1)
     with ServiceRpcProxy("testpub", procura_env) as pub:
         with pytest.raises(NotFound):
             pub.fail_after_emit(CTX, "ghost")
         pub.publish(CTX, "real")
     got = wait_for(lambda: effects(procura_env), message="the real event")
-    eventlet.sleep(0.5)
-    assert [note for _, note in effects(procura_env)] == ["real"]
-    assert got
+    assert [note for _, note in got] == ["real"]
 
 
 def test_failing_handler_is_retried_then_dead_lettered_then_replayed(dbs, start_service, procura_env):
@@ -77,7 +77,7 @@ def test_failing_handler_is_retried_then_dead_lettered_then_replayed(dbs, start_
     items = wait_for(lambda: dead_letters(uri), timeout=15, message="a dead letter")
     assert len(items) == 1 and items[0]["attempts"] == 3
     assert "cannot handle poison-1" in items[0]["error"]
-    assert items[0]["queue"] == "evt-testpub-thing_happened--testsub.on_thing"
+    assert items[0]["queue"] == QUEUE
     assert effects(procura_env) == []  # every failed attempt rolled back
     # listing does not consume
     assert len(dead_letters(uri)) == 1
@@ -97,18 +97,26 @@ def test_rpc_to_a_stopped_service_times_out(dbs, start_service, procura_env, mon
 
 
 def test_redelivered_event_has_its_effect_once(dbs, start_service, procura_env):
-    start_service(Subscriber)
-    envelope = {"event_id": "0b7c3f0e-1111-4a8c-9a9e-000000000001", "type": "thing_happened",
-                "source": "testpub", "occurred_at": "2026-11-22T10:00:00Z", "request_id": "r1",
-                "payload": {"note": "twice"}}
+    # one worker: events are handled in the order they were published
+    start_service(Subscriber, max_workers=1)
+
+    def envelope(event_id, note):
+        return {"event_id": event_id, "type": "thing_happened", "source": "testpub",
+                "occurred_at": "2026-11-22T10:00:00Z", "request_id": "r1",
+                "payload": {"note": note}}
+    twice = envelope("0b7c3f0e-1111-4a8c-9a9e-000000000001", "twice")
+    marker = envelope("0b7c3f0e-1111-4a8c-9a9e-000000000002", "marker")
+    exchange = get_event_exchange("testpub", {})
     with Connection(procura_env["AMQP_URI"]) as conn:
         producer = conn.Producer(serializer="json")
-        for _ in range(3):
-            producer.publish(envelope, exchange=get_event_exchange("testpub", {}),
-                             routing_key="thing_happened", declare=[get_event_exchange("testpub", {})])
-    wait_for(lambda: effects(procura_env), message="the event")
-    eventlet.sleep(1)
-    assert effects(procura_env) == [[envelope["event_id"], "twice"]]
+        for event in (twice, twice, twice, marker):
+            # as testpub's RabbitMQ user (all the test's services share guest)
+            producer.publish(event, exchange=exchange, routing_key="thing_happened",
+                             declare=[exchange], user_id="guest")
+    # the marker, published after the copies, is handled after them
+    got = wait_for(lambda: any(note == "marker" for _, note in effects(procura_env)) and
+                   effects(procura_env), message="the marker")
+    assert got == [[twice["event_id"], "twice"], [marker["event_id"], "marker"]]
 
 
 def test_entrypoint_metrics_count_outcomes_and_dead_letters(dbs, start_service, procura_env):

@@ -15,3 +15,16 @@ def new_vhost():
     requests.put(f"{MGMT}/api/permissions/{name}/guest", auth=AUTH,
                  json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
     return name, lambda: requests.delete(f"{MGMT}/api/vhosts/{name}", auth=AUTH)
+
+
+def ready_messages(amqp_uri, queue):
+    """How many messages wait in `queue`, ready to be delivered (asked of the broker over AMQP,
+    so the answer is current; the management API's figures lag by seconds)."""
+    from kombu import Connection
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        try:
+            _, count, _ = channel.queue_declare(queue, passive=True)
+        finally:
+            channel.close()
+    return count

@@ -4,7 +4,6 @@ relay, and purchase history fed by orders.order_placed (published here with a pl
 event dispatcher, and delivered twice to show it counts once)."""
 import uuid
 
-import eventlet
 import pytest
 from nameko.events import event_handler as nameko_event_handler
 from nameko.standalone.events import event_dispatcher
@@ -48,7 +47,8 @@ def catalog(tmp_path, monkeypatch, start_service, procura_env):
     monkeypatch.setenv("CATALOG_DATABASE_URL", url)
     RECEIVED.clear()
     start_service(CatalogWatcher)
-    start_service(CatalogService)
+    # one worker: events are handled in the order they were published
+    start_service(CatalogService, max_workers=1)
     with ServiceRpcProxy("catalog", procura_env, timeout=20) as proxy:
         yield proxy
     drop()
@@ -96,21 +96,26 @@ def test_errors_cross_rpc_as_themselves(catalog):
 
 def test_purchase_history_from_order_placed(catalog, procura_env):
     catalog.import_products(STAFF, CSV)
-    envelope = {"event_id": str(uuid.uuid4()), "type": "order_placed", "source": "orders",
+
+    def order_placed(number, lines):
+        return {"event_id": str(uuid.uuid4()), "type": "order_placed", "source": "orders",
                 "occurred_at": "2026-11-22T10:00:00Z", "request_id": "r1", "payload": {
-                    "order_id": 1, "order_number": "SO-1", "company_id": 1, "user_id": 10,
-                    "currency": "CAD", "placed_at": "2026-11-22T10:00:00Z",
-                    "lines": [{"part_number": "INT-T14", "quantity": 2},
-                              {"part_number": "INT-U2724", "quantity": 1}]}}
-    dispatch = event_dispatcher(procura_env)
-    dispatch("orders", "order_placed", envelope)
-    dispatch("orders", "order_placed", envelope)  # redelivered: counted once
+                    "order_id": number, "order_number": f"SO-{number}", "company_id": 1,
+                    "user_id": 10, "currency": "CAD", "placed_at": "2026-11-22T10:00:00Z",
+                    "lines": [{"part_number": p, "quantity": q} for p, q in lines]}}
+    first = order_placed(1, [("INT-T14", 2), ("INT-U2724", 1)])
+    # a later order that only the marker's part is in: handled after the copies
+    marker = order_placed(2, [("INT-U2724", 1)])
+    # as orders' RabbitMQ user (all the test's services share guest)
+    dispatch = event_dispatcher(procura_env, user_id="guest")
+    dispatch("orders", "order_placed", first)
+    dispatch("orders", "order_placed", first)  # redelivered: counted once
+    dispatch("orders", "order_placed", marker)
 
     def history():
-        items = catalog.purchase_history(BUYER)["items"]
-        return items if len(items) == 2 else None
-    items = {i["part_number"]: i for i in wait_for(history, message="purchase history")}
-    eventlet.sleep(0.5)  # time for the duplicate to arrive too
+        items = {i["part_number"]: i for i in catalog.purchase_history(BUYER)["items"]}
+        return items if items.get("INT-U2724", {}).get("orders") == 2 else None
+    items = wait_for(history, message="the later order in the purchase history")
     assert items["INT-T14"]["quantity"] == 2 and items["INT-T14"]["orders"] == 1
     # and a catalog built on it allows exactly those products
     admin = BUYER | {"roles": ["catalog_admin"]}
@@ -118,4 +123,4 @@ def test_purchase_history_from_order_placed(catalog, procura_env):
     listed = catalog.catalog_products(admin, "CAD", made["id"])
     assert {i["part_number"] for i in listed["items"]} == {"INT-T14", "INT-U2724"}
     again = catalog.purchase_history(BUYER)["items"]
-    assert {i["part_number"]: i["quantity"] for i in again} == {"INT-T14": 2, "INT-U2724": 1}
+    assert {i["part_number"]: i["quantity"] for i in again} == {"INT-T14": 2, "INT-U2724": 2}

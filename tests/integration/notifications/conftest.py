@@ -6,6 +6,7 @@ from services.common.engines import make_engine
 from services.notifications.service import NotificationsService
 from tests.integration.notifications.eventsource import Base as SourceBase, EventSource
 from tests.support.databases import create_database, migrated_database
+from tests.support.waiting import wait_for
 from tests.unit.notifications.smtp_server import SmtpServer
 
 STAFF = CallerContext(staff=True, user_id=1).to_dict()
@@ -65,6 +66,15 @@ def publish(start_service, mail_env):
         with ServiceRpcProxy("eventsource", mail_env) as source:
             return source.emit_many(STAFF, [list(e) for e in events])
     return send
+
+
+def wait_settled(rpc, timeout=30):
+    """Until no email is queued or being sent: each one is sent, failed or suppressed, and
+    nothing more reaches the SMTP server unless a new event arrives. Returns the stats."""
+    def settled():
+        stats = rpc.mail_queue_stats(STAFF)
+        return stats if stats["queued"] == stats["sending"] == 0 else None
+    return wait_for(settled, timeout=timeout, message="the mail queue to settle")
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@ notifications receives them exactly as in production (relay, exchange, routing k
 from sqlalchemy import select
 
 from services.common.base import ServiceBase
-from services.common.tables import make_base
-from services.common.unit_of_work import Database
 from services.common.entrypoints import rpc
 from services.common.outbox import emit
 from services.common.relay import OutboxRelay
+from services.common.tables import make_base
+from services.common.unit_of_work import Database
 
 Base = make_base()
 

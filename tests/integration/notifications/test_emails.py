@@ -4,7 +4,8 @@ attachment, headers. The notifications service runs in a nameko container."""
 import pytest
 
 from services.notifications import domain
-from tests.integration.notifications.conftest import PUBLIC_URL, STAFF
+from services.notifications.service import NotificationsService
+from tests.integration.notifications.conftest import PUBLIC_URL, STAFF, wait_settled
 from tests.support.waiting import wait_for
 from tests.unit.notifications.samples import ALICE, BRUNO, CHLOE, CSV, DAVID, payloads
 
@@ -95,18 +96,24 @@ def test_every_event_sends_its_emails_in_the_recipients_language(notifications, 
     assert stats["sent"] == expected and stats["queued"] == stats["sending"] == 0
 
 
-def test_a_redelivered_event_sends_nothing_more(notifications, publish, smtp_server,
-                                                notifications_rpc, mail_env):
+def test_a_redelivered_event_sends_nothing_more(start_service, smtp_server, notifications_rpc,
+                                                mail_env):
     from nameko.standalone.events import event_dispatcher
-    event = {"event_id": "0b6a3f7e-1111-4c1e-9d6e-5a0c2f6b7a01", "type": "user_locked",
-             "source": "identity", "occurred_at": "2026-11-22T10:00:00Z", "request_id": "r",
-             "payload": {"user_id": 11, "email": ALICE["email"], "first_name": "Alice",
-                         "locale": "en"}}
-    dispatch = event_dispatcher(mail_env)
+    # one worker: events are handled in the order they were published
+    start_service(NotificationsService, max_workers=1)
+
+    def locked(event_id, person):
+        return {"event_id": event_id, "type": "user_locked", "source": "identity",
+                "occurred_at": "2026-11-22T10:00:00Z", "request_id": "r",
+                "payload": {"user_id": 11, "email": person["email"],
+                            "first_name": person["name"].split()[0], "locale": "en"}}
+    event = locked("0b6a3f7e-1111-4c1e-9d6e-5a0c2f6b7a01", ALICE)
+    marker = locked("0b6a3f7e-1111-4c1e-9d6e-5a0c2f6b7a02", BRUNO)
+    # as identity's RabbitMQ user (all the test's services share guest)
+    dispatch = event_dispatcher(mail_env, user_id="guest")
     dispatch("identity", "user_locked", event)
     dispatch("identity", "user_locked", event)  # the broker redelivers, a relay re-publishes
-    wait_for(lambda: smtp_server.received, message="the email")
-    wait_for(lambda: notifications_rpc.mail_queue_stats(STAFF)["sent"] == 1, message="sent")
-    import eventlet
-    eventlet.sleep(1)
-    assert len(smtp_server.received) == 1
+    dispatch("identity", "user_locked", marker)  # handled after both copies
+    wait_for(lambda: smtp_server.to(BRUNO["email"]), message="the marker's email")
+    assert wait_settled(notifications_rpc)["sent"] == 2
+    assert len(smtp_server.to(ALICE["email"])) == 1 and len(smtp_server.received) == 2

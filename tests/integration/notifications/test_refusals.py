@@ -1,9 +1,8 @@
 """What the SMTP server refuses: a 5xx for a recipient fails that message for good (no
 retry), a 4xx is retried with back-off until the server takes it."""
-import eventlet
 import pytest
 
-from tests.integration.notifications.conftest import STAFF
+from tests.integration.notifications.conftest import STAFF, wait_settled
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -36,7 +35,7 @@ def test_permanent_refusal_fails_temporary_refusal_retries(notifications, publis
     del smtp_server.recorder.refuse["busy@acme.example"]
     wait_for(lambda: by_recipient(notifications_rpc)["busy@acme.example"]["status"] == "sent",
              timeout=20, message="the deferred one to go")
-    eventlet.sleep(0.5)
+    wait_settled(notifications_rpc)
     assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == ["busy@acme.example",
                                                                    "ok@acme.example"]
     assert by_recipient(notifications_rpc)["gone@acme.example"]["attempts"] == 1
