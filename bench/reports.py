@@ -13,8 +13,9 @@ after the other — and prints its wall time, rows, rows per second and its own 
 The machine is shared, so each run also times a baseline in the same way, before and after
 the reports: a child reading every order line with a plain SELECT of the order_lines
 report's columns (no order, no formatting, no CSV). `time_ratio` is a report's time over the
-baseline's (the mean of both), `rate_ratio` its rows per second over the baseline's: they
-change little with the load, where seconds do. The load average is printed beside them.
+baseline's (the mean of both), `rate_ratio` its rows per second over the baseline's, and
+`cpu_s` the CPU seconds it used (the child's, plus its PostgreSQL backend's): they change
+less with the load than seconds do. The load average is printed beside them.
 
     .venv/bin/python bench/reports.py --db both --lines 1000000
     .venv/bin/python bench/reports.py --db sqlite --lines 200000 --reports order_lines
@@ -31,6 +32,7 @@ import io
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -234,11 +236,25 @@ BASELINE_COLUMNS = ("placed_at, order_number, buyer_name, status, part_number, m
                     "on_contract, currency")
 
 
+def cpu_seconds(backend_pid=None):
+    """This process's CPU time, and its PostgreSQL backend's (same machine) if given."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    seconds = usage.ru_utime + usage.ru_stime
+    if backend_pid:
+        with open(f"/proc/{backend_pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        seconds += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
 def run_report(url, key):
     """In the child: the report as the service streams it, CSV pages to /dev/null; or, for
     the key `baseline`, every order line read with a plain SELECT."""
     session = open_session("reporting", Base, url)
     today = datetime.utcnow().date()
+    backend = (session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+               if url.startswith("postgres") else None)
+    cpu = cpu_seconds(backend)
     started = time.perf_counter()
     rows = size = 0
     cursor = None
@@ -261,8 +277,9 @@ def run_report(url, key):
                     break
                 session.rollback()  # one short transaction per page, as each RPC call is
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds(backend) - cpu
     session.close()
-    print(json.dumps({"rows": rows - 1, "seconds": seconds, "chars": size,
+    print(json.dumps({"rows": rows - 1, "seconds": seconds, "cpu": cpu, "chars": size,
                       "peak_mb": peak_mb()}))
 
 
@@ -305,12 +322,13 @@ def measure(kind, url, keys):
     base_rate = before["rows"] / base_s
     print(f"# baseline (plain SELECT of {before['rows']} order lines): "
           f"{before['seconds']:.2f} s before the reports, {after['seconds']:.2f} s after, "
-          f"{base_rate:.0f} rows/s", flush=True)
-    print("db,report,rows,seconds,rows_per_s,peak_mb,time_ratio,rate_ratio", flush=True)
+          f"{base_rate:.0f} rows/s; CPU {before['cpu']:.2f} s and {after['cpu']:.2f} s",
+          flush=True)
+    print("db,report,rows,seconds,rows_per_s,peak_mb,time_ratio,rate_ratio,cpu_s", flush=True)
     for key, r in results:
         rate = r["rows"] / r["seconds"] if r["seconds"] else 0
         print(f"{kind},{key},{r['rows']},{r['seconds']:.2f},{rate:.0f},{r['peak_mb']:.0f},"
-              f"{r['seconds'] / base_s:.2f},{rate / base_rate:.2f}", flush=True)
+              f"{r['seconds'] / base_s:.2f},{rate / base_rate:.2f},{r['cpu']:.2f}", flush=True)
     slow = [key for key, r in results if r["seconds"] > 2 and r["rows"] / r["seconds"] < 100000]
     worst = min((r["rows"] / r["seconds"] for _, r in results if r["rows"] > 20000), default=0)
     print(f"# {kind}: slowest CSV {worst:.0f} rows/s; over 2 s and under 100,000 rows/s: "

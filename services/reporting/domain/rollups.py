@@ -4,10 +4,12 @@ facts, so that a spend report over 3 years reads thousands of rows instead of a 
 A line counts as spent while its order is neither rejected nor cancelled. The rollups follow
 each order's spent state: when an order starts or stops counting (placed; rejected or
 cancelled; back again), its lines are added to or taken from the rows of their month, for
-every grain, by one upsert per grain keyed by (company, grain, month, currency, group key).
+every grain, by one upsert keyed by (company, grain, month, currency, group key).
 `facts.record_event` does it in the event's own transaction, and an event is applied once
 (its id is logged), so the rollups stay exact. A rebuild replays the facts alone and sums the
 rollups again from them (`refresh`); tests check that both ways give the same rows.
+Handlers of two orders of one company, month and currency both write the month grain's row
+first: on PostgreSQL the second waits for the first to commit, and they cannot deadlock.
 
 Orders are counted distinctly within each grain: an order lies in one month, so its count
 adds up over months, but not across grains (an order of Dell and HP is one order of each).
@@ -96,7 +98,7 @@ def follow(session, order_number, was_spent):
     if not now:  # groups left empty are removed, as if they had never been added
         order = session.scalar(select(OrderFact).where(OrderFact.order_number == order_number))
         session.execute(delete(SpendRollup).where(
-            SpendRollup.company_id == order.company_id, SpendRollup.grain.in_(GRAINS),
+            SpendRollup.company_id == order.company_id, SpendRollup.grain.in_(list(GRAINS)),
             SpendRollup.placed_month == order.placed_month, SpendRollup.lines == 0))
 
 
