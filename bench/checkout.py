@@ -7,6 +7,7 @@ pair measured the same way in the same run, and the ratio.
     PROCURA_TEST_DB=postgresql .venv/bin/python bench/checkout.py   # on PostgreSQL
 """
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -28,52 +29,59 @@ ADDRESS = {"name": "HQ", "line1": "1 King St W", "city": "Toronto", "region": "O
            "postal_code": "M5H 1A1", "country": "CA"}
 
 
+def drive_checkouts(system, buyers=20, seconds=20.0, token=None):
+    """`buyers` threads, each checking out fresh carts of 1-3 lines for `seconds`:
+    {latencies (sorted, of POST /orders), errors, elapsed}."""
+    token = token or system.login("demo.buyer")["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    parts = [p["part_number"] for p in requests.get(
+        system.api + "/products", params={"limit": 50}, headers=headers).json()["items"]
+        if p["orderable"] and float(p["price"]["amount"]) < 1000]
+    latencies, errors, lock = [], [], threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def buyer(seed):
+        rnd = random.Random(seed)
+        s = requests.Session()
+        s.headers.update(headers)
+        while time.perf_counter() < stop_at:
+            cart = s.post(system.api + "/carts", json={"name": "bench"}).json()
+            for part in rnd.sample(parts, rnd.randint(1, 3)):
+                s.post(system.api + f"/carts/{cart['id']}/items",
+                       json={"part_number": part, "quantity": rnd.randint(1, 3)})
+            t0 = time.perf_counter()
+            r = s.post(system.api + "/orders", headers={"Idempotency-Key": uuid.uuid4().hex},
+                       json={"cart_id": cart["id"], "shipping_address": ADDRESS,
+                             "payment": {"method": "purchase_order", "po_number": "PO-B"}})
+            t1 = time.perf_counter()
+            with lock:
+                if r.status_code == 201:
+                    latencies.append(t1 - t0)
+                else:
+                    errors.append(f"{r.status_code}: {r.text[:200]}")
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=buyer, args=(i,)) for i in range(buyers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies.sort()
+    return {"latencies": latencies, "errors": errors, "elapsed": time.perf_counter() - started}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--buyers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as var, launch_system(Path(var), products=300) as system:
-        token = system.login("demo.buyer")["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        parts = [p["part_number"] for p in requests.get(
-            system.api + "/products", params={"limit": 50}, headers=headers).json()["items"]
-            if p["orderable"] and float(p["price"]["amount"]) < 1000]
-        latencies, errors, lock = [], [], threading.Lock()
-        stop_at = time.perf_counter() + args.seconds
-
-        def buyer(seed):
-            rnd = random.Random(seed)
-            s = requests.Session()
-            s.headers.update(headers)
-            while time.perf_counter() < stop_at:
-                cart = s.post(system.api + "/carts", json={"name": "bench"}).json()
-                for part in rnd.sample(parts, rnd.randint(1, 3)):
-                    s.post(system.api + f"/carts/{cart['id']}/items",
-                           json={"part_number": part, "quantity": rnd.randint(1, 3)})
-                t0 = time.perf_counter()
-                r = s.post(system.api + "/orders", headers={"Idempotency-Key": uuid.uuid4().hex},
-                           json={"cart_id": cart["id"], "shipping_address": ADDRESS,
-                                 "payment": {"method": "purchase_order", "po_number": "PO-B"}})
-                t1 = time.perf_counter()
-                with lock:
-                    if r.status_code == 201:
-                        latencies.append(t1 - t0)
-                    else:
-                        errors.append(f"{r.status_code}: {r.text[:200]}")
-
-        started = time.perf_counter()
-        threads = [threading.Thread(target=buyer, args=(i,)) for i in range(args.buyers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - started
+        result = drive_checkouts(system, args.buyers, args.seconds)
     baseline = echo_pair(args.seconds / 2, args.buyers)
-    latencies.sort()
+    latencies, errors, elapsed = result["latencies"], result["errors"], result["elapsed"]
     rate = len(latencies) / elapsed
     print(f"database: {db_kind()}; {args.buyers} buyers for {elapsed:.1f} s (each checkout a "
-          f"fresh cart of 1-3 lines, purchase order)")
+          f"fresh cart of 1-3 lines, purchase order); load average {os.getloadavg()[0]:.2f}")
     print(f"{'POST /orders':<44} {rate:>9.1f} checkouts/s  p50 "
           f"{percentile(latencies, 50) * 1000:7.1f} ms  p99 {percentile(latencies, 99) * 1000:7.1f} ms  "
           f"({len(latencies)} ok, {len(errors)} errors)")

@@ -21,12 +21,19 @@ mail-sink             the local SMTP sink writing .eml files under var/mail/
 mail-links ADDRESS    the links in the newest email to ADDRESS (local mail sink)
 makemigrations SERVICE MESSAGE   (developers) autogenerate an Alembic revision
 """
+import os
 import warnings
 
+# Host names resolve through the C library, as libpq's always do: eventlet's green resolver
+# would load dnspython (about 7 MB in every process) for lookups made only on connecting.
+# EVENTLET_NO_GREENDNS=no in the environment brings it back.
+os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
 warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")
 import eventlet  # noqa: E402
 
-eventlet.monkey_patch()  # before anything opens a socket
+# psycopg2 is made green where a PostgreSQL engine is made (engines.make_postgres_green):
+# a process on SQLite never loads it
+eventlet.monkey_patch(psycopg=False)  # before anything opens a socket
 
 import argparse  # noqa: E402
 import json  # noqa: E402

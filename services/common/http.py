@@ -1,5 +1,6 @@
-"""Procura's HTTP servers: the gateway's web server (nameko's, on eventlet.wsgi) and each
-service's Prometheus metrics endpoint.
+"""Procura's HTTP servers: the gateway's web server (nameko's, on eventlet.wsgi) here, and
+each service's Prometheus metrics endpoint (services/common/metrics_server.py, kept apart so
+that a service without HTTP entrypoints never loads nameko.web and werkzeug).
 
 Both write a reply in several `send`s (headers, then the body, then the rest of the body in
 chunks). With Nagle's algorithm on, the last small segment of a reply waits until the client
@@ -12,24 +13,17 @@ The gateway's replies are also gzip-compressed when the client accepts it (a sea
 """
 import gzip
 import logging
-import socket
-import threading
 import zlib
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer
-from prometheus_client import REGISTRY, make_wsgi_app
-from prometheus_client.exposition import ThreadingWSGIServer
+
+from services.common.metrics_server import set_no_delay
 
 log = logging.getLogger(__name__)
 
 GZIP_MIN_BYTES = 1024  # below this, compressing saves less than it costs
 GZIP_LEVEL = 6
-
-
-def set_no_delay(sock):
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 # ---- the gateway's web server
@@ -100,29 +94,3 @@ def _gzip_stream(chunks, source):
         close = getattr(source, "close", None)
         if close is not None:
             close()
-
-
-# ---- the metrics endpoint of every service
-
-
-class _NoDelayMetricsServer(ThreadingWSGIServer):
-    def get_request(self):
-        sock, address = super().get_request()
-        set_no_delay(sock)
-        return sock, address
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):
-        """Scrapes come every few seconds; logging each would drown the service's log."""
-
-
-def start_metrics_server(port, addr="127.0.0.1", registry=REGISTRY):
-    """Serve `registry` on http://addr:port/metrics in a daemon thread, as
-    prometheus_client.start_http_server does, on a server that sets TCP_NODELAY.
-    Raises OSError when the port is taken. Returns the server."""
-    family = socket.getaddrinfo(addr, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
-    server_cls = type("MetricsServer", (_NoDelayMetricsServer,), {"address_family": family})
-    server = make_server(addr, port, make_wsgi_app(registry), server_cls, handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
-    return server

@@ -14,7 +14,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from services.common.config import SERVICES, env
 from services.common.errors import DomainError
-from services.common.http import start_metrics_server
+from services.common.metrics_server import start_metrics_server
 
 log = logging.getLogger(__name__)
 

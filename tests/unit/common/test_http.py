@@ -1,4 +1,4 @@
-"""The HTTP servers (services/common/http.py): TCP_NODELAY on every accepted socket of the
+"""The HTTP servers (services/common/http.py, metrics_server.py): TCP_NODELAY on every accepted socket of the
 gateway's web server and of the metrics server, so that a large reply on a kept-alive
 connection does not wait for the client's delayed acknowledgement; gzip replies."""
 import gzip
@@ -14,8 +14,9 @@ import requests
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from services.common.http import GZIP_MIN_BYTES, gzip_response, start_metrics_server
+from services.common.http import GZIP_MIN_BYTES, gzip_response
 from services.common.http import http as http_entrypoint
+from services.common.metrics_server import start_metrics_server
 from tests.support.system import free_port
 
 REPLY_BYTES = 30 * 1024
