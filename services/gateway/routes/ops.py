@@ -5,12 +5,15 @@ from pathlib import Path
 
 import eventlet
 import swagger_ui_bundle
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from werkzeug.routing import Map, PathConverter, Rule
+from werkzeug.routing.exceptions import RoutingException
 from werkzeug.wrappers import Response
 
 from services.common.config import DATA_SERVICES
 from services.common.context import CallerContext
-from services.common.http import http
+from services.common.http import HttpEntrypoint, http
 from services.gateway.api import API_PREFIX, endpoints_of, problem
 from services.gateway.openapi import build_spec
 
@@ -19,6 +22,30 @@ DOCS_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Procura A
 <link rel="stylesheet" href="/docs/swagger-ui.css"></head><body><div id="ui"></div>
 <script src="/docs/swagger-ui-bundle.js"></script><script>
 SwaggerUIBundle({url: "%s/openapi.json", dom_id: "#ui"});</script></body></html>""" % API_PREFIX
+
+# every method a client may send, so that werkzeug never answers for the API with its own
+# HTML 405 listing every method of every route at the path, the catch-all's included
+ANY_METHOD = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "QUERY")
+_ROUTES: dict = {}  # service class -> its routes, bound for matching
+
+
+class _AnyPath(PathConverter):
+    """Any rest of a path, newlines included (werkzeug's `path` stops at one), so that no
+    path under the API is left to werkzeug's HTML 404."""
+    regex = "(?s:.+)"
+    part_isolating = False
+
+
+class _CatchAllRule(Rule):
+    def get_converter(self, variable_name, converter_name, args, kwargs):
+        return _AnyPath(self.map)
+
+
+class UnknownEndpoint(HttpEntrypoint):
+    """The route of every path under the API that no other route takes."""
+
+    def get_url_rule(self):
+        return _CatchAllRule(self.url, methods=self.method.split(","))
 
 
 class OpsRoutes:
@@ -70,7 +97,34 @@ class OpsRoutes:
         return Response(path.read_bytes(), mimetype=mimetypes.guess_type(path.name)[0] or
                         "application/octet-stream")
 
-    @http("GET,POST,PUT,PATCH,DELETE", API_PREFIX + "/<path:unknown>")
+    @UnknownEndpoint.decorator(",".join(ANY_METHOD), API_PREFIX + "/<path:unknown>")
     def unknown_endpoint(self, request, unknown):
-        # werkzeug tries more specific rules first, so this only answers unmatched paths
+        # werkzeug tries the declared routes first, so this answers only a path no route has,
+        # or a method the path's routes do not take
+        allowed = allowed_methods(type(self), request.path)
+        if allowed:
+            return problem(405, "method_not_allowed",
+                           f"{request.path} answers {', '.join(allowed)}, not {request.method}",
+                           headers={"Allow": ", ".join(allowed)})
         return problem(404, "no_such_endpoint", f"no endpoint at {request.path}")
+
+
+def allowed_methods(service_cls, path) -> list:
+    """The methods the service's routes take at `path` (HEAD wherever GET is), sorted;
+    empty when no route has the path."""
+    if service_cls not in _ROUTES:
+        routes = Map()
+        for attr in vars_of(service_cls):
+            for entrypoint in getattr(attr, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+                if isinstance(entrypoint, HttpEntrypoint) and \
+                        not isinstance(entrypoint, UnknownEndpoint):
+                    routes.add(Rule(entrypoint.url, methods=entrypoint.method.split(",")))
+        _ROUTES[service_cls] = routes.bind("")
+    try:
+        return sorted(_ROUTES[service_cls].allowed_methods(path))
+    except RoutingException:  # e.g. a redirect to merge `//`: no route has the path as sent
+        return []
+
+
+def vars_of(cls):
+    return [attr for klass in cls.__mro__ for attr in vars(klass).values()]
