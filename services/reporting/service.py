@@ -113,7 +113,7 @@ class ReportingService(ServiceBase):
     def report_csv_page(self, ctx, key, query=None, cursor=None):
         date_from, date_to, filters = report_args(query)
         return reports.csv_page(self.db, ctx, key, utcnow().date(), date_from, date_to,
-                                filters, cursor, CSV_PAGE)
+                                filters, cursor)
 
     @rpc
     def save_custom_report(self, ctx, body):
@@ -171,4 +171,4 @@ class ReportingService(ServiceBase):
 
     @rpc
     def licenses_csv_page(self, ctx, cursor=None):
-        return licenses.csv_page(self.db, ctx, utcnow().date(), cursor, CSV_PAGE)
+        return licenses.csv_page(self.db, ctx, utcnow().date(), cursor)

@@ -32,7 +32,9 @@ from services.common.errors import Invalid
 from services.reporting.domain.cells import RS, US, has_cell, row_text
 
 MAX_YEARS = 3
-CSV_PAGE = 20000  # rows per page when streaming CSV: a few MB per RPC reply
+CSV_PAGE = 20000  # lines per page when streaming CSV: a few MB per RPC reply
+# groups per CSV page of a grouped report: their rows are short, and each page groups again
+CSV_GROUP_PAGE = 50000
 TEXT, INT, MONEY, DATE, DATETIME, HOURS, RENEWAL = (
     "text", "int", "money", "date", "datetime", "hours", "renewal")
 
@@ -362,8 +364,9 @@ class ReportQuery:
             if cursor is None:
                 return
 
-    def csv_page(self, session, cursor=None, limit=CSV_PAGE):
+    def csv_page(self, session, cursor=None, limit=None):
         """(a page of rows as CSV text, without the header; next cursor or None)."""
+        limit = limit or (CSV_GROUP_PAGE if self.grouped else CSV_PAGE)
         if not all(has_cell(k) for k in self.kinds):
             return self._csv_by_row(session, cursor, limit)
         if self._csv_stmt is None:
@@ -432,14 +435,15 @@ def _csv_lines(rows, width, text_columns):
 
 def csv_page(query, session, cursor, limit, filename):
     """A page of a query as CSV text, the header (and byte-order mark) on the first:
-    {csv, next_cursor, filename}. The gateway streams pages as it gets them."""
+    {csv, next_cursor, filename}; `limit` None is the query's own page size. The gateway
+    streams pages as it gets them."""
     text, next_cursor = query.csv_page(session, cursor, limit)
     if cursor is None:
         text = CsvWriter(query.columns, query.text_columns).header() + text
     return {"csv": text, "next_cursor": next_cursor, "filename": filename}
 
 
-def csv_document(query, session, limit=CSV_PAGE):
+def csv_document(query, session, limit=None):
     """The whole report as one CSV text (a scheduled report's attachment)."""
     parts, cursor = [CsvWriter(query.columns, query.text_columns).header()], None
     while True:

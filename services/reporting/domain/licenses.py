@@ -30,6 +30,6 @@ def licenses(session, ctx, today, limit=50, cursor=None):
             "totals": as_dicts(totals, totals.stream(session))}
 
 
-def csv_page(session, ctx, today, cursor=None, limit=20000):
+def csv_page(session, ctx, today, cursor=None, limit=None):
     lines, _ = queries(session, ctx, today)
     return engine.csv_page(lines, session, cursor, limit, "licenses.csv")

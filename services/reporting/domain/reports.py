@@ -312,6 +312,6 @@ def run(session, ctx, key, today, date_from=None, date_to=None, filters=None, cu
 
 
 def csv_page(session, ctx, key, today, date_from=None, date_to=None, filters=None,
-             cursor=None, limit=20000):
+             cursor=None, limit=None):
     report, query = prepare(session, ctx, key, today, date_from, date_to, filters)
     return engine.csv_page(query, session, cursor, limit, f"{report.key}.csv")
