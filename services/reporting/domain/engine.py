@@ -16,8 +16,9 @@ The months the window only cuts are read from the facts; both parts are summed t
 the figures are those of the facts (tests compare the two).
 
 CSV pages are written by the database: each row comes as one string of cells (cells.py),
-checked and turned into CSV lines a page at a time; a page whose values need quoting or
-neutralising, and reports with values only Python spells, are written row by row.
+checked and turned into CSV lines a page at a time (`_csv_lines`). Reports with values only
+Python spells, and a page with a separator in a value, are written row by row by the csv
+module.
 """
 import re
 from dataclasses import dataclass, field
