@@ -37,12 +37,16 @@ from pathlib import Path
 warnings.filterwarnings("ignore")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.catalog import demo, domain, indexer  # noqa: E402
+from services.catalog import demo, indexer, schemas  # noqa: E402
+from services.catalog.domain import (contracts, custom_catalogs, products,  # noqa: E402
+                                     search)
 from services.catalog.importer import CSV_COLUMNS  # noqa: E402
 from services.catalog.models import Base  # noqa: E402
+from services.common.clock import utc_today  # noqa: E402
 from services.common.context import CallerContext  # noqa: E402
 from services.common.engines import open_session  # noqa: E402
 
+PAGE = schemas.ProductPage()
 COMPANY = 1
 STAFF = CallerContext(user_id=1, staff=True)
 BUYER = CallerContext(user_id=10, company_id=COMPANY, currency="CAD")
@@ -105,7 +109,7 @@ def import_child(url, csv_path):
     session = open_session("catalog", Base, url)
     started = time.perf_counter()
     with open(csv_path, encoding="utf-8", newline="") as f:
-        report = domain.import_products(session, STAFF, source=f, commit_every=50000)
+        report = products.import_products(session, STAFF, source=f, commit_every=50000)
     session.commit()
     report["seconds"] = time.perf_counter() - started
     report["peak_rss_mb"] = peak_rss_mb()
@@ -136,7 +140,8 @@ def search_as(session, ctx, by_price=False, limit=20):
         q, filters = SEARCHES[i % len(SEARCHES)]
         if by_price:
             filters = {**filters, "sort": "price_desc" if i % 2 else "price_asc"}
-        result = domain.search(session, ctx, "CAD", {"q": q, **filters}, limit=limit)
+        # the reply as the service sends it
+        result = PAGE.dump(search.search(session, ctx, "CAD", {"q": q, **filters}, limit=limit))
         session.rollback()
         return result
     return call
@@ -182,32 +187,32 @@ def run(kind, n, runs, folder):
         cad = [k for k in kept if k[1] == "CAD"]
         on_contract = rng.sample(cad, min(10000, len(cad)))
         started = time.perf_counter()
-        today = domain.utc_today()
-        domain.create_contract(session, STAFF, COMPANY, {
+        today = utc_today()
+        contracts.create_contract(session, STAFF, COMPANY, {
             "name": "Bench contract", "starts_on": today - timedelta(days=1),
             "ends_on": today + timedelta(days=365), "tiers": [],
             "prices": [{"part_number": p, "price": {"amount": (Decimal(price) * Decimal("0.85")).quantize(Decimal("0.01")),
                                                     "currency": "CAD"}} for p, _, price in on_contract]})
         session.commit()
         print(f"contract with {len(on_contract):,} prices in {time.perf_counter() - started:.1f} s")
-        catalog = domain.create_catalog(session, CallerContext(company_id=COMPANY, roles=["catalog_admin"]), {
+        catalog = custom_catalogs.create_catalog(session, CallerContext(company_id=COMPANY, roles=["catalog_admin"]), {
             "name": "Approved brands", "rules": [],
             "include": {"manufacturers": ["Lenovo", "Dell", "HP", "Cisco", "Logitech", "APC", "Seagate",
                                           "Jabra", "Microsoft", "Samsung"]},
             "exclude": {"languages": ["fr"]}})
         session.commit()
-        granted = CallerContext(user_id=11, company_id=COMPANY, currency="CAD", catalog_ids=[catalog["id"]])
+        granted = CallerContext(user_id=11, company_id=COMPANY, currency="CAD", catalog_ids=[catalog.id])
 
         parts = [k[0] for k in kept]
 
         def lookup(i):
-            domain.lookup(session, BUYER, "CAD", rng.sample(parts, 100))
+            products.lookup(session, BUYER, "CAD", rng.sample(parts, 100))
             session.rollback()
 
         def cart(i):
             lines = [{"part_number": p, "quantity": rng.randint(1, 12)}
                      for p in rng.sample(parts, 15) + [p for p, _, _ in rng.sample(on_contract, 5)]]
-            domain.price_lines(session, BUYER, "CAD", lines)
+            products.price_lines(session, BUYER, "CAD", lines)
             session.rollback()
 
         hits = [search_as(session, BUYER)(i)["total"] for i in range(len(SEARCHES))]

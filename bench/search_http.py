@@ -8,8 +8,8 @@ for two signed-in users of the demo company,
   - demo.buyer, whose company has a contract,
   - demo.approver, given a catalog grant (the catalog benchmark's "Approved brands"),
 runs the twelve searches of bench/catalog_search.py (a page of 50, the API's default):
-  - baseline: catalog's domain.search on catalog's database, in this process (no broker,
-    no HTTP), as the catalog benchmark measures it,
+  - baseline: catalog's search and the dump of its reply, on catalog's database, in this
+    process (no broker, no HTTP), as the catalog benchmark measures it,
   - over HTTP on one kept-alive connection, accepting gzip (as browsers do), and without,
   - over HTTP on 8 kept-alive connections, accepting gzip,
 and prints p50/p95/p99 and requests/s, each HTTP p95 as a difference to and a ratio of the
@@ -108,7 +108,7 @@ def measure_user(system, session, label, token, seconds, runs):
     print(f"\n{label}: matches per search " + ", ".join(f"{t:,}" for t in totals))
     base = timed(search_as(session, ctx, limit=LIMIT), runs)
     base_rps = 1000 / base["mean"]
-    line("catalog domain.search (baseline)", base, rps=base_rps)
+    line("catalog search in process (baseline)", base, rps=base_rps)
     result = {"baseline": {**{k: round(v, 1) for k, v in base.items()}, "rps": round(base_rps, 1)}}
     for name, connections, encoding in (("HTTP, 1 connection, gzip", 1, "gzip"),
                                         ("HTTP, 1 connection, no gzip", 1, "identity"),

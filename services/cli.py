@@ -66,13 +66,13 @@ def check_broker():
 
 def import_products(path):
     """A large catalog straight into catalog's database, streamed in batches."""
-    from services.catalog import domain
+    from services.catalog.domain import products
     from services.catalog.models import Base
     from services.common.context import CallerContext
     from services.common.engines import open_session
     with open_session("catalog", Base) as session, open(path, encoding="utf-8-sig") as source:
-        report = domain.import_products(session, CallerContext.system(), source=source,
-                                        commit_every=50000)
+        report = products.import_products(session, CallerContext.system(), source=source,
+                                          commit_every=50000)
         session.commit()
     print(json.dumps({k: report[k] for k in ("imported", "updated")} |
                      {"rejected": report["rejected_count"]}))
@@ -135,6 +135,8 @@ def subscriptions_renew(today=None):
         engine.dispose()
     print(f"subscriptions: {done['renewed']} renewed, {done['cancelled']} cancelled, "
           f"{done['warned']} owners warned")
+
+
 
 
 def mail_links(address):

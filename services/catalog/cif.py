@@ -11,10 +11,12 @@ back as that code.
 """
 import csv
 import io
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from services.catalog import domain
+from services.catalog.domain.pricing import PricedProduct, priced
+from services.catalog.domain.visibility import normalise_currency, scope_for, visible_products
 from services.catalog.importer import UNSPSC, UNSPSC_ITEMS
 from services.catalog.models import Product
 from services.common.clock import utcnow
@@ -49,21 +51,33 @@ def unspsc_code(category: str | None) -> str:
     return CATEGORY_CODES.get(category, DEFAULT_UNSPSC)
 
 
-def item(view: dict) -> dict:
-    """A priced product (domain.product_view) with its e-procurement fields."""
-    return dict(view, unspsc=unspsc_code(view["category"]), unit_of_measure=UNIT_OF_MEASURE)
+@dataclass
+class CatalogItem:
+    """A priced product with its e-procurement fields; reads through to the PricedProduct."""
+    priced: PricedProduct
+    unspsc: str
+    unit_of_measure: str = UNIT_OF_MEASURE
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.priced, name)
+
+
+def item(product: PricedProduct) -> CatalogItem:
+    return CatalogItem(product, unspsc_code(product.category))
 
 
 def items(session, ctx, currency, part_numbers=None, today=None):
     """The orderable products the caller may see, priced for the caller's company: those
     part numbers, or the whole catalog (in batches, in catalog order)."""
-    scope = domain.scope_for(session, ctx, currency, today)
+    scope = scope_for(session, ctx, currency, today)
     if part_numbers is not None:
-        found, allowed = domain.visible_products(session, scope, part_numbers)
+        found, allowed = visible_products(session, scope, part_numbers)
         products = sorted((p for p in found.values() if p.id in allowed), key=lambda p: p.id)
-        for view in domain.priced(session, scope, products):
-            if view["orderable"]:
-                yield item(view)
+        for product in priced(session, scope, products):
+            if product.quote.orderable:
+                yield item(product)
         return
     last = 0
     while True:
@@ -74,9 +88,9 @@ def items(session, ctx, currency, part_numbers=None, today=None):
         if not rows:
             return
         last = rows[-1].id
-        for view in domain.priced(session, scope, rows):
-            if view["orderable"]:
-                yield item(view)
+        for product in priced(session, scope, rows):
+            if product.quote.orderable:
+                yield item(product)
 
 
 def render(catalog_items, currency: str, supplier_id: str = SUPPLIER_ID, now=None,
@@ -96,20 +110,20 @@ def render(catalog_items, currency: str, supplier_id: str = SUPPLIER_ID, now=Non
     out.write("DATA\r\n")
     writer = csv.writer(out, lineterminator="\r\n")
     for r in rows:
-        price = r["price"]["amount"]
-        writer.writerow([supplier_id, r["part_number"], r["mfg_part_number"],
-                         r["description"] or r["name"], r["unspsc"], price,
-                         r["unit_of_measure"], "", r["manufacturer"], "", "",
-                         r["list_price"]["amount"] if r["list_price"]["currency"] == currency else "",
-                         r["name"], r["language"], currency])
+        list_price = r.list_price
+        writer.writerow([supplier_id, r.part_number, r.mfg_part_number,
+                         r.description or r.name, r.unspsc, str(r.quote.unit_price.amount),
+                         r.unit_of_measure, "", r.manufacturer, "", "",
+                         str(list_price.amount) if list_price.currency == currency else "",
+                         r.name, r.language, currency])
     out.write("ENDOFDATA\r\n")
     return out.getvalue()
 
 
 def export(session, ctx, currency, part_numbers=None, as_cif=False, today=None) -> dict:
-    """{items} for those part numbers, or {cif, filename, item_count} for the whole
-    catalog the caller may see."""
-    currency = domain.normalise_currency(currency)
+    """{items (CatalogItems)} for those part numbers, or {cif, filename, item_count} for the
+    whole catalog the caller may see."""
+    currency = normalise_currency(currency)
     found = items(session, ctx, currency, part_numbers, today)
     if not as_cif:
         return {"items": list(found)}

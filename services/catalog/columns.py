@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import Text, cast, func, select, text, update
 
 from services.catalog.models import CatalogState, ContractPrice, Product
-from services.catalog.search import find_sorted
+from services.catalog.fulltext import find_sorted
 from services.common.engines import is_postgres
 
 LANGUAGE_CODES = ("en", "fr")

@@ -22,8 +22,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 
-from services.catalog import domain
+from services.catalog.domain import contracts, products
 from services.catalog.models import Contract
+from services.common.clock import utc_today
 from services.common.context import CallerContext
 
 DEMO_CONTRACT = "Northwind Traders - IT Supply Agreement"
@@ -394,12 +395,12 @@ def seed(session, company_id, n=3000) -> dict:
             if row["currency"] == "CAD" and row["availability"] != "discontinued":
                 candidates.append((row["part_number"], row["list_price"]))
             yield row
-    domain.import_products(session, staff, rows=rows())
+    products.import_products(session, staff, rows=rows())
     contract = session.scalar(select(Contract).where(Contract.company_id == company_id,
                                                      Contract.name == DEMO_CONTRACT))
     chosen = candidates[:5] + rng.sample(candidates[5:], min(195, max(0, len(candidates) - 5)))
     if contract is None:
-        today = domain.utc_today()
+        today = utc_today()
         prices = []
         for part, list_price in chosen:
             off = Decimal(str(rng.uniform(0.10, 0.25)))
@@ -409,13 +410,11 @@ def seed(session, company_id, n=3000) -> dict:
                 prices.append({"part_number": part, "tier": "Volume",
                                "price": {"amount": (amount * Decimal("0.95")).quantize(Decimal("0.01")),
                                          "currency": "CAD"}})
-        view = domain.create_contract(session, staff, company_id, {
+        contract = contracts.create_contract(session, staff, company_id, {
             "name": DEMO_CONTRACT, "starts_on": today - timedelta(days=30),
             "ends_on": today + timedelta(days=730),
             "tiers": [{"name": "Volume", "min_quantity": 10}], "prices": prices},
             company_currency="CAD")
-        contract_id = view["id"]
-    else:
-        contract_id = contract.id
+    contract_id = contract.id
     return {"part_numbers": parts, "contract_id": contract_id,
             "contract_part_numbers": [p for p, _ in chosen]}

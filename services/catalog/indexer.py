@@ -1,4 +1,4 @@
-"""Keeps PostgreSQL's search word lists (search.py) current, in the catalog process.
+"""Keeps PostgreSQL's search word lists (fulltext.py) current, in the catalog process.
 
 Every few seconds it looks at the products changed since the lists were built. Once there
 are SEARCH_REBUILD_AT of them and no product changed since the last look (an import has
@@ -13,7 +13,7 @@ import logging
 from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 
-from services.catalog import search
+from services.catalog import fulltext
 from services.common.background import BackgroundLoop
 from services.common.config import env
 from services.common.engines import is_postgres
@@ -30,9 +30,9 @@ BUILD_SECONDS = Gauge("procura_catalog_search_last_build_seconds",
 def rebuild(engine, vacuum_at: int = 10000) -> dict | None:
     """Build and publish the word lists; vacuum when at least `vacuum_at` changes were
     published. None when another process is building."""
-    report = search.rebuild_postings(engine)
+    report = fulltext.rebuild_postings(engine)
     if report is not None and report["published_changes"] >= vacuum_at:
-        search.vacuum_products(engine)
+        fulltext.vacuum_products(engine)
     return report
 
 
@@ -56,7 +56,7 @@ class SearchIndexer(BackgroundLoop):
 
     def cycle(self) -> bool:
         with self.database.session_factory() as session:
-            pending = search.pending_changes(session, limit=max(self.rebuild_at, search.CHANGES_MAX))
+            pending = fulltext.pending_changes(session, limit=max(self.rebuild_at, fulltext.CHANGES_MAX))
             seq = session.scalar(text("SELECT last_value FROM search_change_seq"))
         PENDING.set(pending)
         quiet, self.last_seq = seq == self.last_seq, seq

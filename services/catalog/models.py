@@ -3,7 +3,7 @@
 Products are keyed by the reseller's part number; every other table refers to a product by
 that part number (a string), so contracts, favorites and purchase history survive a product
 being re-imported. The full-text index is not a model: the migration creates an FTS5 table
-(SQLite) or a generated tsvector column with a GIN index (PostgreSQL), see search.py.
+(SQLite) or a generated tsvector column with a GIN index (PostgreSQL), see fulltext.py.
 """
 from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric,
                         PrimaryKeyConstraint, String, Text, UniqueConstraint)

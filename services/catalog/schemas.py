@@ -1,11 +1,12 @@
-"""Catalog's payloads: HTTP bodies, queries and replies (used by the gateway), and RPC
-payloads (checked again by the service)."""
+"""Catalog's payloads: what the service loads from its callers (RPC arguments, the HTTP
+bodies and queries the gateway passes on) and the replies it dumps from the domain's
+objects; the gateway documents its endpoints with them."""
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import (Schema, ValidationError, fields, pre_load, validate, validates_schema)
 
 from services.catalog.models import AVAILABILITY, LANGUAGES
-from services.common.schemas import MoneySchema, PageQuery
+from services.common.schemas import MoneySchema, PageQuery, UtcDateTime
 
 SORTS = ("relevance", "price_asc", "price_desc")
 PRICE_SOURCES = ("contract", "epp", "list")
@@ -68,6 +69,7 @@ class ProductSearchQuery(SearchCriteria, PageQuery):
 
 
 class ProductOut(Schema):
+    """A domain.pricing.PricedProduct: a product at the caller's price."""
     part_number = fields.String()
     mfg_part_number = fields.String()
     manufacturer = fields.String()
@@ -77,12 +79,13 @@ class ProductOut(Schema):
     language = fields.String()
     availability = fields.String(metadata={"enum": list(AVAILABILITY)})
     list_price = fields.Nested(MoneySchema)
-    price = fields.Nested(MoneySchema, allow_none=True,
+    price = fields.Nested(MoneySchema, allow_none=True, attribute="quote.unit_price",
                           metadata={"description": "the caller's price; null when the product has "
                                                    "no price in the company's currency"})
-    price_source = fields.String(allow_none=True, metadata={"enum": list(PRICE_SOURCES)})
-    on_contract = fields.Boolean()
-    orderable = fields.Boolean()
+    price_source = fields.String(allow_none=True, attribute="quote.price_source",
+                                 metadata={"enum": list(PRICE_SOURCES)})
+    on_contract = fields.Boolean(attribute="quote.on_contract")
+    orderable = fields.Boolean(attribute="quote.orderable")
     subscription_term = fields.String(allow_none=True, metadata={
         "enum": ["monthly", "yearly", None],
         "description": "sold as an auto-renewing subscription with this term"})
@@ -94,7 +97,7 @@ class TierPrice(Schema):
     tier = fields.String(allow_none=True, metadata={"description": "null: the contract's base price"})
     min_quantity = fields.Integer(metadata={"description": "the price applies from this quantity"})
     price = fields.Nested(MoneySchema)
-    ends_on = fields.String(metadata={"description": "the contract's last day"})
+    ends_on = fields.Date(metadata={"description": "the contract's last day"})
     current = fields.Boolean(metadata={"description": "the caller's price (one unit) is this one"})
 
 
@@ -164,11 +167,26 @@ class PriceLinesArgs(Schema):
     lines = fields.List(fields.Nested(PriceLine), required=True, validate=validate.Length(max=1000))
 
 
+class ProcurementItem(ProductOut):
+    """A product as an e-procurement system takes it (cif.py)."""
+    unspsc = fields.String(metadata={"description": "UNSPSC code (8 digits)"})
+    unit_of_measure = fields.String(metadata={"description": "UN/CEFACT code, EA"})
+
+
+class ProcurementItems(Schema):
+    items = fields.List(fields.Nested(ProcurementItem))
+
+
 class PurchaseHistoryItem(Schema):
     part_number = fields.String()
-    last_ordered_at = fields.String()
+    last_ordered_at = UtcDateTime()
     quantity = fields.Integer()
     orders = fields.Integer()
+
+
+class PurchaseHistoryPage(Schema):
+    items = fields.List(fields.Nested(PurchaseHistoryItem))
+    next_cursor = fields.String(allow_none=True)
 
 
 # ------------------------------------------------------------------ contracts
@@ -209,11 +227,12 @@ class TierOut(Schema):
 
 
 class ContractOut(Schema):
+    """A domain.contracts.ContractOnDay."""
     id = fields.Integer()
     company_id = fields.Integer()
     name = fields.String()
-    starts_on = fields.String()
-    ends_on = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
     status = fields.String(metadata={"enum": ["scheduled", "active", "expired"]})
     tiers = fields.List(fields.Nested(TierOut))
     price_count = fields.Integer()
@@ -308,8 +327,8 @@ class CatalogOut(Schema):
     rules = fields.List(fields.Dict())
     include = fields.Dict()
     exclude = fields.Dict()
-    created_at = fields.String()
-    updated_at = fields.String()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class CatalogPage(Schema):
@@ -328,7 +347,7 @@ class SavedSearchOut(Schema):
     id = fields.Integer()
     name = fields.String()
     criteria = fields.Dict()
-    created_at = fields.String()
+    created_at = UtcDateTime()
 
 
 class SavedSearchPage(Schema):
@@ -366,14 +385,15 @@ class FavoriteIn(Schema):
 
 
 class FavoriteOut(Schema):
+    """A Favorite; the kind's own fields are in its `data`."""
     id = fields.Integer()
     kind = fields.String()
     title = fields.String()
-    part_number = fields.String()
-    part_numbers = fields.List(fields.String())
-    lines = fields.List(fields.Nested(BundleLine))
-    url = fields.String()
-    created_at = fields.String()
+    part_number = fields.String(attribute="data.part_number")
+    part_numbers = fields.List(fields.String(), attribute="data.part_numbers")
+    lines = fields.List(fields.Nested(BundleLine), attribute="data.lines")
+    url = fields.String(attribute="data.url")
+    created_at = UtcDateTime()
 
 
 class FavoritePage(Schema):
@@ -401,13 +421,14 @@ class EppIn(Schema):
 
 
 class EppOut(Schema):
+    """A domain.epp.EppFor."""
     id = fields.Integer()
     company_id = fields.Integer()
     name = fields.String()
     description = fields.String()
     active = fields.Boolean()
-    starts_on = fields.String(allow_none=True)
-    ends_on = fields.String(allow_none=True)
+    starts_on = fields.Date(allow_none=True)
+    ends_on = fields.Date(allow_none=True)
     all_users = fields.Boolean()
     member = fields.Boolean(metadata={"description": "whether the caller buys at EPP prices"})
 

@@ -18,6 +18,6 @@ def db(session_factory):
 @pytest.fixture(params=["columns", "rows"])
 def both_paths(request, monkeypatch):
     """Run a search test on the column snapshot and on rows: the answers must agree."""
-    from services.catalog import domain
-    monkeypatch.setattr(domain, "USE_COLUMNS", request.param == "columns")
+    from services.catalog.domain import search
+    monkeypatch.setattr(search, "USE_COLUMNS", request.param == "columns")
     return request.param

@@ -43,8 +43,8 @@ def events(session, event_type=None):
 
 def contract(session, company_id=1, prices=(), starts=-10, ends=10, tiers=(), name=None):
     """A contract around TODAY; prices as (part_number, amount[, tier[, currency]])."""
-    from services.catalog import domain
-    return domain.create_contract(session, STAFF, company_id, {
+    from tests.unit.catalog import replies
+    return replies.create_contract(session, STAFF, company_id, {
         "name": name or f"Contract {starts}/{ends}",
         "starts_on": TODAY + timedelta(days=starts), "ends_on": TODAY + timedelta(days=ends),
         "tiers": [{"name": n, "min_quantity": q} for n, q in tiers],

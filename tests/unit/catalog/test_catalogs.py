@@ -4,9 +4,11 @@ from dataclasses import replace
 
 import pytest
 
-from services.catalog import domain, schemas
+from services.catalog import schemas
+from services.catalog.models import Contract
 from services.common.context import CallerContext
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
+from tests.unit.catalog import replies
 from tests.unit.catalog.support import ADMIN, BUYER, OTHER, TODAY, contract, parts
 
 ALL = {"LEN-T14", "LEN-X1", "LEN-M70Q", "DEL-5450", "DEL-U2724", "HP-E24", "LOG-MXK"}
@@ -15,12 +17,12 @@ ALL = {"LEN-T14", "LEN-X1", "LEN-M70Q", "DEL-5450", "DEL-U2724", "HP-E24", "LOG-
 def make(db, name="C", rules=(), include=None, exclude=None, ctx=ADMIN):
     data = schemas.CatalogIn().load({"name": name, "rules": list(rules), "include": include or {},
                                      "exclude": exclude or {}})
-    return domain.create_catalog(db, ctx, data)
+    return replies.create_catalog(db, ctx, data)
 
 
 def allowed(db, catalog):
     """The part numbers a catalog allows, as its admin previews them."""
-    return set(parts(domain.catalog_products(db, ADMIN, "CAD", catalog["id"], limit=200, today=TODAY)))
+    return set(parts(replies.catalog_products(db, ADMIN, "CAD", catalog["id"], limit=200, today=TODAY)))
 
 
 def granted(*catalogs):
@@ -28,7 +30,7 @@ def granted(*catalogs):
 
 
 def favorite(db, **data):
-    return domain.create_favorite(db, ADMIN, data)
+    return replies.create_favorite(db, ADMIN, data)
 
 
 def test_no_rules_allow_everything(db):
@@ -70,7 +72,7 @@ def test_rule_standards(db):
     favorite(db, kind="comparison", title="Monitors", part_numbers=["DEL-U2724", "HP-E24"])
     favorite(db, kind="bundle", title="Desk", lines=[{"part_number": "LOG-MXK", "quantity": 2}])
     favorite(db, kind="link", title="Policy", url="https://intranet.example/it")
-    domain.create_favorite(db, OTHER, {"kind": "product", "title": "x", "part_number": "LEN-X1"})
+    replies.create_favorite(db, OTHER, {"kind": "product", "title": "x", "part_number": "LEN-X1"})
     assert allowed(db, make(db, rules=["standards"])) == {"LEN-T14", "DEL-U2724", "HP-E24", "LOG-MXK"}
 
 
@@ -79,29 +81,29 @@ def test_rule_standards_without_favorites_allows_nothing(db):
 
 
 def test_rule_purchase_history(db):
-    domain.record_order(db, {"company_id": 1, "placed_at": "2026-11-01T10:00:00Z",
+    replies.record_order(db, {"company_id": 1, "placed_at": "2026-11-01T10:00:00Z",
                              "lines": [{"part_number": "DEL-5450", "quantity": 3}]})
-    domain.record_order(db, {"company_id": 2, "placed_at": "2026-11-01T10:00:00Z",
+    replies.record_order(db, {"company_id": 2, "placed_at": "2026-11-01T10:00:00Z",
                              "lines": [{"part_number": "LEN-X1", "quantity": 1}]})
     assert allowed(db, make(db, rules=["purchase_history"])) == {"DEL-5450"}
 
 
 def test_rule_saved_search(db):
-    saved = domain.create_saved_search(db, BUYER, {"name": "Lenovo notebooks", "criteria": {
+    saved = replies.create_saved_search(db, BUYER, {"name": "Lenovo notebooks", "criteria": {
         "q": "thinkpad", "manufacturer": "Lenovo"}})
     catalog = make(db, rules=[{"type": "saved_search", "saved_search_id": saved["id"]}])
     assert allowed(db, catalog) == {"LEN-T14", "LEN-X1"}
-    theirs = domain.create_saved_search(db, OTHER, {"name": "x", "criteria": {"q": "dell"}})
+    theirs = replies.create_saved_search(db, OTHER, {"name": "x", "criteria": {"q": "dell"}})
     with pytest.raises(Invalid):
         make(db, "other", rules=[{"type": "saved_search", "saved_search_id": theirs["id"]}])
     # a saved search deleted since matches nothing
-    domain.delete_saved_search(db, BUYER, saved["id"])
+    replies.delete_saved_search(db, BUYER, saved["id"])
     assert allowed(db, catalog) == set()
 
 
 def test_rules_combine_with_and(db):
     contract(db, 1, [("LEN-T14", "1.00"), ("DEL-5450", "2.00"), ("HP-E24", "3.00")])
-    ids = [c.id for c in db.query(domain.Contract).filter_by(company_id=1)]
+    ids = [c.id for c in db.query(Contract).filter_by(company_id=1)]
     catalog = make(db, rules=[{"type": "contract", "contract_ids": ids},
                               {"type": "part_numbers", "part_numbers": ["LEN-T14", "LEN-X1", "HP-E24"]}])
     assert allowed(db, catalog) == {"LEN-T14", "HP-E24"}
@@ -136,43 +138,43 @@ def test_grants_union_applies_everywhere(db, both_paths):
     monitors = make(db, "monitors", include={"categories": ["Monitors"]})
     user = granted(lenovo, monitors)
     expected = {"LEN-T14", "LEN-X1", "LEN-M70Q", "DEL-U2724", "HP-E24"}
-    assert set(parts(domain.search(db, user, "CAD", {}, today=TODAY))) == expected
-    assert domain.search(db, user, "CAD", {}, today=TODAY)["total"] == 5
-    assert domain.get_product(db, user, "CAD", "DEL-U2724", today=TODAY)["part_number"] == "DEL-U2724"
+    assert set(parts(replies.search(db, user, "CAD", {}, today=TODAY))) == expected
+    assert replies.search(db, user, "CAD", {}, today=TODAY)["total"] == 5
+    assert replies.get_product(db, user, "CAD", "DEL-U2724", today=TODAY)["part_number"] == "DEL-U2724"
     with pytest.raises(NotFound):
-        domain.get_product(db, user, "CAD", "DEL-5450", today=TODAY)
-    looked = domain.lookup(db, user, "CAD", ["DEL-5450", "LEN-X1"], today=TODAY)["results"]
+        replies.get_product(db, user, "CAD", "DEL-5450", today=TODAY)
+    looked = replies.lookup(db, user, "CAD", ["DEL-5450", "LEN-X1"], today=TODAY)["results"]
     assert [r["status"] for r in looked] == ["not_found", "found"]
-    lines = domain.price_lines(db, user, "CAD", [{"part_number": "DEL-5450"}, {"part_number": "LEN-X1"},
+    lines = replies.price_lines(db, user, "CAD", [{"part_number": "DEL-5450"}, {"part_number": "LEN-X1"},
                                                  {"part_number": "NOPE"}], today=TODAY)["lines"]
     assert [l["status"] for l in lines] == ["not_allowed", "ok", "not_found"]
     assert lines[0]["unit_price"] is None and lines[0]["name"] is None
     # one catalog of the grants, as a filter
-    only = domain.search(db, user, "CAD", {"catalog_id": monitors["id"]}, today=TODAY)
+    only = replies.search(db, user, "CAD", {"catalog_id": monitors["id"]}, today=TODAY)
     assert set(parts(only)) == {"DEL-U2724", "HP-E24"}
 
 
 def test_no_grants_sees_the_whole_catalog(db, both_paths):
     make(db, "lenovo", include={"manufacturers": ["Lenovo"]})
-    assert set(parts(domain.search(db, BUYER, "CAD", {}, today=TODAY))) == ALL
+    assert set(parts(replies.search(db, BUYER, "CAD", {}, today=TODAY))) == ALL
 
 
 def test_grants_to_catalogs_that_are_gone_or_foreign_show_nothing(db, both_paths):
     theirs = make(db, "theirs", ctx=OTHER)
-    assert parts(domain.search(db, granted(theirs), "CAD", {}, today=TODAY)) == []
+    assert parts(replies.search(db, granted(theirs), "CAD", {}, today=TODAY)) == []
     mine = make(db, "mine")
-    domain.delete_catalog(db, ADMIN, mine["id"])
-    assert parts(domain.search(db, granted(mine), "CAD", {}, today=TODAY)) == []
+    replies.delete_catalog(db, ADMIN, mine["id"])
+    assert parts(replies.search(db, granted(mine), "CAD", {}, today=TODAY)) == []
 
 
 def test_a_user_previews_a_catalog_within_their_grants(db, both_paths):
     lenovo = make(db, "lenovo", include={"manufacturers": ["Lenovo"]})
     notebooks = make(db, "notebooks", include={"categories": ["Notebooks"]})
     user = granted(lenovo)
-    seen = parts(domain.catalog_products(db, user, "CAD", notebooks["id"], today=TODAY))
+    seen = parts(replies.catalog_products(db, user, "CAD", notebooks["id"], today=TODAY))
     assert set(seen) == {"LEN-T14", "LEN-X1"}
     admin_with_grants = replace(ADMIN, catalog_ids=[lenovo["id"]])
-    assert set(parts(domain.catalog_products(db, admin_with_grants, "CAD", notebooks["id"], today=TODAY))) \
+    assert set(parts(replies.catalog_products(db, admin_with_grants, "CAD", notebooks["id"], today=TODAY))) \
         == {"LEN-T14", "LEN-X1", "DEL-5450"}
 
 
@@ -181,24 +183,24 @@ def test_catalog_crud_and_tenancy(db):
     with pytest.raises(Conflict):
         make(db, "Laptops")
     make(db, "Laptops", ctx=OTHER)  # names are per company
-    assert [c["name"] for c in domain.list_catalogs(db, ADMIN)["items"]] == ["Laptops"]
-    changed = domain.update_catalog(db, ADMIN, catalog["id"], schemas.CatalogPatch().load(
+    assert [c["name"] for c in replies.list_catalogs(db, ADMIN)["items"]] == ["Laptops"]
+    changed = replies.update_catalog(db, ADMIN, catalog["id"], schemas.CatalogPatch().load(
         {"name": "Notebooks", "include": {"languages": ["en"]}}))
     assert changed["name"] == "Notebooks" and changed["rules"] == catalog["rules"]
     assert changed["include"] == {"languages": ["en"]}
-    for call in (lambda: domain.get_catalog(db, OTHER, catalog["id"]),
-                 lambda: domain.update_catalog(db, OTHER, catalog["id"], {"name": "x"}),
-                 lambda: domain.delete_catalog(db, OTHER, catalog["id"]),
-                 lambda: domain.catalog_products(db, OTHER, "CAD", catalog["id"])):
+    for call in (lambda: replies.get_catalog(db, OTHER, catalog["id"]),
+                 lambda: replies.update_catalog(db, OTHER, catalog["id"], {"name": "x"}),
+                 lambda: replies.delete_catalog(db, OTHER, catalog["id"]),
+                 lambda: replies.catalog_products(db, OTHER, "CAD", catalog["id"])):
         with pytest.raises(NotFound):
             call()
     with pytest.raises(Forbidden):
-        domain.list_catalogs(db, BUYER)
+        replies.list_catalogs(db, BUYER)
     with pytest.raises(Forbidden):
         make(db, "x", ctx=BUYER)
-    domain.delete_catalog(db, ADMIN, catalog["id"])
+    replies.delete_catalog(db, ADMIN, catalog["id"])
     with pytest.raises(NotFound):
-        domain.get_catalog(db, ADMIN, catalog["id"])
+        replies.get_catalog(db, ADMIN, catalog["id"])
 
 
 @pytest.mark.parametrize("rule", [
@@ -219,4 +221,4 @@ def test_unknown_filter_keys_are_refused():
 
 def test_staff_without_company_sees_no_catalogs(db):
     with pytest.raises(Forbidden):
-        domain.list_catalogs(db, CallerContext(user_id=1, staff=True))
+        replies.list_catalogs(db, CallerContext(user_id=1, staff=True))

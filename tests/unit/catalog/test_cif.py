@@ -2,7 +2,7 @@
 CIF 3.0 export read back by the product import (a round trip on a real database)."""
 from sqlalchemy import select
 
-from services.catalog import cif, importer
+from services.catalog import cif, importer, schemas
 from services.catalog.models import Product
 from tests.unit.catalog.support import BUYER, OTHER, PRODUCTS, TODAY, contract
 
@@ -19,13 +19,14 @@ def test_unspsc_codes_of_the_resellers_categories():
 
 def test_items_at_the_callers_prices_only_orderable(db):
     contract(db, 1, [("LEN-T14", "1299.00")])
-    found = cif.export(db, BUYER, "CAD", ["LEN-T14", "HP-E24", "LOG-MXK", "NOPE"], today=TODAY)
+    found = schemas.ProcurementItems().dump(   # the reply as the service sends it
+        cif.export(db, BUYER, "CAD", ["LEN-T14", "HP-E24", "LOG-MXK", "NOPE"], today=TODAY))
     (item,) = found["items"]   # USD-only and discontinued products are not orderable here
     assert item["part_number"] == "LEN-T14"
     assert item["price"] == {"amount": "1299.00", "currency": "CAD"}
     assert (item["unspsc"], item["unit_of_measure"]) == ("43211503", "EA")
     other = cif.export(db, OTHER, "CAD", ["LEN-T14"], today=TODAY)["items"]
-    assert other[0]["price"]["amount"] == "1549.00"   # another company: the list price
+    assert str(other[0].quote.unit_price.amount) == "1549.00"   # another company: the list price
 
 
 def test_the_cif_export_reads_back_through_the_import(db):

@@ -4,9 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from services.catalog import domain, schemas
+from services.catalog import schemas
 from services.common.context import CallerContext
 from services.common.errors import Forbidden, Invalid, NotFound
+from tests.unit.catalog import replies
 from tests.unit.catalog.support import ADMIN, BUYER, OTHER, STAFF, TODAY, contract, events
 
 
@@ -22,7 +23,7 @@ def test_contract_with_prices_and_tiers(db):
 
 def test_contract_prices_are_checked(db):
     with pytest.raises(Invalid) as err:
-        domain.create_contract(db, STAFF, 1, {
+        replies.create_contract(db, STAFF, 1, {
             "name": "x", "starts_on": TODAY, "ends_on": TODAY, "tiers": [{"name": "Gold"}],
             "prices": [{"part_number": "NOPE", "price": {"amount": "1", "currency": "CAD"}},
                        {"part_number": "LEN-T14", "tier": "Silver", "price": {"amount": "1", "currency": "CAD"}},
@@ -38,10 +39,10 @@ def test_contract_prices_are_checked(db):
 
 def test_contract_dates_and_staff_only(db):
     with pytest.raises(Invalid):
-        domain.create_contract(db, STAFF, 1, {"name": "x", "starts_on": TODAY,
+        replies.create_contract(db, STAFF, 1, {"name": "x", "starts_on": TODAY,
                                               "ends_on": TODAY - timedelta(days=1)})
     with pytest.raises(Forbidden):
-        domain.create_contract(db, ADMIN, 1, {"name": "x", "starts_on": TODAY, "ends_on": TODAY})
+        replies.create_contract(db, ADMIN, 1, {"name": "x", "starts_on": TODAY, "ends_on": TODAY})
     with pytest.raises(schemas.ValidationError):
         schemas.ContractIn().load({"name": "x", "starts_on": "2026-02-01", "ends_on": "2026-01-01"})
 
@@ -51,20 +52,20 @@ def test_list_contracts_of_the_company_with_status(db):
     contract(db, 1, [], starts=-1, ends=30, name="current")
     contract(db, 1, [], starts=5, ends=30, name="next")
     contract(db, 2, [("LEN-T14", "1")], name="theirs")
-    listed = domain.list_contracts(db, BUYER, today=TODAY)["items"]
+    listed = replies.list_contracts(db, BUYER, today=TODAY)["items"]
     assert [(c["name"], c["status"]) for c in listed] == [
         ("next", "scheduled"), ("current", "active"), ("old", "expired")]
     assert listed[2]["price_count"] == 1
-    page = domain.list_contracts(db, BUYER, limit=2, today=TODAY)
+    page = replies.list_contracts(db, BUYER, limit=2, today=TODAY)
     assert len(page["items"]) == 2 and page["next_cursor"]
-    rest = domain.list_contracts(db, BUYER, limit=2, cursor=page["next_cursor"], today=TODAY)
+    rest = replies.list_contracts(db, BUYER, limit=2, cursor=page["next_cursor"], today=TODAY)
     assert [c["name"] for c in rest["items"]] == ["old"] and rest["next_cursor"] is None
 
 
 # ---- favorites
 
 def test_favorites_of_each_kind(db):
-    made = [domain.create_favorite(db, ADMIN, data) for data in (
+    made = [replies.create_favorite(db, ADMIN, data) for data in (
         {"kind": "product", "title": "Laptop", "part_number": "len-t14"},
         {"kind": "comparison", "title": "Monitors", "part_numbers": ["DEL-U2724", "HP-E24"]},
         {"kind": "bundle", "title": "Desk", "lines": [{"part_number": "LOG-MXK", "quantity": 2},
@@ -72,18 +73,18 @@ def test_favorites_of_each_kind(db):
         {"kind": "link", "title": "Policy", "url": "https://intranet.example/it"})]
     assert made[0]["part_number"] == "LEN-T14"
     assert made[2]["lines"][0] == {"part_number": "LOG-MXK", "quantity": 2}
-    listed = domain.list_favorites(db, BUYER)["items"]
+    listed = replies.list_favorites(db, BUYER)["items"]
     assert [f["kind"] for f in listed] == ["link", "bundle", "comparison", "product"]
-    assert domain.get_favorite(db, BUYER, made[3]["id"])["url"] == "https://intranet.example/it"
-    assert domain.list_favorites(db, OTHER)["items"] == []
+    assert replies.get_favorite(db, BUYER, made[3]["id"])["url"] == "https://intranet.example/it"
+    assert replies.list_favorites(db, OTHER)["items"] == []
     with pytest.raises(NotFound):
-        domain.get_favorite(db, OTHER, made[0]["id"])
+        replies.get_favorite(db, OTHER, made[0]["id"])
     with pytest.raises(NotFound):
-        domain.delete_favorite(db, OTHER, made[0]["id"])
+        replies.delete_favorite(db, OTHER, made[0]["id"])
     with pytest.raises(Forbidden):
-        domain.delete_favorite(db, BUYER, made[0]["id"])
-    domain.delete_favorite(db, ADMIN, made[0]["id"])
-    assert len(domain.list_favorites(db, BUYER)["items"]) == 3
+        replies.delete_favorite(db, BUYER, made[0]["id"])
+    replies.delete_favorite(db, ADMIN, made[0]["id"])
+    assert len(replies.list_favorites(db, BUYER)["items"]) == 3
 
 
 @pytest.mark.parametrize("data, field", [
@@ -109,45 +110,45 @@ def test_favorites_are_validated(db, data, field):
         except schemas.ValidationError as exc:
             assert field in exc.messages
             raise
-        domain.create_favorite(db, ADMIN, loaded)
+        replies.create_favorite(db, ADMIN, loaded)
     if isinstance(err.value, Invalid):
         assert field in err.value.errors
 
 
 def test_only_eprocurement_admins_write_favorites(db):
     with pytest.raises(Forbidden):
-        domain.create_favorite(db, BUYER, {"kind": "link", "title": "x", "url": "https://x.example"})
+        replies.create_favorite(db, BUYER, {"kind": "link", "title": "x", "url": "https://x.example"})
 
 
 # ---- saved searches
 
 def test_saved_searches_are_the_users_own(db):
-    saved = domain.create_saved_search(db, BUYER, schemas.SavedSearchIn().load(
+    saved = replies.create_saved_search(db, BUYER, schemas.SavedSearchIn().load(
         {"name": "Docks", "criteria": {"q": "dock", "manufacturer": "Dell"}}))
     assert saved["criteria"] == {"q": "dock", "manufacturer": "Dell", "sort": "relevance"}
     colleague = CallerContext(user_id=99, company_id=1)
-    assert domain.list_saved_searches(db, colleague)["items"] == []
+    assert replies.list_saved_searches(db, colleague)["items"] == []
     with pytest.raises(NotFound):
-        domain.get_saved_search(db, colleague, saved["id"])
+        replies.get_saved_search(db, colleague, saved["id"])
     with pytest.raises(NotFound):
-        domain.delete_saved_search(db, OTHER, saved["id"])
-    assert [s["name"] for s in domain.list_saved_searches(db, BUYER)["items"]] == ["Docks"]
-    domain.delete_saved_search(db, BUYER, saved["id"])
+        replies.delete_saved_search(db, OTHER, saved["id"])
+    assert [s["name"] for s in replies.list_saved_searches(db, BUYER)["items"]] == ["Docks"]
+    replies.delete_saved_search(db, BUYER, saved["id"])
     with pytest.raises(NotFound):
-        domain.get_saved_search(db, BUYER, saved["id"])
+        replies.get_saved_search(db, BUYER, saved["id"])
 
 
 # ---- purchase history
 
 def test_purchase_history_from_orders(db):
-    domain.record_order(db, {"company_id": 1, "placed_at": "2026-11-01T10:00:00Z", "lines": [
+    replies.record_order(db, {"company_id": 1, "placed_at": "2026-11-01T10:00:00Z", "lines": [
         {"part_number": "LEN-T14", "quantity": 2}, {"part_number": "LEN-T14", "quantity": 1},
         {"part_number": "DEL-5450", "quantity": 5}]})
-    domain.record_order(db, {"company_id": 1, "placed_at": "2026-10-01T10:00:00+00:00", "lines": [
+    replies.record_order(db, {"company_id": 1, "placed_at": "2026-10-01T10:00:00+00:00", "lines": [
         {"part_number": "LEN-T14", "quantity": 4}]})
-    domain.record_order(db, {"company_id": 2, "placed_at": "2026-11-02T10:00:00Z", "lines": [
+    replies.record_order(db, {"company_id": 2, "placed_at": "2026-11-02T10:00:00Z", "lines": [
         {"part_number": "HP-E24", "quantity": 1}]})
-    items = {i["part_number"]: i for i in domain.purchase_history(db, BUYER)["items"]}
+    items = {i["part_number"]: i for i in replies.purchase_history(db, BUYER)["items"]}
     assert set(items) == {"LEN-T14", "DEL-5450"}
     assert items["LEN-T14"]["quantity"] == 7 and items["LEN-T14"]["orders"] == 2
     # an older order does not move the last ordered date back

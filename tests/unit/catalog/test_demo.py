@@ -3,7 +3,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from services.catalog import demo, domain
+from services.catalog import demo
+from services.catalog.domain import products
 from services.catalog.models import Base, ContractPrice, Product
 from services.common.context import CallerContext
 
@@ -38,7 +39,7 @@ def test_seed_imports_products_and_an_active_contract(session_factory):
         discount = 1 - Decimal(price.amount) / Decimal(lists[price.part_number])
         assert Decimal("0.09") <= discount <= Decimal("0.26")
     buyer = CallerContext(user_id=1, company_id=7, currency="CAD")
-    line = domain.price_lines(session, buyer, "CAD", [{"part_number": result["part_numbers"][0]}])
+    line = products.price_lines(session, buyer, "CAD", [{"part_number": result["part_numbers"][0]}])
     assert line["lines"][0]["status"] == "ok" and line["lines"][0]["price_source"] == "contract"
     # again: products updated in place, the contract made once
     again = demo.seed(session, 7, 600)

@@ -5,9 +5,10 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from services.catalog import domain, importer
+from services.catalog import importer
 from services.catalog.models import Product
 from services.common.errors import Forbidden, Invalid
+from tests.unit.catalog import replies
 from tests.unit.catalog.support import BUYER, STAFF, events
 
 HEADER = "part_number,mfg_part_number,manufacturer,category,name,description,list_price,currency,language,availability"
@@ -38,7 +39,7 @@ def count(db):
 
 def test_csv_good_lines_load_bad_lines_are_reported(db):
     before = count(db)
-    report = domain.import_products(db, STAFF, CSV)
+    report = replies.import_products(db, STAFF, CSV)
     assert report["format"] == "csv"
     assert report["imported"] == 3 and report["updated"] == 0
     assert [r["line"] for r in report["rejected"]] == [4, 5, 6, 7, 8, 9, 10, 11]
@@ -59,10 +60,10 @@ def test_csv_good_lines_load_bad_lines_are_reported(db):
 
 
 def test_reimport_updates_in_place(db):
-    domain.import_products(db, STAFF, CSV)
+    replies.import_products(db, STAFF, CSV)
     first_id = product(db, "NEW-1").id
     again = HEADER + "\nNEW-1,M-1,Dell,Notebooks,Dell Latitude 7450 (2025),,1999.00,CAD,en,backorder\nNEW-99,X,Dell,Notebooks,New,,1,CAD,en,in_stock\n"
-    report = domain.import_products(db, STAFF, again)
+    report = replies.import_products(db, STAFF, again)
     assert (report["imported"], report["updated"], report["rejected"]) == (1, 1, [])
     one = product(db, "NEW-1")
     assert one.id == first_id and one.name == "Dell Latitude 7450 (2025)"
@@ -72,7 +73,7 @@ def test_reimport_updates_in_place(db):
 
 def test_a_part_number_twice_in_one_file_keeps_the_last_line(db):
     text = HEADER + "\nDUP-1,A,Dell,Notebooks,First,,1,CAD,en,in_stock\nDUP-1,A,Dell,Notebooks,Second,,2,CAD,en,in_stock\n"
-    report = domain.import_products(db, STAFF, text)
+    report = replies.import_products(db, STAFF, text)
     assert (report["imported"], report["updated"]) == (1, 1)
     assert product(db, "DUP-1").name == "Second"
 
@@ -80,23 +81,23 @@ def test_a_part_number_twice_in_one_file_keeps_the_last_line(db):
 def test_columns_in_any_order_with_an_epp_price(db):
     text = ("currency,list_price,part_number,mfg_part_number,manufacturer,category,name,description,"
             "language,availability,epp_price\nCAD,100,EPP-1,E1,Apple,Notebooks,MacBook,,en,in_stock,89.50\n")
-    report = domain.import_products(db, STAFF, text.encode())
+    report = replies.import_products(db, STAFF, text.encode())
     assert report["imported"] == 1
     assert str(product(db, "EPP-1").epp_price) == "89.50"
 
 
 def test_a_header_without_our_columns_refuses_the_file(db):
     with pytest.raises(Invalid) as err:
-        domain.import_products(db, STAFF, "sku,price\nA,1\n")
+        replies.import_products(db, STAFF, "sku,price\nA,1\n")
     assert err.value.code == "invalid_import_header"
     assert "Missing column: part_number." in err.value.errors["header"]
     with pytest.raises(Invalid):
-        domain.import_products(db, STAFF, "\n\n")
+        replies.import_products(db, STAFF, "\n\n")
 
 
 def test_only_staff_import(db):
     with pytest.raises(Forbidden):
-        domain.import_products(db, BUYER, CSV)
+        replies.import_products(db, BUYER, CSV)
 
 
 CIF = """CIF_I_V3.0
@@ -120,7 +121,7 @@ ENDOFDATA
 
 
 def test_cif_maps_its_fields(db):
-    report = domain.import_products(db, STAFF, CIF)
+    report = replies.import_products(db, STAFF, CIF)
     assert report["format"] == "cif"
     assert (report["imported"], report["updated"]) == (3, 0)
     assert [r["line"] for r in report["rejected"]] == [14, 15]
@@ -141,7 +142,7 @@ def test_cif_maps_its_fields(db):
 
 def test_cif_count_and_end_are_checked(db):
     cut = CIF.replace("ITEMCOUNT: 5", "ITEMCOUNT: 7").replace("ENDOFDATA\n", "")
-    report = domain.import_products(db, STAFF, cut)
+    report = replies.import_products(db, STAFF, cut)
     assert report["imported"] == 3
     assert any("ENDOFDATA" in w for w in report["warnings"])
     assert any("ITEMCOUNT says 7" in w for w in report["warnings"])
@@ -149,9 +150,9 @@ def test_cif_count_and_end_are_checked(db):
 
 def test_cif_without_fieldnames_or_data_is_refused(db):
     with pytest.raises(Invalid):
-        domain.import_products(db, STAFF, "CIF_I_V3.0\nCURRENCY: CAD\nDATA\nA,B\nENDOFDATA\n")
+        replies.import_products(db, STAFF, "CIF_I_V3.0\nCURRENCY: CAD\nDATA\nA,B\nENDOFDATA\n")
     with pytest.raises(Invalid):
-        domain.import_products(db, STAFF, "CIF_I_V3.0\nFIELDNAMES: Supplier Part ID\n")
+        replies.import_products(db, STAFF, "CIF_I_V3.0\nFIELDNAMES: Supplier Part ID\n")
 
 
 def test_streams_in_batches(db):

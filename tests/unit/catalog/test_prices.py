@@ -2,9 +2,9 @@
 contracts, tiers, EPP programs and tenant isolation."""
 import pytest
 
-from services.catalog import domain
 from services.common.context import CallerContext
 from services.common.errors import Forbidden, Invalid, NotFound
+from tests.unit.catalog import replies
 from tests.unit.catalog.support import BUYER, OTHER, STAFF, TODAY, contract
 
 
@@ -14,7 +14,7 @@ def line(result, part):
 
 def test_price_lines_one_answer_per_line_in_order(db):
     contract(db, 1, [("LEN-T14", "1299.00")])
-    result = domain.price_lines(db, BUYER, "CAD", [
+    result = replies.price_lines(db, BUYER, "CAD", [
         {"part_number": "LEN-T14", "quantity": 2}, {"part_number": "NOPE-1", "quantity": 1},
         {"part_number": "HP-E24", "quantity": 1}, {"part_number": "LOG-MXK", "quantity": 1},
         {"part_number": "len-x1", "quantity": "x"}], today=TODAY)
@@ -33,8 +33,8 @@ def test_price_lines_one_answer_per_line_in_order(db):
 
 def test_contract_prices_are_the_companys_own(db):
     contract(db, 2, [("LEN-T14", "999.00")])
-    mine = domain.price_lines(db, BUYER, "CAD", [{"part_number": "LEN-T14"}], today=TODAY)
-    theirs = domain.price_lines(db, OTHER, "CAD", [{"part_number": "LEN-T14"}], today=TODAY)
+    mine = replies.price_lines(db, BUYER, "CAD", [{"part_number": "LEN-T14"}], today=TODAY)
+    theirs = replies.price_lines(db, OTHER, "CAD", [{"part_number": "LEN-T14"}], today=TODAY)
     assert mine["lines"][0]["unit_price"]["amount"] == "1549.00"
     assert theirs["lines"][0]["unit_price"]["amount"] == "999.00"
 
@@ -44,7 +44,7 @@ def test_overlapping_and_expired_contracts_on_the_database(db):
     contract(db, 1, [("LEN-T14", "1350.00")], starts=-5, ends=5, name="B")
     contract(db, 1, [("LEN-T14", "1000.00")], starts=-30, ends=-1, name="expired")
     contract(db, 1, [("LEN-T14", "900.00")], starts=1, ends=30, name="scheduled")
-    view = domain.get_product(db, BUYER, "CAD", "LEN-T14", today=TODAY)
+    view = replies.get_product(db, BUYER, "CAD", "LEN-T14", today=TODAY)
     assert view["price"] == {"amount": "1350.00", "currency": "CAD"}
     assert view["price_source"] == "contract" and view["on_contract"]
 
@@ -52,7 +52,7 @@ def test_overlapping_and_expired_contracts_on_the_database(db):
 def test_tier_price_by_quantity(db):
     contract(db, 1, [("LEN-T14", "1400.00"), ("LEN-T14", "1300.00", "Volume")],
              tiers=[("Volume", 10)])
-    result = domain.price_lines(db, BUYER, "CAD", [{"part_number": "LEN-T14", "quantity": 9},
+    result = replies.price_lines(db, BUYER, "CAD", [{"part_number": "LEN-T14", "quantity": 9},
                                                    {"part_number": "LEN-T14", "quantity": 10}],
                                 today=TODAY)
     assert [l["unit_price"]["amount"] for l in result["lines"]] == ["1400.00", "1300.00"]
@@ -65,7 +65,7 @@ def test_product_page_lists_the_tier_prices_that_apply(db):
     contract(db, 1, [("LEN-T14", "1380.00")], starts=-2, ends=3, name="Promo")
     contract(db, 1, [("LEN-T14", "900.00")], starts=-30, ends=-1, name="Expired")
     contract(db, 2, [("LEN-T14", "800.00")], name="Theirs")
-    view = domain.get_product(db, BUYER, "CAD", "LEN-T14", today=TODAY)
+    view = replies.get_product(db, BUYER, "CAD", "LEN-T14", today=TODAY)
     assert view["price"] == {"amount": "1380.00", "currency": "CAD"}
     assert [(t["contract_name"], t["tier"], t["min_quantity"], t["price"]["amount"], t["current"])
             for t in view["tier_prices"]] == [
@@ -73,29 +73,29 @@ def test_product_page_lists_the_tier_prices_that_apply(db):
         ("Main", "Volume", 10, "1300.00", False), ("Main", "Pallet", 50, "1250.00", False)]
     assert view["tier_prices"][0]["ends_on"] == "2026-11-25"
     # without an active contract: no tiers, the list price
-    assert domain.get_product(db, OTHER, "CAD", "LEN-X1", today=TODAY)["tier_prices"] == []
+    assert replies.get_product(db, OTHER, "CAD", "LEN-X1", today=TODAY)["tier_prices"] == []
 
 
 def test_epp_members_pay_the_epp_price(db):
-    domain.set_epp(db, STAFF, 1, {"name": "Employee program", "user_ids": [BUYER.user_id]})
-    member = domain.get_product(db, BUYER, "CAD", "LEN-X1", today=TODAY)
+    replies.set_epp(db, STAFF, 1, {"name": "Employee program", "user_ids": [BUYER.user_id]})
+    member = replies.get_product(db, BUYER, "CAD", "LEN-X1", today=TODAY)
     assert member["price"]["amount"] == "2299.00" and member["price_source"] == "epp"
     colleague = CallerContext(user_id=99, company_id=1, currency="CAD")
-    assert domain.get_product(db, colleague, "CAD", "LEN-X1", today=TODAY)["price_source"] == "list"
+    assert replies.get_product(db, colleague, "CAD", "LEN-X1", today=TODAY)["price_source"] == "list"
     other = CallerContext(user_id=BUYER.user_id, company_id=2, currency="CAD")
-    assert domain.get_product(db, other, "CAD", "LEN-X1", today=TODAY)["price_source"] == "list"
-    assert domain.get_epp(db, BUYER)["member"] is True
-    assert domain.get_epp(db, colleague)["member"] is False
+    assert replies.get_product(db, other, "CAD", "LEN-X1", today=TODAY)["price_source"] == "list"
+    assert replies.get_epp(db, BUYER)["member"] is True
+    assert replies.get_epp(db, colleague)["member"] is False
     with pytest.raises(NotFound):
-        domain.get_epp(db, OTHER)
-    domain.set_epp(db, STAFF, 1, {"name": "Everyone", "all_users": True})
-    assert domain.get_product(db, colleague, "CAD", "LEN-X1", today=TODAY)["price_source"] == "epp"
+        replies.get_epp(db, OTHER)
+    replies.set_epp(db, STAFF, 1, {"name": "Everyone", "all_users": True})
+    assert replies.get_product(db, colleague, "CAD", "LEN-X1", today=TODAY)["price_source"] == "epp"
     with pytest.raises(Forbidden):
-        domain.set_epp(db, BUYER, 1, {"name": "mine"})
+        replies.set_epp(db, BUYER, 1, {"name": "mine"})
 
 
 def test_lookup_in_input_order(db):
-    result = domain.lookup(db, BUYER, "CAD", ["DEL-5450", "NOPE", "len-t14", "DEL-5450"],
+    result = replies.lookup(db, BUYER, "CAD", ["DEL-5450", "NOPE", "len-t14", "DEL-5450"],
                            today=TODAY)
     assert [(r["part_number"], r["status"]) for r in result["results"]] == [
         ("DEL-5450", "found"), ("NOPE", "not_found"), ("len-t14", "found"), ("DEL-5450", "found")]
@@ -105,11 +105,11 @@ def test_lookup_in_input_order(db):
 
 def test_unknown_product_is_not_found(db):
     with pytest.raises(NotFound) as err:
-        domain.get_product(db, BUYER, "CAD", "NOPE-1")
+        replies.get_product(db, BUYER, "CAD", "NOPE-1")
     assert err.value.code == "product_not_found"
 
 
 def test_a_currency_is_required(db):
     with pytest.raises(Invalid) as err:
-        domain.price_lines(db, CallerContext(company_id=1), None, [{"part_number": "LEN-T14"}])
+        replies.price_lines(db, CallerContext(company_id=1), None, [{"part_number": "LEN-T14"}])
     assert err.value.code == "currency_required"

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.catalog.domain import ContractOffer, contract_status, epp_member, quote
+from services.catalog.domain.pricing import ContractOffer, contract_status, epp_member, quote
 from services.common.money import Money
 
 TODAY = date(2026, 11, 22)

@@ -2,15 +2,16 @@
 PostgreSQL tsvector: PROCURA_TEST_DB picks the engine)."""
 import pytest
 
-from services.catalog import domain, importer
+from services.catalog import importer
 from services.common.errors import Invalid
+from tests.unit.catalog import replies
 from tests.unit.catalog.support import BUYER, OTHER, STAFF, TODAY, contract, parts, product
 
 
 def search(db, ctx=BUYER, **criteria):
     limit = criteria.pop("limit", 50)
     cursor = criteria.pop("cursor", None)
-    return domain.search(db, ctx, "CAD", criteria, limit=limit, cursor=cursor, today=TODAY)
+    return replies.search(db, ctx, "CAD", criteria, limit=limit, cursor=cursor, today=TODAY)
 
 
 def test_words_match_name_manufacturer_part_numbers_and_description(db, both_paths):
@@ -74,7 +75,7 @@ def test_sort_by_the_callers_price(db, both_paths):
     desc = parts(search(db, sort="price_desc"))
     assert desc == ["LEN-M70Q", "LEN-X1", "DEL-5450", "LEN-T14", "DEL-U2724", "LOG-MXK", "HP-E24"]
     # another company's contract does not move anything for us
-    assert parts(domain.search(db, OTHER, "CAD", {"sort": "price_desc"}, today=TODAY))[0] == "LEN-X1"
+    assert parts(replies.search(db, OTHER, "CAD", {"sort": "price_desc"}, today=TODAY))[0] == "LEN-X1"
 
 
 def test_items_are_priced(db, both_paths):
@@ -135,7 +136,7 @@ def test_price_range_filter_at_the_callers_price(db, both_paths):
     contract(db, 1, [("LEN-M70Q", "3000.00")])                  # the contract price counts,
     assert parts(search(db, q="lenovo", price_min="2500")) == ["LEN-M70Q"]  # above list too
     assert search(db, q="lenovo", price_max="1000")["total"] == 0
-    domain.set_epp(db, STAFF, 1, {"name": "Program", "all_users": True})
+    replies.set_epp(db, STAFF, 1, {"name": "Program", "all_users": True})
     assert parts(search(db, q="lenovo", price_max="2300")) == ["LEN-T14", "LEN-X1"]  # EPP 2299
 
 

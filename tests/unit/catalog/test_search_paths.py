@@ -8,7 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from services.catalog import columns, domain, importer, schemas
+from services.catalog import columns, importer, schemas
+from services.catalog.domain import search as searching
+from tests.unit.catalog import replies
 from tests.unit.catalog.support import ADMIN, BUYER, STAFF, TODAY, contract, product
 
 WORDS = ["lenovo", "thinkpad", "dell", "monitor", "32gb", "m", "hp", "e24", "q0"]
@@ -41,20 +43,20 @@ def catalog_db(db):
 def snapshot_answers(monkeypatch):
     """Counts the searches the snapshot answered, so that a silent fallback is seen."""
     answered = []
-    original = domain._search_columns
+    original = searching._search_columns
 
     def spy(*args, **kwargs):
         result = original(*args, **kwargs)
         answered.append(result is not None)
         return result
-    monkeypatch.setattr(domain, "_search_columns", spy)
+    monkeypatch.setattr(searching, "_search_columns", spy)
     return answered
 
 
 def both(db, ctx, criteria, limit=7, cursor=None):
     answers = []
     for use_columns in (True, False):
-        answers.append(domain.search(db, ctx, "CAD", dict(criteria), limit=limit, cursor=cursor,
+        answers.append(replies.search(db, ctx, "CAD", dict(criteria), limit=limit, cursor=cursor,
                                      today=TODAY, use_columns=use_columns))
     return answers
 
@@ -80,7 +82,7 @@ def test_same_answers_without_grants(catalog_db, criteria, snapshot_answers):
 
 
 def test_same_answers_with_grants_and_a_chosen_catalog(catalog_db, snapshot_answers):
-    make = lambda name, **spec: domain.create_catalog(catalog_db, ADMIN, schemas.CatalogIn().load(  # noqa: E731
+    make = lambda name, **spec: replies.create_catalog(catalog_db, ADMIN, schemas.CatalogIn().load(  # noqa: E731
         {"name": name, **spec}))
     catalogs = [make("lenovo-en", include={"manufacturers": ["Lenovo"], "languages": ["en"]}),
                 make("no-monitors", exclude={"categories": ["Monitors"], "off_contract": True}),
@@ -96,7 +98,7 @@ def test_same_answers_with_grants_and_a_chosen_catalog(catalog_db, snapshot_answ
 
 
 def test_same_price_order_for_epp_members(catalog_db, snapshot_answers):
-    domain.set_epp(catalog_db, STAFF, 1, {"name": "Staff program", "all_users": True})
+    replies.set_epp(catalog_db, STAFF, 1, {"name": "Staff program", "all_users": True})
     for criteria in ({"q": "model", "sort": "price_asc"}, {"q": "model", "sort": "price_desc"}):
         fast, slow = both(catalog_db, BUYER, criteria, limit=30)
         assert fast == slow
@@ -126,17 +128,17 @@ def test_same_pages(catalog_db):
 
 
 def test_broad_searches_fall_back_to_catalog_order(catalog_db, monkeypatch):
-    monkeypatch.setattr(domain, "RANK_LIMIT", 5)
+    monkeypatch.setattr(searching, "RANK_LIMIT", 5)
     fast, slow = both(catalog_db, BUYER, {"q": "model"}, limit=10)
     assert fast == slow
     assert [i["part_number"] for i in fast["items"]] == sorted(i["part_number"] for i in fast["items"])
 
 
 def test_catalogs_with_rules_are_searched_on_rows(catalog_db, snapshot_answers):
-    catalog = domain.create_catalog(catalog_db, ADMIN, schemas.CatalogIn().load(
+    catalog = replies.create_catalog(catalog_db, ADMIN, schemas.CatalogIn().load(
         {"name": "some", "rules": [{"type": "part_numbers", "part_numbers": ["Q001", "Q002", "Q010"]}]}))
     user = replace(BUYER, catalog_ids=[catalog["id"]])
-    result = domain.search(catalog_db, user, "CAD", {"q": "model"}, today=TODAY)
+    result = replies.search(catalog_db, user, "CAD", {"q": "model"}, today=TODAY)
     assert {i["part_number"] for i in result["items"]} == {"Q001", "Q002"}
     assert snapshot_answers == []
 
@@ -166,19 +168,19 @@ def test_same_price_ranges_and_filters_at_the_edges(catalog_db, snapshot_answers
                          {"q": "model", "availability": "limited", "price_max": "35"}):
             fast, slow = both(catalog_db, user, criteria, limit=50)
             assert fast == slow, criteria
-    edge = domain.search(catalog_db, BUYER, "CAD", {"q": "edge"}, today=TODAY)
+    edge = replies.search(catalog_db, BUYER, "CAD", {"q": "edge"}, today=TODAY)
     assert [(r["min"]["amount"], r["max"] and r["max"]["amount"], r["count"])
             for r in edge["facets"]["price"]] == [
         ("0.00", "49.99", 1), ("50.00", "99.99", 2), ("250.00", "499.99", 1),
         ("5000.00", "9999.99", 1), ("10000.00", None, 1)]
-    found = domain.search(catalog_db, BUYER, "CAD", {"q": "edge", "price_min": "99.99", "price_max": "250"},
+    found = replies.search(catalog_db, BUYER, "CAD", {"q": "edge", "price_min": "99.99", "price_max": "250"},
                           today=TODAY)
     assert {i["part_number"] for i in found["items"]} == {"EDGE2", "EDGE3"}
     assert all(snapshot_answers)
 
 
 def test_same_price_filter_for_epp_members(catalog_db, snapshot_answers):
-    domain.set_epp(catalog_db, STAFF, 1, {"name": "Staff program", "all_users": True})
+    replies.set_epp(catalog_db, STAFF, 1, {"name": "Staff program", "all_users": True})
     for criteria in ({"q": "model", "price_max": "20"}, {"q": "model", "price_min": "30", "sort": "price_asc"}):
         fast, slow = both(catalog_db, BUYER, criteria, limit=60)
         assert fast == slow and fast["total"] > 0

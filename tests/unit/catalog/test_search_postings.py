@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
 
-from services.catalog import importer, indexer, search
+from services.catalog import fulltext, importer, indexer
 from services.catalog.models import Base, Product
 from services.common.engines import is_postgres, open_session
 from tests.support.databases import migrated_database
@@ -38,7 +38,7 @@ def reference(products: dict, words) -> list:
              row["description"])).lower()))
         ok = all(w in text_words for w in words[:-1])
         last = words[-1]
-        if len(last) >= search.MIN_PREFIX:
+        if len(last) >= fulltext.MIN_PREFIX:
             ok = ok and any(t.startswith(last) for t in text_words)
         else:
             ok = ok and last in text_words
@@ -48,13 +48,13 @@ def reference(products: dict, words) -> list:
 
 
 def found(session, words) -> list:
-    return search.FullText(session, words).ids(session).tolist()
+    return fulltext.FullText(session, words).ids(session).tolist()
 
 
 def gin(session, words) -> list:
     """The GIN index's answer (PostgreSQL), the truth the word lists stand in for."""
-    fulltext = search.FullText(session, words)
-    return sorted(session.scalars(select(Product.id).where(fulltext.condition())))
+    found = fulltext.FullText(session, words)
+    return sorted(session.scalars(select(Product.id).where(found.condition())))
 
 
 def state(session) -> dict:
@@ -124,8 +124,8 @@ def test_search_words_find_what_the_text_holds(shared_db, seed, builds):
         session.commit()
         check()
         if build and is_postgres(session):
-            assert search.rebuild_postings(engine) is not None
-            assert search.pending_changes(session) == 0
+            assert fulltext.rebuild_postings(engine) is not None
+            assert fulltext.pending_changes(session) == 0
             session.commit()
             check()
 
@@ -152,33 +152,33 @@ def names(session, words):
 def test_lists_are_read_once_built_and_changes_are_checked_row_by_row(pg):
     importer.load_rows(pg, [product("A1", name="Lenovo ThinkPad"), product("A2", name="Dell Latitude")])
     pg.commit()
-    assert search.pending_changes(pg) == 2
-    report = search.rebuild_postings(pg.get_bind())
+    assert fulltext.pending_changes(pg) == 2
+    report = fulltext.rebuild_postings(pg.get_bind())
     assert report["published_changes"] == 2 and report["generation"] == 1
-    assert search.pending_changes(pg) == 0
+    assert fulltext.pending_changes(pg) == 0
     words = dict(pg.execute(text("SELECT lexeme, cardinality(ids) FROM search_postings")).all())
     assert words["thinkpad"] == 1 and words["lenovo"] == 2 and words["a1"] == 1  # both are Lenovo's
 
     # a product renamed after the build is found by its new words only
     pg.execute(update(Product).where(Product.part_number == "A1").values(name="Lenovo Yoga"))
     pg.commit()
-    assert search.pending_changes(pg) == 1
+    assert fulltext.pending_changes(pg) == 1
     assert names(pg, ["thinkpad"]) == [] and names(pg, ["yoga"]) == ["A1"]
     assert names(pg, ["lenovo"]) == ["A1", "A2"]
     # a price-only change leaves the lists valid
     pg.execute(update(Product).where(Product.part_number == "A2").values(list_price=1))
     pg.commit()
-    assert search.pending_changes(pg) == 1
+    assert fulltext.pending_changes(pg) == 1
 
 
 def test_too_many_pending_changes_use_the_gin_index(pg, monkeypatch):
     importer.load_rows(pg, [product(f"P{i}", name=f"Cable {i}") for i in range(12)])
     pg.commit()
-    monkeypatch.setattr(search, "CHANGES_MAX", 5)
-    assert search.postings_ids(pg, ["cable"]) is None
+    monkeypatch.setattr(fulltext, "CHANGES_MAX", 5)
+    assert fulltext.postings_ids(pg, ["cable"]) is None
     assert len(found(pg, ["cable"])) == 12
-    search.rebuild_postings(pg.get_bind())
-    assert len(search.postings_ids(pg, ["cable"])) == 12
+    fulltext.rebuild_postings(pg.get_bind())
+    assert len(fulltext.postings_ids(pg, ["cable"])) == 12
 
 
 def test_a_product_changed_during_a_build_stays_pending(pg):
@@ -191,7 +191,7 @@ def test_a_product_changed_during_a_build_stays_pending(pg):
         other.execute(update(Product).where(Product.part_number == "B1").values(name="Lenovo Legion"))
         other.commit()
 
-    search.rebuild_postings(pg.get_bind(), on_built=rename_while_building)
+    fulltext.rebuild_postings(pg.get_bind(), on_built=rename_while_building)
     other.close()
     pending = pg.scalars(text("SELECT p.part_number FROM search_changes c JOIN products p ON p.id = c.product_id")).all()
     assert pending == ["B1"]
@@ -205,16 +205,16 @@ def test_one_builder_at_a_time(pg):
     started, release, results = threading.Event(), threading.Event(), []
 
     def slow_build():
-        results.append(search.rebuild_postings(pg.get_bind(), on_built=lambda: (started.set(), release.wait(10))))
+        results.append(fulltext.rebuild_postings(pg.get_bind(), on_built=lambda: (started.set(), release.wait(10))))
 
     builder = threading.Thread(target=slow_build)
     builder.start()
     assert started.wait(10)
-    assert search.rebuild_postings(pg.get_bind()) is None  # the lock is held
+    assert fulltext.rebuild_postings(pg.get_bind()) is None  # the lock is held
     release.set()
     builder.join(10)
     assert results[0]["generation"] == 1
-    assert search.rebuild_postings(pg.get_bind())["generation"] == 2
+    assert fulltext.rebuild_postings(pg.get_bind())["generation"] == 2
 
 
 class _Container:
@@ -246,15 +246,15 @@ def test_the_indexer_builds_once_an_import_has_finished(pg, monkeypatch):
         pg.commit()
         loop.cycle()
         loop.cycle()
-        assert search.pending_changes(pg) == 2  # fewer than SEARCH_REBUILD_AT
+        assert fulltext.pending_changes(pg) == 2  # fewer than SEARCH_REBUILD_AT
         importer.load_rows(pg, [product(f"E{i}", name="Mouse") for i in range(2)])
         pg.commit()
         loop.cycle()  # changes still arriving: wait for a quiet look
-        assert search.pending_changes(pg) == 4
+        assert fulltext.pending_changes(pg) == 4
         loop.cycle()
-        assert search.pending_changes(pg) == 0
+        assert fulltext.pending_changes(pg) == 0
         assert pg.scalar(text("SELECT generation FROM search_state")) == 1
-        assert np.array_equal(search.postings_ids(pg, ["mouse"]), np.array(found(pg, ["mouse"])))
+        assert np.array_equal(fulltext.postings_ids(pg, ["mouse"]), np.array(found(pg, ["mouse"])))
     finally:
         database.stop()
 
