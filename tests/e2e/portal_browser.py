@@ -202,10 +202,26 @@ def flow(browser, system, lang, staff_password):
         result.wait_for()
         assert buyer.t("catalog.source.contract") in result.inner_text()
         assert page.locator("fieldset.facet", has_text=buyer.t("catalog.manufacturer")).get_by_role("link", name=re.compile("Dell")).count() == 1
+        assert page.locator("fieldset.facet", has_text=buyer.t("catalog.availability")).get_by_role(
+            "link", name=re.compile(buyer.t("availability.in_stock"))).count() == 1
+        # the price range holding the laptop's contract price keeps it, and shows it chosen
+        page.locator('#facet-price a[href*="price_min=1000.00"]').click()
+        page.wait_for_url(re.compile(r"price_min=1000\.00&price_max=2499\.99"))
+        chosen = page.locator('#facet-price a[aria-current="true"]')
+        chosen.wait_for()
+        assert "(" in chosen.inner_text() and result.count() == 1
+        assert page.get_by_label(buyer.t("catalog.price.max"), exact=True).input_value() == "2499.99"
         assert buyer.axe() == []
         docs_screenshot(buyer, "search")
         result.get_by_role("button", name=buyer.t("catalog.add")).click()
         page.locator(".notice.ok", has_text=f"Portal {lang} {tag}").wait_for()
+
+        # the product page: the contract's tier prices, the caller's one marked
+        result.locator(f'a[href="/products/{LAPTOP}"]').click()
+        page.get_by_role("heading", name=buyer.t("catalog.tierprices")).wait_for()
+        yours = page.locator("tbody tr", has=page.locator(".badge", has_text=buyer.t("catalog.tier.current")))
+        assert yours.count() == 1 and "145465" in re.sub(r"[\s,.\u202f\xa0]", "", yours.inner_text())
+        assert buyer.axe() == []
 
         # QuickCart: one good line, one unknown part number, a result per line
         buyer.nav("nav.quickcart").click()
@@ -397,6 +413,68 @@ ADMIN_PAGES = ["/", "/products/" + LAPTOP, f"/compare?p={LAPTOP},LEN-20XW0042US"
 STAFF_PAGES = ["/backoffice", "/backoffice/contracts", "/backoffice/orders", "/backoffice/quotes"]
 
 
+def admin_settings(portal):
+    """A PAS admin's approval settings and the orders' filters."""
+    page = portal.page
+    portal.nav("nav.workflows").click()
+    page.get_by_role("link", name=portal.t("settings.title")).click()
+    page.wait_for_url("**/workflows/settings")
+    reminder = page.get_by_label(portal.t("settings.reminder"))
+    assert reminder.input_value() == "2"
+    reminder.fill("3")
+    page.get_by_role("button", name=portal.t("common.save")).click()
+    page.get_by_text(portal.t("common.saved")).wait_for()
+    assert portal.axe() == []
+    page.reload()
+    page.wait_for_selector("#page-title")
+    assert page.get_by_label(portal.t("settings.reminder")).input_value() == "3"
+    page.get_by_label(portal.t("settings.reminder")).fill("2")
+    page.get_by_role("button", name=portal.t("common.save")).click()
+    page.get_by_text(portal.t("common.saved")).wait_for()
+
+    portal.nav("nav.orders").click()
+    page.get_by_label(portal.t("orders.q")).fill("NO-SUCH-ORDER")
+    page.get_by_role("button", name=portal.t("reports.apply")).click()
+    page.wait_for_url(re.compile(r"/orders\?q=NO-SUCH-ORDER"))
+    page.get_by_text(portal.t("orders.none")).wait_for()
+
+
+def staff_companies(portal, tag):
+    """Staff find the demo company, open its page (users, contracts), save its employee
+    purchase program (inactive: no price changes) and its PunchOut configuration."""
+    page = portal.page
+    portal.goto("/backoffice/companies")
+    page.get_by_label(portal.t("bo.companies.search")).fill("northwind")
+    page.get_by_role("button", name=portal.t("catalog.search.go")).click()
+    page.wait_for_url(re.compile(r"/backoffice/companies\?q=northwind"))
+    assert portal.axe() == []
+    page.get_by_role("link", name="Northwind Traders").click()
+    page.get_by_role("heading", name="Northwind Traders").wait_for()
+    company_id = page.url.rsplit("/", 1)[1]
+    assert page.get_by_role("rowheader", name="demo.buyer", exact=True).count() == 1
+    contracts = page.locator("section", has=page.get_by_role("heading", name=portal.t("bo.contracts"), exact=True))
+    assert contracts.locator("tbody tr").count() >= 1
+    assert portal.axe() == []
+    epp = page.locator("section", has=page.get_by_role("heading", name=portal.t("bo.epp")))
+    epp.get_by_label(portal.t("admin.name")).fill(f"Staff program {tag}")
+    epp.get_by_label(portal.t("bo.epp.active")).uncheck()
+    epp.get_by_role("button", name=portal.t("bo.epp.save")).click()
+    epp.get_by_text(portal.t("bo.epp.saved", name=f"Staff program {tag}")).wait_for()
+
+    page.get_by_role("link", name=re.compile(portal.t("bo.punchout.set") + "|" + portal.t("bo.punchout.edit"))).click()
+    page.wait_for_url(f"**/backoffice/companies/{company_id}/punchout")
+    page.get_by_label(portal.t("bo.punchout.from")).fill(f"NetworkID AN{tag}")
+    page.get_by_label(portal.t("bo.punchout.identity"), exact=True).fill(f"AN{tag}-SENDER")
+    page.get_by_label(portal.t("bo.punchout.secret"), exact=True).fill(f"secret-{tag}-portal")
+    user = page.get_by_label(portal.t("bo.punchout.user"), exact=True)
+    buyer = next(o for o in user.locator("option").all_inner_texts() if o.startswith("demo.buyer "))
+    user.select_option(label=buyer)
+    page.get_by_role("button", name=portal.t("common.save")).click()
+    page.get_by_text(portal.t("common.saved")).wait_for()
+    assert "/punchout/cxml/setup" in page.inner_text("main")
+    assert portal.axe() == []
+
+
 def tour(browser, system, staff_password):
     """Every other page opens without a script error, a CSP violation or a serious axe
     violation, for a company administrator and for staff; staff import products from a file
@@ -410,7 +488,10 @@ def tour(browser, system, staff_password):
                 portal.goto(path)
                 assert portal.page.locator(".notice.error").count() == 0, path
                 assert portal.axe() == [], path
+            if username == "demo.admin":
+                admin_settings(portal)
             if username == "e2e.staff":
+                staff_companies(portal, uuid.uuid4().hex[:8].upper())
                 portal.goto("/backoffice/orders")
                 portal.page.get_by_role("heading", name=portal.t("bo.orders.waiting")).wait_for()
                 portal.page.locator("section table, section p.empty").first.wait_for()

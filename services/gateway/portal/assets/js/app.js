@@ -45,6 +45,7 @@ const ROUTES = [
   [/^\/approvals$/, approvals.inbox, inCompany],
   [/^\/approvals\/(\d+)$/, approvals.approval, inCompany],
   [/^\/workflows$/, approvals.workflows, (me) => has(me, "roles", "pas_admin")],
+  [/^\/workflows\/settings$/, approvals.settings, (me) => has(me, "roles", "pas_admin")],
   [/^\/workflows\/(new|\d+)$/, approvals.workflow, (me) => has(me, "roles", "pas_admin")],
   [/^\/reports$/, reports.list, reportsRight],
   [/^\/reports\/([^/]+)$/, reports.report, reportsRight],
@@ -55,6 +56,8 @@ const ROUTES = [
     (me) => ["security_admin", "catalog_admin", "eprocurement_admin"].some((r) => has(me, "roles", r))],
   [/^\/company\/users\/(\d+)$/, admin.user, (me) => has(me, "roles", "security_admin")],
   [/^\/backoffice(?:\/(companies|contracts|import|orders|quotes))?$/, backoffice.render, (me) => Boolean(me && me.is_staff)],
+  [/^\/backoffice\/companies\/(\d+)$/, backoffice.company, (me) => Boolean(me && me.is_staff)],
+  [/^\/backoffice\/companies\/(\d+)\/punchout$/, backoffice.punchout, (me) => Boolean(me && me.is_staff)],
 ];
 
 export const state = { me: null };

@@ -111,7 +111,8 @@ export async function approval({ main, params, app }) {
 // ---------------------------------------------------------------- workflows (PAS admin)
 export async function workflows({ main }) {
   const reply = await get("/approval-workflows", { limit: 200 });
-  clear(main, pageTitle(t("workflows.title"), h("a", { href: "/workflows/new", class: "button-link primary" }, t("workflows.new"))),
+  clear(main, pageTitle(t("workflows.title"), h("a", { href: "/workflows/new", class: "button-link primary" }, t("workflows.new")),
+    h("a", { href: "/workflows/settings", class: "button-link secondary" }, t("settings.title"))),
     table(t("workflows.title"), [
       { label: t("workflows.name"), cell: (w) => link(`/workflows/${w.id}`, w.name) },
       { label: t("workflows.active"), cell: (w) => (w.active ? t("common.yes") : t("common.no")) },
@@ -120,6 +121,30 @@ export async function workflows({ main }) {
       { label: t("workflows.version"), cell: (w) => String(w.version), num: true },
     ], reply.items, { empty: t("workflows.none") }),
     h("p", {}, h("a", { href: "/api/v1/approval-audit?format=csv", download: "approval-audit.csv" }, t("workflows.audit"))));
+}
+
+/** The company's approval settings (PAS admin): self-approval, reminder and escalation days. */
+export async function settings({ main }) {
+  const current = await get("/approval-settings");
+  const out = h("div", { class: "form-out", "aria-live": "polite" });
+  const form = h("form", { novalidate: true },
+    checkbox(t("settings.self"), { name: "allow_self_approval", checked: current.allow_self_approval }),
+    h("p", { class: "hint" }, t("settings.self.hint")),
+    field(t("settings.reminder"), { name: "reminder_days", type: "number", min: 1, max: 60, required: true,
+      value: String(current.reminder_days), inputmode: "numeric" }, { hint: t("settings.reminder.hint") }),
+    field(t("settings.escalation"), { name: "escalation_days", type: "number", min: 2, max: 90, required: true,
+      value: String(current.escalation_days), inputmode: "numeric" }, { hint: t("settings.escalation.hint") }),
+    out, h("button", { type: "submit", class: "primary" }, t("common.save")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const v = formValues(form);
+    await busy(event.submitter, out, async () => {
+      await put("/approval-settings", { allow_self_approval: v.allow_self_approval,
+        reminder_days: Number(v.reminder_days), escalation_days: Number(v.escalation_days) });
+      clear(out, notice("ok", t("common.saved")));
+    });
+  });
+  clear(main, h("p", {}, link("/workflows", t("workflows.back"))), pageTitle(t("settings.title")), form);
 }
 
 function ruleText(r) {

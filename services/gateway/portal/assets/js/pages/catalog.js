@@ -1,12 +1,16 @@
 // Catalog: search with facets and sort, the product page, comparison.
 import {
-  announce, badge, busy, clear, del, errorText, field, get, h, link, money, notice, pageTitle,
+  announce, badge, busy, clear, date, del, errorText, field, get, h, link, money, notice, pageTitle,
   post, qs, section, t, table, checkbox,
 } from "../core.js";
 import { addToCart } from "./carts.js";
 
-const FILTERS = ["q", "manufacturer", "category", "availability", "on_contract", "sort"];
-const AVAILABILITY = ["in_stock", "limited", "backorder", "discontinued"];
+const FILTERS = ["q", "manufacturer", "category", "availability", "on_contract", "price_min", "price_max", "sort"];
+
+/** A price range of the search's facets as text: "100,00 $ – 249,99 $", or "10 000,00 $ +". */
+function rangeText(r) {
+  return r.max ? `${money(r.min)} – ${money(r.max)}` : `${money(r.min)} +`;
+}
 
 function priceBlock(p) {
   const listDiffers = p.price && p.list_price && p.price.amount !== p.list_price.amount;
@@ -54,18 +58,18 @@ export async function search({ main, query, navigate }) {
     goto({ q: form.elements.q.value.trim() });
   });
 
-  const facetGroup = (name, title, values) => {
+  const facetGroup = (name, title, values, label = (v) => v.value) => {
     const id = `facet-${name}`;
     return h("fieldset", { class: "facet" }, h("legend", {}, title),
       params[name] ? h("p", {}, h("button", { type: "button", class: "link-button", onclick: () => goto({ [name]: "" }) },
-        t("catalog.facet.clear", { value: params[name] }))) : null,
+        t("catalog.facet.clear", { value: label({ value: params[name] }) }))) : null,
       h("ul", { class: "plain", id }, (values || []).slice(0, 12).map((v) => h("li", {},
-        h("a", { href: "/search" + qs({ ...params, [name]: v.value }), "aria-current": params[name] === v.value ? "true" : null },
-          v.value, " ", h("span", { class: "count" }, `(${v.count})`))))));
+        h("a", { href: "/search" + qs({ ...params, [name]: v.value, cursor: "" }), "aria-current": params[name] === v.value ? "true" : null },
+          label(v), " ", h("span", { class: "count" }, `(${v.count})`))))));
   };
-  const availability = field(t("catalog.availability"), { name: "availability", value: params.availability,
-    onchange: (e) => goto({ availability: e.target.value }) },
-  { control: "select", options: [["", t("catalog.any")], ...AVAILABILITY.map((a) => [a, t(`availability.${a}`)])] });
+  const availability = facetGroup("availability", t("catalog.availability"), result.facets && result.facets.availability,
+    (v) => t(`availability.${v.value}`));
+  const priceFacet = priceFilter(params, (result.facets && result.facets.price) || [], goto);
   const onContract = checkbox(t("catalog.oncontract"), { name: "on_contract", checked: params.on_contract === "true",
     onchange: (e) => goto({ on_contract: e.target.checked ? "true" : "" }) });
   const sort = field(t("catalog.sort"), { name: "sort", value: params.sort || "relevance", onchange: (e) => goto({ sort: e.target.value }) },
@@ -75,7 +79,7 @@ export async function search({ main, query, navigate }) {
     h("h2", {}, t("catalog.filters")),
     facetGroup("manufacturer", t("catalog.manufacturer"), result.facets && result.facets.manufacturer),
     facetGroup("category", t("catalog.category"), result.facets && result.facets.category),
-    availability, onContract);
+    availability, priceFacet, onContract);
 
   const compare = new Set();
   const compareButton = h("button", { type: "button", class: "secondary", disabled: true,
@@ -127,14 +131,37 @@ export async function search({ main, query, navigate }) {
   announce(t("catalog.count", { n: total }));
 }
 
+/** The price facet: the ranges with their counts (links that keep one range), and a
+ * form for any range (the caller's unit price, both ends included). */
+function priceFilter(params, ranges, goto) {
+  const filtered = params.price_min || params.price_max;
+  const current = (r) => params.price_min === r.min.amount && (params.price_max || "") === (r.max ? r.max.amount : "");
+  const currency = ranges.length ? ranges[0].min.currency : undefined;
+  const amount = (a) => money({ amount: a, currency });
+  const shown = params.price_min && params.price_max ? `${amount(params.price_min)} – ${amount(params.price_max)}`
+    : params.price_min ? `≥ ${amount(params.price_min)}` : params.price_max ? `≤ ${amount(params.price_max)}` : "";
+  const form = h("form", { class: "price-form", "aria-label": t("catalog.price.range") },
+    field(t("catalog.price.min"), { name: "price_min", type: "number", min: 0, step: "0.01", inputmode: "decimal", value: params.price_min || "" }),
+    field(t("catalog.price.max"), { name: "price_max", type: "number", min: 0, step: "0.01", inputmode: "decimal", value: params.price_max || "" }),
+    h("button", { type: "submit", class: "secondary small" }, t("catalog.price.apply")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    goto({ price_min: form.elements.price_min.value.trim(), price_max: form.elements.price_max.value.trim(), cursor: "" });
+  });
+  return h("fieldset", { class: "facet price-facet" }, h("legend", {}, t("catalog.price.range")),
+    filtered ? h("p", {}, h("button", { type: "button", class: "link-button", onclick: () => goto({ price_min: "", price_max: "", cursor: "" }) },
+      t("catalog.facet.clear", { value: shown }))) : null,
+    h("ul", { class: "plain", id: "facet-price" }, ranges.map((r) => h("li", {},
+      h("a", { href: "/search" + qs({ ...params, price_min: r.min.amount, price_max: r.max ? r.max.amount : "", cursor: "" }),
+        "aria-current": current(r) ? "true" : null }, rangeText(r), " ", h("span", { class: "count" }, `(${r.count})`))))),
+    form);
+}
+
 export async function product({ main, params }) {
   const partNumber = params[0];
-  const [p, contracts] = await Promise.all([
-    get(`/products/${encodeURIComponent(partNumber)}`),
-    get("/contracts").catch(() => ({ items: [] })),
-  ]);
+  const p = await get(`/products/${encodeURIComponent(partNumber)}`);
   const out = h("div", { class: "form-out" });
-  const active = contracts.items.filter((c) => c.status === "active");
+  const tiers = p.tier_prices || [];
   clear(main,
     h("p", {}, link("/search", t("catalog.back"))),
     pageTitle(p.name),
@@ -147,13 +174,16 @@ export async function product({ main, params }) {
         h("dt", {}, t("catalog.availability")), h("dd", {}, t(`availability.${p.availability}`))),
       h("div", {}, priceBlock(p), addForm(p, out), out)),
     h("p", {}, p.description),
-    p.on_contract && active.length ? section(t("catalog.contracts"),
-      table(t("catalog.contracts"), [
-        { label: t("catalog.contract"), cell: (c) => c.name },
-        { label: t("catalog.tiers"), cell: (c) => (c.tiers || []).map((tier) =>
-          tier.min_quantity ? t("catalog.tier.min", { name: tier.name, n: tier.min_quantity }) : tier.name).join(", ") || "—" },
-        { label: t("catalog.ends"), cell: (c) => c.ends_on },
-      ], active)) : null);
+    tiers.length ? section(t("catalog.tierprices"),
+      h("p", { class: "hint" }, t("catalog.tierprices.text")),
+      table(t("catalog.tierprices"), [
+        { label: t("catalog.contract"), cell: (x) => x.contract_name },
+        { label: t("catalog.tier"), cell: (x) => x.tier || t("catalog.tier.base") },
+        { label: t("catalog.tier.from"), cell: (x) => String(x.min_quantity), num: true },
+        { label: t("catalog.price"), cell: (x) => money(x.price), num: true },
+        { label: t("catalog.ends"), cell: (x) => date(x.ends_on) },
+        { label: t("catalog.tier.yours"), cell: (x) => (x.current ? badge(t("catalog.tier.current"), "ok") : "") },
+      ], tiers)) : null);
 }
 
 export async function compare({ main, query }) {

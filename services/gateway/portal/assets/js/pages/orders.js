@@ -10,20 +10,29 @@ const STATUSES = ["pending_approval", "approved", "submitted", "processing", "sh
 const FLOW = ["pending_approval", "approved", "submitted", "processing", "shipped", "delivered", "invoiced"];
 
 export async function list({ main, query, navigate }) {
-  const status = query.get("status") || "";
-  const reply = await get("/orders", { status, limit: 50, cursor: query.get("cursor") || "" });
-  const filter = field(t("orders.status"), { name: "status", value: status,
-    onchange: (e) => navigate("/orders" + qs({ status: e.target.value })) },
-  { control: "select", options: [["", t("orders.all")], ...STATUSES.map((s) => [s, statusLabel(s)])] });
+  const filters = Object.fromEntries(["status", "from", "to", "q"].map((k) => [k, query.get(k) || ""]));
+  const { status } = filters;
+  const reply = await get("/orders", { ...filters, limit: 50, cursor: query.get("cursor") || "" });
+  const form = h("form", { class: "filters", "aria-label": t("orders.filters") },
+    field(t("orders.status"), { name: "status", value: status },
+      { control: "select", options: [["", t("orders.all")], ...STATUSES.map((s) => [s, statusLabel(s)])] }),
+    field(t("reports.from"), { name: "from", type: "date", value: filters.from }),
+    field(t("reports.to"), { name: "to", type: "date", value: filters.to }),
+    field(t("orders.q"), { name: "q", type: "search", value: filters.q, maxlength: 100 }, { hint: t("orders.q.hint") }),
+    h("div", { class: "filter-actions" }, h("button", { type: "submit", class: "primary" }, t("reports.apply"))));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    navigate("/orders" + qs(Object.fromEntries(["status", "from", "to", "q"].map((k) => [k, form.elements[k].value.trim()]))));
+  });
   clear(main, pageTitle(t("orders.title")),
-    h("div", { class: "filters" }, filter),
+    form,
     table(t("orders.title"), [
       { label: t("orders.number"), cell: (o) => link(`/orders/${encodeURIComponent(o.number)}`, o.number) },
       { label: t("orders.placed"), cell: (o) => date(o.placed_at, true) },
       { label: t("orders.status"), cell: (o) => badge(statusLabel(o.status), o.status) },
       { label: t("orders.total"), cell: (o) => money(o.totals && o.totals.total), num: true },
     ], reply.items, { empty: t("orders.none") }),
-    reply.next_cursor ? h("p", {}, link("/orders" + qs({ status, cursor: reply.next_cursor }), t("common.next"))) : null,
+    reply.next_cursor ? h("p", {}, link("/orders" + qs({ ...filters, cursor: reply.next_cursor }), t("common.next"))) : null,
     h("p", {}, link("/invoices", t("invoices.title")), " · ", link("/subscriptions", t("subscriptions.title"))));
 }
 
