@@ -20,7 +20,6 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-import requests
 from kombu import Connection, Exchange, Queue
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -29,6 +28,7 @@ from bench.gateway_products import echo_pair  # noqa: E402
 from bench.loadgen import percentile, show  # noqa: E402
 from tests.support.databases import db_kind  # noqa: E402
 from tests.support.system import launch_system  # noqa: E402
+from tests.support.waiting import wait_for  # noqa: E402
 
 PASSWORD = "Bench-approvals-2026!"
 CSV = """part_number,mfg_part_number,manufacturer,category,name,description,list_price,currency,language,availability
@@ -37,26 +37,6 @@ BENCH-MOUSE,910-005620,Logitech,Accessories,Logitech MX Master 3S,Wireless mouse
 """
 ADDRESS = {"name": "HQ", "line1": "1 King St W", "city": "Toronto", "region": "ON",
            "postal_code": "M5H 1A1", "country": "CA"}
-
-
-def new_user(system, admin, key, features=()):
-    tag = uuid.uuid4().hex[:8]
-    username, email = f"{key}.{tag}", f"{key}.{tag}@bench.test"
-    r = admin.post(system.api + "/company/users", json={
-        "username": username, "email": email, "first_name": key, "last_name": "Bench",
-        "locale": "en", "groups": ["users"]})
-    r.raise_for_status()
-    user_id = r.json()["id"]
-    if features:
-        admin.patch(system.api + f"/company/users/{user_id}",
-                    json={"features": list(features)}).raise_for_status()
-    return {"id": user_id, "username": username, "email": email}
-
-
-def ready(system, users):
-    for user in users:
-        system.set_password(user["email"], user["username"], PASSWORD, timeout=60)
-        user["session"] = system.session(user["username"], PASSWORD)
 
 
 class Approved:
@@ -92,13 +72,10 @@ class Approved:
                 continue
 
     def wait(self, numbers, timeout=120):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        def approved():
             with self.lock:
-                if all(n in self.at for n in numbers):
-                    return
-            time.sleep(0.1)
-        raise TimeoutError(f"{sum(n not in self.at for n in numbers)} orders never approved")
+                return all(n in self.at for n in numbers)
+        wait_for(approved, timeout=timeout, interval=0.1, message="every order's approval")
 
     def close(self):
         self.running = False
@@ -115,11 +92,12 @@ def main():
         staff = system.session("e2e.staff", "Staff-password-2026")
         staff.post(system.api + "/backoffice/products/import", data=CSV,
                    headers={"Content-Type": "text/csv"}).raise_for_status()
-        admin, _ = system.new_company(staff, "Bench")
-        first, second = new_user(system, admin, "first"), new_user(system, admin, "second",
-                                                                   ("recent_orders",))
-        buyers = [new_user(system, admin, f"buyer{i}") for i in range(args.buyers)]
-        ready(system, [first, second] + buyers)
+        company = system.new_company(staff, "Bench", password=PASSWORD)
+        admin = company.admin
+        first, second, *buyers = company.add_users(
+            {"first_name": "first", "groups": ["users"]},
+            {"first_name": "second", "groups": ["users"], "features": ["recent_orders"]},
+            *({"first_name": f"buyer{i}", "groups": ["users"]} for i in range(args.buyers)))
         users_group = next(g for g in admin.get(system.api + "/company/groups").json()["items"]
                            if g.get("key") == "users")
         admin.post(system.api + "/approval-workflows", json={

@@ -1,7 +1,9 @@
 """Benchmark: GET /api/v1/products/{part_number} with a token, through the whole system
 started as `make run` starts it, beside a bare nameko HTTP→RPC echo pair measured the
 same way; prints requests/s, p50/p99 and the ratio. Also shows that authenticated requests
-make no call to identity (its RPC count does not grow with requests).
+make no call to identity (its RPC count does not grow with requests), how many reached
+catalog (the gateway keeps the priced reply until a price changes: services/gateway/
+price_cache.py), and the same page asked with the ETag of the reply the client holds (304).
 
     .venv/bin/python bench/gateway_products.py [--seconds 10] [--connections 8]
 """
@@ -17,7 +19,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.identity_auth import identity_metrics_ports, identity_rpc_calls  # noqa: E402
+from bench.identity_auth import metrics_ports, rpc_calls  # noqa: E402
 from bench.loadgen import run, show  # noqa: E402
 from tests.support.system import BIN, ROOT, free_port, launch_system  # noqa: E402
 
@@ -58,11 +60,17 @@ def main():
         part = products["items"][0]["part_number"]
         headers = {"Authorization": f"Bearer {token}"}
         run(system.api + f"/products/{part}", headers, seconds=2, connections=args.connections)
-        ports = identity_metrics_ports(system)
-        before = sum(identity_rpc_calls(ports).values())
+        identity, catalog = metrics_ports(system, "identity"), metrics_ports(system, "catalog")
+        before = sum(rpc_calls(identity, "identity").values())
+        catalog_before = rpc_calls(catalog, "catalog")["get_product"]
         procura = run(system.api + f"/products/{part}", headers, seconds=args.seconds,
                       connections=args.connections)
-        after = sum(identity_rpc_calls(ports).values())
+        after = sum(rpc_calls(identity, "identity").values())
+        catalog_calls = rpc_calls(catalog, "catalog")["get_product"] - catalog_before
+        etag = requests.get(system.api + f"/products/{part}", headers=headers).headers["ETag"]
+        revalidated = run(system.api + f"/products/{part}", dict(headers, **{
+            "If-None-Match": etag}), seconds=args.seconds, connections=args.connections,
+            ok_status=304)
     echo = echo_pair(args.seconds, args.connections)
     print(f"\n{args.connections} connections, {args.seconds:g} s each, on {os.cpu_count()} cores")
     show(f"GET /api/v1/products/{part} (token)", procura)
@@ -71,6 +79,11 @@ def main():
           f"p50 x{procura['p50_ms'] / echo['p50_ms']:.2f}")
     print(f"identity RPC calls during the run: {after - before:g} "
           f"(for {procura['requests']} authenticated requests)")
+    print(f"catalog get_product calls during the run: {catalog_calls:g} "
+          f"(for {procura['requests']} requests)")
+    show("  the same with If-None-Match (304)", revalidated)
+    print(f"ratio with If-None-Match: {revalidated['rps'] / echo['rps']:.2f} of the echo's "
+          f"requests/s")
 
 
 if __name__ == "__main__":

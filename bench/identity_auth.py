@@ -51,23 +51,31 @@ def argon2_ms(samples=20):
     return statistics.median(hashes), statistics.median(verifies)
 
 
-def identity_metrics_ports(system):
-    """The metrics ports identity's processes chose, as they logged them at start."""
+def metrics_ports(system, service):
+    """The metrics ports a service's processes chose, as they logged them at start."""
     system.log.flush()
     text = (system.var / "system.log").read_text(errors="replace")
-    return sorted({int(p) for p in re.findall(r"metrics of identity on port (\d+)", text)})
+    return sorted({int(p) for p in re.findall(rf"metrics of {service} on port (\d+)", text)})
 
 
-def identity_rpc_calls(ports) -> Counter:
-    """identity's RPC calls so far, by entrypoint, summed over its processes."""
+def rpc_calls(ports, service) -> Counter:
+    """A service's RPC calls so far, by entrypoint, summed over its processes."""
     calls = Counter()
     for port in ports:
         text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
         for labels, value in RPC_LINE.findall(text):
             fields = dict(re.findall(r'(\w+)="([^"]*)"', labels))
-            if fields.get("service") == "identity" and fields.get("kind") == "rpc":
+            if fields.get("service") == service and fields.get("kind") == "rpc":
                 calls[fields["entrypoint"]] += float(value)
     return calls
+
+
+def identity_metrics_ports(system):
+    return metrics_ports(system, "identity")
+
+
+def identity_rpc_calls(ports) -> Counter:
+    return rpc_calls(ports, "identity")
 
 
 def delta(after: Counter, before: Counter) -> dict:

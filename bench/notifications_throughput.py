@@ -135,8 +135,10 @@ def publish_events(amqp_uri, n):
             envelope = {"event_id": str(uuid.uuid4()), "type": "order_placed",
                         "source": "orders", "occurred_at": "2026-11-22T10:00:00Z",
                         "request_id": "bench", "payload": order_payload(i)}
+            # as orders' RabbitMQ user (here every process shares guest): handlers refuse
+            # an event its source's user did not publish
             producer.publish(envelope, exchange=exchange, routing_key="order_placed",
-                             delivery_mode=2, declare=[exchange])
+                             delivery_mode=2, declare=[exchange], user_id="guest")
     return started
 
 

@@ -13,6 +13,11 @@ import-products FILE  load a large CSV or CIF 3.0 catalog directly (staff operat
 reindex-search        rebuild catalog's search word lists now (PostgreSQL; the catalog
                       service does it by itself after changes)
 dead-letters list|replay [EVENT_ID]
+broker-users [--local]  make each service's RabbitMQ user and permissions (management API);
+                      prints `export <SERVICE>_AMQP_URI=...` lines (make run evals them)
+broker-definitions [--env-file .env] [--output FILE]  RabbitMQ definitions: users, password
+                      hashes, permissions, topology (docker-compose, Kubernetes)
+compose-env [--force] a docker-compose `.env` with random secrets, and its definitions file
 reporting rebuild     rebuild reporting's read model from the events it logged
 reporting run-schedules [--at TIME]  send the scheduled reports due at TIME (default now)
 subscriptions renew [--today DATE]   warn about and renew the subscriptions due on DATE
@@ -128,7 +133,7 @@ def subscriptions_renew(today=None):
     day = date.fromisoformat(today) if today else None
     engine = make_engine(database_url("orders"))
     try:
-        with StandaloneRpc() as rpc:
+        with StandaloneRpc("orders") as rpc:  # the orders service's own work
             done = renewals.run(session_factory(engine, Base), rpc,
                                 day or date.today())
     finally:
@@ -137,6 +142,23 @@ def subscriptions_renew(today=None):
           f"{done['warned']} owners warned")
 
 
+def broker_access(args):
+    """Each service's RabbitMQ user: made now (make run), or written as definitions."""
+    from services.common import broker_access as access
+    from services.common.config import SERVICES, amqp_uri, env
+    if args.command == "broker-users":
+        passwords = access.local_passwords() if args.local else \
+            {s: env(f"{s.upper()}_AMQP_PASSWORD") for s in SERVICES}
+        missing = [s for s, password in passwords.items() if not password]
+        if missing:
+            sys.exit("no password for " + ", ".join(missing) + " (set <SERVICE>_AMQP_PASSWORD)")
+        print(access.export_lines(access.create_service_users(amqp_uri(), passwords)), end="")
+    elif args.command == "broker-definitions":
+        from services.deploy_env import write_definitions
+        write_definitions(args.env_file, args.output)
+    else:
+        from services.deploy_env import compose_env
+        print(compose_env(force=args.force))
 
 
 def mail_links(address):
@@ -186,6 +208,15 @@ def main(argv=None):
     p = sub.add_parser("dead-letters")
     p.add_argument("action", choices=["list", "replay"])
     p.add_argument("event_id", nargs="?")
+    p = sub.add_parser("broker-users")
+    p.add_argument("--local", action="store_true",
+                   help="passwords made on first use and kept under var/ (make run); else "
+                        "from $<SERVICE>_AMQP_PASSWORD")
+    p = sub.add_parser("broker-definitions")
+    p.add_argument("--env-file", default=".env")
+    p.add_argument("--output", default="-")
+    p = sub.add_parser("compose-env")
+    p.add_argument("--force", action="store_true", help="replace an existing .env")
     p = sub.add_parser("reporting")
     p.add_argument("action", choices=["rebuild", "run-schedules"])
     p.add_argument("--at", default=None, help="run-schedules: an ISO 8601 UTC time")
@@ -240,6 +271,8 @@ def main(argv=None):
                 print(json.dumps(item))
         else:
             print(f"replayed {replay_dead_letters(event_id=args.event_id)}")
+    elif args.command in ("broker-users", "broker-definitions", "compose-env"):
+        broker_access(args)
     elif args.command == "reporting":
         reporting(args.action, args.at)
     elif args.command == "subscriptions":

@@ -61,7 +61,8 @@ def update_settings(session, ctx: CallerContext, changes: dict, now=None) -> dic
         session.add(row)
     merged = {**settings_of(session, ctx.company_id), **changes}
     if merged["escalation_days"] <= merged["reminder_days"]:
-        raise Invalid("escalation comes after the reminder", code="validation_failed",
+        # against the settings kept, not only the body: a rule of the company's settings
+        raise Invalid("escalation comes after the reminder", code="escalation_before_reminder",
                       errors={"escalation_days": ["must be more than reminder_days"]})
     for key, value in changes.items():
         setattr(row, key, value)
@@ -146,7 +147,7 @@ def _check_definition(ctx: CallerContext, definition: dict):
     for i, rule in enumerate(definition.get("rules") or ()):
         amount = rule.get("amount")
         if amount and ctx.currency and amount["currency"] != ctx.currency:
-            raise Invalid("amounts are in the company's currency", code="validation_failed",
+            raise Invalid("amounts are in the company's currency", code="wrong_currency",
                           errors={"rules": {str(i): {"amount": [
                               f"must be in {ctx.currency}, the company's currency"]}}})
     for i, step in enumerate(definition.get("steps") or ()):

@@ -3,9 +3,9 @@ delegations, settings and the audit trail."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.approvals.rules import RULE_TYPES
-from services.common.schemas import MoneySchema
+from services.common.schemas import page_of, Boolean, Id, MoneySchema, one_of_kinds
 
-_ids = lambda: fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)),  # noqa: E731
+_ids = lambda: fields.List(Id(),  # noqa: E731
                            load_default=list, validate=validate.Length(max=500))
 
 
@@ -18,12 +18,14 @@ class Rule(Schema):
     """One rule; which fields it takes depends on its type."""
     type = fields.String(required=True, validate=validate.OneOf(RULE_TYPES))
     amount = fields.Nested(MoneySchema)
-    catalog_ids = fields.List(fields.Integer(strict=True), validate=validate.Length(min=1, max=200))
+    catalog_ids = fields.List(Id(), validate=validate.Length(min=1, max=200))
     categories = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
                              validate=validate.Length(min=1, max=200))
 
     NEEDS = {"order_total_over": "amount", "line_price_over": "amount",
              "catalog": "catalog_ids", "category": "categories"}
+    json_schema = one_of_kinds("type", RULE_TYPES,
+                               {kind: {needed: {}} for kind, needed in NEEDS.items()}, only=True)
 
     @validates_schema
     def _fields_of_type(self, data, **kwargs):
@@ -37,14 +39,20 @@ class Rule(Schema):
                 raise ValidationError({other: [f"not part of a {data.get('type')} rule"]})
 
 
+class Approvers(People):
+    """A step's approvers: at least one user or group (domain._check_definition)."""
+    json_schema = {"anyOf": [{"required": [ids], "properties": {ids: {"minItems": 1}}}
+                             for ids in ("user_ids", "group_ids")]}
+
+
 class Step(Schema):
-    approvers = fields.Nested(People, required=True)
+    approvers = fields.Nested(Approvers, required=True)
     required = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=50))
 
 
 class WorkflowIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    active = fields.Boolean(load_default=True)
+    active = Boolean(load_default=True)
     buyers = fields.Nested(People, required=True)
     rules = fields.List(fields.Nested(Rule), required=True, validate=validate.Length(min=1, max=50))
     steps = fields.List(fields.Nested(Step), required=True, validate=validate.Length(min=1, max=20))
@@ -53,7 +61,7 @@ class WorkflowIn(Schema):
 class WorkflowPatch(Schema):
     """The fields to change; the others stay."""
     name = fields.String(validate=validate.Length(min=1, max=200))
-    active = fields.Boolean()
+    active = Boolean()
     buyers = fields.Nested(People)
     rules = fields.List(fields.Nested(Rule), validate=validate.Length(min=1, max=50))
     steps = fields.List(fields.Nested(Step), validate=validate.Length(min=1, max=20))
@@ -72,9 +80,7 @@ class WorkflowOut(Schema):
     updated_at = fields.String()
 
 
-class WorkflowList(Schema):
-    items = fields.List(fields.Nested(WorkflowOut))
-    next_cursor = fields.String(allow_none=True)
+WorkflowList = page_of(WorkflowOut, "WorkflowList")
 
 
 class Person(Schema):
@@ -148,9 +154,7 @@ class ApprovalOut(Schema):
     decided_at = fields.String(allow_none=True)
 
 
-class ApprovalList(Schema):
-    items = fields.List(fields.Nested(ApprovalOut))
-    next_cursor = fields.String(allow_none=True)
+ApprovalList = page_of(ApprovalOut, "ApprovalList")
 
 
 class InboxQuery(Schema):
@@ -203,7 +207,7 @@ class PreviewOut(Schema):
 class DelegationIn(Schema):
     delegate_user_id = fields.Integer(required=True, strict=True)
     starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True, metadata={"description": "on or after starts_on"})
 
 
 class DelegationOut(Schema):
@@ -214,7 +218,7 @@ class DelegationOut(Schema):
 
 
 class SettingsIn(Schema):
-    allow_self_approval = fields.Boolean(
+    allow_self_approval = Boolean(
         metadata={"description": "a buyer who is also an approver may approve their own order"})
     reminder_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=60))
     escalation_days = fields.Integer(strict=True, validate=validate.Range(min=2, max=90))
@@ -240,9 +244,7 @@ class AuditOut(Schema):
     details = fields.Raw(allow_none=True)
 
 
-class AuditList(Schema):
-    items = fields.List(fields.Nested(AuditOut))
-    next_cursor = fields.String(allow_none=True)
+AuditList = page_of(AuditOut, "AuditList")
 
 
 class AuditQuery(Schema):

@@ -52,7 +52,8 @@ class Reminders(BackgroundLoop):
         super().__init__(interval=300.0)
 
     def cycle(self) -> bool:
-        with StandaloneRpc() as rpc, self.database.session_factory() as session:
+        with StandaloneRpc.for_container(self.container) as rpc, \
+                self.database.session_factory() as session:
             due = domain.remind_and_escalate(session, IdentityDirectory(rpc.identity))
             session.commit()
         if due.reminded or due.escalated:
@@ -90,11 +91,11 @@ class ApprovalsService(ServiceBase):
     def on_order_placed(self, event):
         domain.order_placed(self.db, event["payload"], self.directory)
 
-    @event_handler("orders", "order_status_changed")
+    # only a cancellation concerns approvals: the other moves are acknowledged untouched
+    @event_handler("orders", "order_status_changed",
+                   when=lambda payload: payload.get("status") == "cancelled")
     def on_order_status_changed(self, event):
-        p = event["payload"]
-        if p.get("status") == "cancelled":
-            domain.order_cancelled(self.db, p["order_number"])
+        domain.order_cancelled(self.db, event["payload"]["order_number"])
 
     # ---- workflows (PAS admins)
     @rpc

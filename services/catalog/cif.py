@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from services.catalog.domain.pricing import PricedProduct, priced
+from services.catalog.domain.pricing import PricedProduct, ReadsThrough, priced
 from services.catalog.domain.visibility import normalise_currency, scope_for, visible_products
 from services.catalog.importer import UNSPSC, UNSPSC_ITEMS
 from services.catalog.models import Product
@@ -52,16 +52,12 @@ def unspsc_code(category: str | None) -> str:
 
 
 @dataclass
-class CatalogItem:
+class CatalogItem(ReadsThrough):
     """A priced product with its e-procurement fields; reads through to the PricedProduct."""
     priced: PricedProduct
     unspsc: str
     unit_of_measure: str = UNIT_OF_MEASURE
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.priced, name)
+    _through = "priced"
 
 
 def item(product: PricedProduct) -> CatalogItem:

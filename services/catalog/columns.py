@@ -2,15 +2,17 @@
 a search matching tens of thousands of products reads none of their rows.
 
 For every product id the snapshot keeps one small integer that encodes its manufacturer,
-category, language and availability (4 bytes a product: 4 MB for a million). A search then
-takes the matching ids from the full-text index, counts them per encoded value (facets,
-total) and keeps the page's ids, all in memory; only the page's rows are read. The database
-stays the truth: the snapshot is tagged with `catalog_state.products_version`, which every
-import bumps in its own transaction, and is rebuilt when the version moves. Prices (price
-sorts, the price filter and price ranges) add the products' currencies, list and EPP prices
-in cents (17 bytes a product), loaded once per snapshot, and each company's contract
-prices, so that they too filter, count and order the matches in memory. Searches that need more than these columns (catalogs built from
-rules) read rows instead (domain.search).
+category, language and availability (4 bytes a product: 4 MB for a million), and the ids of
+every product (8 bytes a product). A search then takes the matching ids from the full-text
+index (or every product, without words), counts them per facet and keeps the page's ids,
+all in memory; only the page's rows are read. The database stays the truth: the snapshot is
+tagged with `catalog_state.products_version`, which every import bumps in its own
+transaction, and is rebuilt when the version moves. Prices (price sorts, the price filter
+and price ranges) add the products' currencies, list and EPP prices in cents (17 bytes a
+product), loaded once per snapshot, and each company's contract prices, so that they too
+filter, count and order the matches in memory. Searches that need more than these columns
+(catalogs built from rules) read rows for their page, and count their facets here from the
+ids the rows give (`ids_where`).
 """
 import threading
 from dataclasses import dataclass, field
@@ -49,6 +51,7 @@ class Snapshot:
     # (company, currency, contract ids) -> (sorted product ids, their lowest price in cents)
     contract_prices: dict = field(default_factory=dict)
     prices: "Prices | None" = None
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # every product's, sorted
 
     def decode(self, key):
         rest, availability = divmod(key, len(AVAILABILITY_CODES))
@@ -56,6 +59,15 @@ class Snapshot:
         manufacturer, category = divmod(rest, len(self.categories) or 1)
         return (self.manufacturers[manufacturer], self.categories[category],
                 LANGUAGE_CODES[language], AVAILABILITY_CODES[availability])
+
+    def split(self, codes: np.ndarray) -> tuple:
+        """`decode` over an array of encoded values: (manufacturer, category, language,
+        availability) arrays of indexes into manufacturers, categories, LANGUAGE_CODES and
+        AVAILABILITY_CODES."""
+        rest, availability = np.divmod(codes, len(AVAILABILITY_CODES))
+        rest, language = np.divmod(rest, len(LANGUAGE_CODES))
+        manufacturer, category = np.divmod(rest, len(self.categories) or 1)
+        return manufacturer, category, language, availability
 
     def covers(self, ids) -> bool:
         return not len(ids) or ids[-1] < len(self.keys)
@@ -85,14 +97,28 @@ def build(session, version) -> Snapshot | None:
     c_code = {c: i for i, c in enumerate(categories)}
     size = (session.scalar(select(func.max(Product.id))) or 0) + 1
     keys = np.zeros(size, dtype=np.uint32)
+    present = np.zeros(size, dtype=bool)
     for manufacturer, category, language, availability, joined in rows:
         if language not in LANGUAGE_CODES or availability not in AVAILABILITY_CODES:
             return None
         key = (((m_code[manufacturer] * max(len(categories), 1) + c_code[category])
                 * len(LANGUAGE_CODES) + LANGUAGE_CODES.index(language))
                * len(AVAILABILITY_CODES) + AVAILABILITY_CODES.index(availability))
-        keys[np.fromstring(joined, dtype=np.int64, sep=",")] = key
-    return Snapshot(version, keys, manufacturers, categories)
+        found = np.fromstring(joined, dtype=np.int64, sep=",")
+        keys[found] = key
+        present[found] = True
+    return Snapshot(version, keys, manufacturers, categories, ids=np.flatnonzero(present))
+
+
+def ids_where(session, conditions) -> np.ndarray:
+    """Ids of the products meeting `conditions`, ascending (int64): one aggregated string,
+    not a row per product."""
+    joined = (func.string_agg(cast(Product.id, Text), ",") if is_postgres(session)
+              else func.group_concat(Product.id))
+    text_ = session.scalar(select(joined).where(*conditions))
+    if not text_:
+        return np.zeros(0, dtype=np.int64)
+    return np.sort(np.fromstring(text_, dtype=np.int64, sep=","))
 
 
 def snapshot(session) -> Snapshot | None:

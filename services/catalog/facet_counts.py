@@ -9,15 +9,16 @@ by a price filter. Prices are compared in cents. The ranges have fixed edges (PR
 in units of the company's currency): a range holds its lower edge up to a cent below the
 next, so `price_min`/`price_max` of a range (both inclusive) select exactly what it counts.
 
-Both ways a search runs feed the same tally: the row queries give one grouped row per
-(manufacturer, category, availability, range, within the filter), the column snapshot
-(columns.py) the same tuples from its arrays.
+The row queries give one grouped row per (manufacturer, category, availability, range,
+within the filter) to `tally`; the column snapshot (columns.py) counts the same in array
+operations over the matches (`from_columns`). Both give the same facets.
 """
 from decimal import Decimal
 
 import numpy as np
 from sqlalchemy import and_, case, false, func, literal_column, not_, or_, select
 
+from services.catalog.columns import AVAILABILITY_CODES
 from services.catalog.models import AVAILABILITY, ContractPrice, Product
 from services.common.money import Money
 
@@ -151,37 +152,49 @@ def within_bounds(criteria, cents_: np.ndarray, priced: np.ndarray) -> np.ndarra
     return mask
 
 
-def column_groups(snap, ids, marked, cents_, priced, criteria, allowed) -> tuple:
-    """`sql_groups` from the column snapshot: (groups, per id the index of its group or -1
-    for a product `allowed(values, on_contract)` refuses). `marked`: sorted ids on contract,
-    or None when no filter needs it."""
+def from_columns(snap, ids, marked, cents_, priced, criteria, allowed, currency) -> tuple:
+    """`sql_groups` and `tally` from the column snapshot, in array operations over the
+    matches: (total, facets, per id whether it is shown). `allowed(values, on_contract)`
+    applies the other filters (language, on contract, catalogs) once per distinct encoded
+    value, None when there are none; `marked`: sorted ids on contract, or None when no
+    filter needs them."""
+    shown = np.ones(len(ids), dtype=bool)
+    if allowed is not None:
+        keys = snap.codes(ids, marked)  # code * 2 + on contract, with `marked`
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        split = (lambda k: (k // 2, bool(k % 2))) if marked is not None else (lambda k: (k, False))
+        keep = np.fromiter((allowed(snap.decode(code), on_contract)
+                            for code, on_contract in map(split, distinct.tolist())),
+                           dtype=bool, count=len(distinct))
+        shown = keep[inverse.reshape(-1)]
+    manufacturer, category, _, availability = snap.split(snap.keys[ids].astype(np.int64))
+
+    def chosen(values, names, wanted):
+        if not wanted:
+            return None
+        return values == names.index(wanted) if wanted in names else np.zeros(len(ids), bool)
+    masks = {"manufacturer": chosen(manufacturer, snap.manufacturers, criteria.get("manufacturer")),
+             "category": chosen(category, snap.categories, criteria.get("category")),
+             "availability": chosen(availability, list(AVAILABILITY_CODES), criteria.get("availability")),
+             "price": within_bounds(criteria, cents_, priced) if filters_price(criteria) else None}
+
+    def all_but(dimension):
+        mask = shown.copy()
+        for d, m in masks.items():
+            if d != dimension and m is not None:
+                mask &= m
+        return mask
+    counts = {}
+    for dimension, values, names in (("manufacturer", manufacturer, snap.manufacturers),
+                                     ("category", category, snap.categories),
+                                     ("availability", availability, list(AVAILABILITY_CODES))):
+        found = np.bincount(values[all_but(dimension)], minlength=len(names))
+        counts[dimension] = {names[i]: int(found[i]) for i in np.flatnonzero(found).tolist()}
     ranges = price_ranges_of(cents_, priced)
-    within = within_bounds(criteria, cents_, priced)
-    codes = snap.codes(ids, marked)  # code * 2 + on contract, with `marked`
-    combined = (codes * (RANGES + 1) + (ranges + 1)) * 2 + within
-    values, inverse, counts = np.unique(combined, return_inverse=True, return_counts=True)
-    groups, index, refused = [], np.full(len(values), -1, dtype=np.int64), {}
-    for i, (value, count) in enumerate(zip(values.tolist(), counts.tolist())):
-        rest, inside = divmod(value, 2)
-        code, bucket = divmod(rest, RANGES + 1)
-        on_contract = False
-        if marked is not None:
-            code, on_contract = code // 2, bool(code % 2)
-        decoded = snap.decode(code)
-        key = (code, on_contract)
-        if key not in refused:
-            refused[key] = not allowed(decoded, on_contract)
-        if refused[key]:
-            continue
-        index[i] = len(groups)
-        groups.append((decoded[0], decoded[1], decoded[3], bucket - 1, bool(inside), count))
-    return groups, index[inverse.reshape(-1)]
-
-
-def shown_mask(group_of: np.ndarray, shown: list) -> np.ndarray:
-    """Per id, whether its group passes every filter (`tally`'s `shown`; group -1: refused)."""
-    passes = np.append(np.array(shown, dtype=bool), False)  # index -1 reads this False
-    return passes[group_of]
+    found = np.bincount(ranges[all_but("price") & (ranges >= 0)], minlength=RANGES)
+    counts["price"] = {i: int(found[i]) for i in np.flatnonzero(found).tolist()}
+    visible = all_but(None)
+    return int(visible.sum()), facets_of(counts, currency), visible
 
 
 def tally(groups, criteria, currency) -> tuple:
@@ -205,11 +218,16 @@ def tally(groups, criteria, currency) -> tuple:
         shown.append(passes)
         if passes:
             total += count
-    return total, {"manufacturer": _top(counts["manufacturer"]),
-                   "category": _top(counts["category"]),
-                   "availability": [{"value": a, "count": counts["availability"][a]}
-                                    for a in AVAILABILITY if a in counts["availability"]],
-                   "price": price_ranges(counts["price"], currency)}, shown
+    return total, facets_of(counts, currency), shown
+
+
+def facets_of(counts, currency) -> dict:
+    """The facets of a search from its counts per dimension ({value: count}; price: {range
+    index: count})."""
+    return {"manufacturer": _top(counts["manufacturer"]), "category": _top(counts["category"]),
+            "availability": [{"value": a, "count": counts["availability"][a]}
+                             for a in AVAILABILITY if counts["availability"].get(a)],
+            "price": price_ranges(counts["price"], currency)}
 
 
 def _top(counts):

@@ -1,12 +1,15 @@
 """Catalog's payloads: what the service loads from its callers (RPC arguments, the HTTP
 bodies and queries the gateway passes on) and the replies it dumps from the domain's
 objects; the gateway documents its endpoints with them."""
+import re
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import (Schema, ValidationError, fields, pre_load, validate, validates_schema)
 
 from services.catalog.models import AVAILABILITY, LANGUAGES
-from services.common.schemas import MoneySchema, PageQuery, UtcDateTime
+from services.common.paging import MAX_ID
+from services.common.schemas import (page_of, AMOUNT_PATTERN, Boolean, MoneySchema, PageQuery, Text,
+                                     UtcDateTime, one_of_kinds)
 
 SORTS = ("relevance", "price_asc", "price_desc")
 PRICE_SOURCES = ("contract", "epp", "list")
@@ -18,19 +21,17 @@ MAX_RULE_LIST = 5000
 PartNumber = lambda **kw: fields.String(validate=validate.Length(min=1, max=64), **kw)  # noqa: E731
 
 
-class Text(fields.String):
-    """A string with surrounding whitespace removed."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
-
-
 class Amount(fields.String):
-    """A non-negative amount with at most two decimals, kept as its canonical string
-    ("1500" -> "1500.00") so that it crosses RPC and is saved with a search as JSON."""
+    """A non-negative amount with at most two decimals, given as a string like money
+    amounts (AMOUNT_PATTERN), kept as its canonical string ("1500" -> "1500.00") so that it
+    crosses RPC and is saved with a search as JSON."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": AMOUNT_PATTERN, **kwargs.pop("metadata", {})},
+                         **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+        text = value if isinstance(value, str) and re.fullmatch(AMOUNT_PATTERN, value) else ""
         try:
             amount = Decimal(text)
         except InvalidOperation:
@@ -50,11 +51,12 @@ class SearchCriteria(Schema):
     category = Text(load_default=None, validate=validate.Length(max=80))
     language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
     availability = fields.String(load_default=None, validate=validate.OneOf(AVAILABILITY))
-    on_contract = fields.Boolean(load_default=None)
+    on_contract = Boolean(load_default=None)
     price_min = Amount(load_default=None, metadata={
         "description": "the caller's unit price at least this (company's currency)"})
     price_max = Amount(load_default=None, metadata={
-        "description": "the caller's unit price at most this (company's currency)"})
+        "description": "the caller's unit price at most this (company's currency), not "
+                       "below price_min"})
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
 
     @validates_schema
@@ -184,9 +186,7 @@ class PurchaseHistoryItem(Schema):
     orders = fields.Integer()
 
 
-class PurchaseHistoryPage(Schema):
-    items = fields.List(fields.Nested(PurchaseHistoryItem))
-    next_cursor = fields.String(allow_none=True)
+PurchaseHistoryPage = page_of(PurchaseHistoryItem, "PurchaseHistoryPage")
 
 
 # ------------------------------------------------------------------ contracts
@@ -210,7 +210,7 @@ class ContractPriceIn(Schema):
 class ContractIn(Schema):
     name = Text(required=True, validate=validate.Length(min=1, max=200))
     starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True, metadata={"description": "on or after starts_on"})
     tiers = fields.List(fields.Nested(TierIn), load_default=list, validate=validate.Length(max=50))
     prices = fields.List(fields.Nested(ContractPriceIn), load_default=list,
                          validate=validate.Length(max=50000))
@@ -238,9 +238,7 @@ class ContractOut(Schema):
     price_count = fields.Integer()
 
 
-class ContractPage(Schema):
-    items = fields.List(fields.Nested(ContractOut))
-    next_cursor = fields.String(allow_none=True)
+ContractPage = page_of(ContractOut, "ContractPage")
 
 
 # ------------------------------------------------------------------ import
@@ -262,9 +260,29 @@ class ImportReport(Schema):
 
 # ------------------------------------------------------------------ custom catalogs
 
+RULE_LIST = {"type": "array", "minItems": 1, "maxItems": MAX_RULE_LIST,
+             "items": {"type": "string", "pattern": r"\S", "maxLength": 64}}
+
+
 class Rule(fields.Field):
     """One catalog rule: `{type, ...}` (a bare type name is accepted for rules without
     fields). `list` is accepted for part_numbers and mfg_part_numbers."""
+
+    json_schema = {"oneOf": [
+        {"type": "string", "enum": ["standards", "purchase_history"]},
+        {"type": "object", "required": ["type"],
+         "properties": {"type": {"enum": ["standards", "purchase_history"]}}},
+        {"type": "object", "required": ["type", "contract_ids"], "properties": {
+            "type": {"enum": ["contract"]},
+            "contract_ids": {"type": "array", "minItems": 1, "maxItems": 100,
+                             "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}}},
+        *({"type": "object", "required": ["type", kind],
+           "properties": {"type": {"enum": [kind]}, kind: RULE_LIST}}
+          for kind in ("part_numbers", "mfg_part_numbers")),
+        {"type": "object", "required": ["type", "saved_search_id"], "properties": {
+            "type": {"enum": ["saved_search"]},
+            "saved_search_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}},
+    ]}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
@@ -277,7 +295,8 @@ class Rule(fields.Field):
         if kind == "contract":
             ids = value.get("contract_ids")
             if (not isinstance(ids, list) or not ids or len(ids) > 100
-                    or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids)):
+                    or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID
+                               for i in ids)):
                 raise ValidationError({"contract_ids": ["Give 1 to 100 contract ids."]})
             return {"type": kind, "contract_ids": sorted(set(ids))}
         if kind in ("part_numbers", "mfg_part_numbers"):
@@ -289,7 +308,7 @@ class Rule(fields.Field):
             return {"type": kind, kind: sorted(set(items))}
         if kind == "saved_search":
             sid = value.get("saved_search_id")
-            if not isinstance(sid, int) or isinstance(sid, bool) or sid < 1:
+            if not isinstance(sid, int) or isinstance(sid, bool) or not 0 < sid <= MAX_ID:
                 raise ValidationError({"saved_search_id": ["A saved search id."]})
             return {"type": kind, "saved_search_id": sid}
         return {"type": kind}
@@ -304,7 +323,7 @@ class CatalogFilter(Schema):
     categories = fields.List(Text(validate=validate.Length(min=1, max=80)),
                              validate=validate.Length(max=500))
     languages = fields.List(fields.String(validate=validate.OneOf(LANGUAGES)))
-    off_contract = fields.Boolean(metadata={"description": "products not on an active contract"})
+    off_contract = Boolean(metadata={"description": "products not on an active contract"})
 
 
 class CatalogIn(Schema):
@@ -331,9 +350,7 @@ class CatalogOut(Schema):
     updated_at = UtcDateTime()
 
 
-class CatalogPage(Schema):
-    items = fields.List(fields.Nested(CatalogOut))
-    next_cursor = fields.String(allow_none=True)
+CatalogPage = page_of(CatalogOut, "CatalogPage")
 
 
 # ------------------------------------------------------------------ saved searches
@@ -350,9 +367,7 @@ class SavedSearchOut(Schema):
     created_at = UtcDateTime()
 
 
-class SavedSearchPage(Schema):
-    items = fields.List(fields.Nested(SavedSearchOut))
-    next_cursor = fields.String(allow_none=True)
+SavedSearchPage = page_of(SavedSearchOut, "SavedSearchPage")
 
 
 # ------------------------------------------------------------------ favorites
@@ -371,10 +386,17 @@ class FavoriteIn(Schema):
                         validate=validate.Length(min=1, max=100))
     url = fields.Url(load_default=None, schemes={"http", "https"}, require_tld=False)
 
+    NEEDS = {"product": "part_number", "comparison": "part_numbers", "bundle": "lines",
+             "link": "url"}
+    json_schema = one_of_kinds("kind", FAVORITE_KINDS, {
+        "product": {"part_number": {"type": "string"}},
+        "comparison": {"part_numbers": {"type": "array", "minItems": 2, "maxItems": 4,
+                                        "uniqueItems": True}},
+        "bundle": {"lines": {"type": "array"}}, "link": {"url": {"type": "string"}}})
+
     @validates_schema
     def fields_of_kind(self, data, **kwargs):
-        needs = {"product": "part_number", "comparison": "part_numbers", "bundle": "lines",
-                 "link": "url"}
+        needs = self.NEEDS
         kind = data.get("kind")
         if kind in needs and not data.get(needs[kind]):
             raise ValidationError({needs[kind]: [f"Required for a {kind}."]})
@@ -396,9 +418,7 @@ class FavoriteOut(Schema):
     created_at = UtcDateTime()
 
 
-class FavoritePage(Schema):
-    items = fields.List(fields.Nested(FavoriteOut))
-    next_cursor = fields.String(allow_none=True)
+FavoritePage = page_of(FavoriteOut, "FavoritePage")
 
 
 # ------------------------------------------------------------------ employee purchase programs
@@ -406,12 +426,14 @@ class FavoritePage(Schema):
 class EppIn(Schema):
     name = Text(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="", validate=validate.Length(max=4000))
-    active = fields.Boolean(load_default=True)
+    active = Boolean(load_default=True)
     starts_on = fields.Date(load_default=None)
-    ends_on = fields.Date(load_default=None)
-    all_users = fields.Boolean(load_default=False)
+    ends_on = fields.Date(load_default=None, metadata={"description": "on or after starts_on"})
+    all_users = Boolean(load_default=False)
+    # null is no one (no_nulls)
     user_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)),
-                           load_default=list, validate=validate.Length(max=100000))
+                           load_default=list, allow_none=True,
+                           validate=validate.Length(max=100000))
 
     @pre_load
     def no_nulls(self, data, **kwargs):

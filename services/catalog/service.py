@@ -15,7 +15,7 @@ from services.catalog.models import Base
 from services.common.base import ServiceBase
 from services.common.entrypoints import event_handler, rpc
 from services.common.relay import OutboxRelay
-from services.common.schemas import load
+from services.common.schemas import load, load_args
 from services.common.unit_of_work import Database
 
 PRODUCT_PAGE = schemas.ProductPage()
@@ -27,7 +27,7 @@ FAVORITE, FAVORITE_PAGE = schemas.FavoriteOut(), schemas.FavoritePage()
 
 
 def page_args(limit, cursor):
-    return load(schemas.PageQuery(), {"limit": limit, "cursor": cursor})
+    return load_args(schemas.PageQuery(), limit=limit, cursor=cursor)
 
 
 class CatalogService(ServiceBase):
@@ -38,9 +38,11 @@ class CatalogService(ServiceBase):
 
     # ---- products and prices
     @rpc
-    def search(self, ctx, currency=None, criteria=None, limit=50, cursor=None):
-        criteria = load(schemas.ProductSearchQuery(), {**(criteria or {}), "limit": limit,
-                                                       "cursor": cursor})
+    def search(self, ctx, currency=None, criteria=None, limit=None, cursor=None):
+        """`criteria` as the search query has them (limit and cursor among them, or given
+        apart)."""
+        given = {k: v for k, v in (("limit", limit), ("cursor", cursor)) if v is not None}
+        criteria = load(schemas.ProductSearchQuery(), {**(criteria or {}), **given})
         limit, cursor = criteria.pop("limit"), criteria.pop("cursor")
         return PRODUCT_PAGE.dump(search.search(self.db, ctx, currency or ctx.currency, criteria,
                                                limit, cursor))
@@ -75,7 +77,7 @@ class CatalogService(ServiceBase):
         return found if as_cif else schemas.ProcurementItems().dump(found)
 
     @rpc
-    def purchase_history(self, ctx, limit=50, cursor=None):
+    def purchase_history(self, ctx, limit=None, cursor=None):
         return schemas.PurchaseHistoryPage().dump(
             history.purchase_history(self.db, ctx, **page_args(limit, cursor)))
 
@@ -97,7 +99,7 @@ class CatalogService(ServiceBase):
                                           load(schemas.EppIn(), program)))
 
     @rpc
-    def company_contracts(self, ctx, company_id, limit=50, cursor=None):
+    def company_contracts(self, ctx, company_id, limit=None, cursor=None):
         return CONTRACT_PAGE.dump(contracts.list_contracts(
             self.db, ctx, **page_args(limit, cursor), company_id=int(company_id)))
 
@@ -107,7 +109,7 @@ class CatalogService(ServiceBase):
 
     # ---- contracts and EPP of the caller's company
     @rpc
-    def list_contracts(self, ctx, limit=50, cursor=None):
+    def list_contracts(self, ctx, limit=None, cursor=None):
         return CONTRACT_PAGE.dump(contracts.list_contracts(self.db, ctx, **page_args(limit, cursor)))
 
     @rpc
@@ -116,7 +118,7 @@ class CatalogService(ServiceBase):
 
     # ---- custom catalogs
     @rpc
-    def list_catalogs(self, ctx, limit=50, cursor=None):
+    def list_catalogs(self, ctx, limit=None, cursor=None):
         return CATALOG_PAGE.dump(custom_catalogs.list_catalogs(self.db, ctx,
                                                                **page_args(limit, cursor)))
 
@@ -139,13 +141,13 @@ class CatalogService(ServiceBase):
         custom_catalogs.delete_catalog(self.db, ctx, catalog_id)
 
     @rpc
-    def catalog_products(self, ctx, currency, catalog_id, limit=50, cursor=None):
+    def catalog_products(self, ctx, currency, catalog_id, limit=None, cursor=None):
         return PRODUCT_PAGE.dump(custom_catalogs.catalog_products(
             self.db, ctx, currency or ctx.currency, catalog_id, **page_args(limit, cursor)))
 
     # ---- saved searches (the caller's own)
     @rpc
-    def list_saved_searches(self, ctx, limit=50, cursor=None):
+    def list_saved_searches(self, ctx, limit=None, cursor=None):
         return SAVED_SEARCH_PAGE.dump(saved_searches.list_saved_searches(
             self.db, ctx, **page_args(limit, cursor)))
 
@@ -164,7 +166,7 @@ class CatalogService(ServiceBase):
 
     # ---- company favorites
     @rpc
-    def list_favorites(self, ctx, limit=50, cursor=None):
+    def list_favorites(self, ctx, limit=None, cursor=None):
         return FAVORITE_PAGE.dump(favorites.list_favorites(self.db, ctx, **page_args(limit, cursor)))
 
     @rpc

@@ -5,6 +5,7 @@ and Kubernetes override them with environment variables.
 """
 import os
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 # punchout last: each service's metrics port follows this order (metrics.BASE_PORTS)
 SERVICES = ("identity", "catalog", "orders", "approvals", "reporting", "notifications", "gateway",
@@ -34,8 +35,41 @@ def database_url(service: str) -> str:
     return f"sqlite:///{var_dir() / (service + '.db')}"
 
 
-def amqp_uri() -> str:
+def amqp_uri(service: str | None = None) -> str:
+    """The broker URI a service logs in with: `<SERVICE>_AMQP_URI` (each service its own
+    RabbitMQ user), else the shared `AMQP_URI` (the operator's, and `make run`'s default)."""
+    if service:
+        own = env(f"{service.upper()}_AMQP_URI")
+        if own:
+            return own
     return env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def uri_user(uri: str) -> str:
+    """The user name in an AMQP URI (kombu's default, guest, when it names none)."""
+    return unquote(urlsplit(uri).username or "guest")
+
+
+def amqp_user(service: str) -> str:
+    """The RabbitMQ user a service publishes as: `<SERVICE>_AMQP_USER` (deployments that give
+    a process its own URI only), else the user in its URI. Consumers compare an event's
+    AMQP `user_id`, which the broker checks, with this."""
+    return env(f"{service.upper()}_AMQP_USER") or uri_user(amqp_uri(service))
+
+
+def broker_admin_user() -> str:
+    """The broker administrator (`procura dead-letters replay` publishes as it):
+    `AMQP_ADMIN_USER`, else the user of `AMQP_URI`."""
+    return env("AMQP_ADMIN_USER") or uri_user(amqp_uri())
+
+
+def queue_type() -> str:
+    """`QUEUE_TYPE`: "classic" (make run) or "quorum" (replicated over a RabbitMQ cluster,
+    so durable queues survive the loss of a node; docker-compose and Kubernetes)."""
+    kind = env("QUEUE_TYPE", "classic")
+    if kind not in ("classic", "quorum"):
+        raise ValueError(f"QUEUE_TYPE must be classic or quorum, not {kind!r}")
+    return kind
 
 
 def nameko_config(service: str) -> dict:
@@ -46,7 +80,7 @@ def nameko_config(service: str) -> dict:
     """
     workers = int(env(f"{service.upper()}_MAX_WORKERS", env("MAX_WORKERS", "10")))
     return {
-        "AMQP_URI": amqp_uri(),
+        "AMQP_URI": amqp_uri(service),
         "HEARTBEAT": int(env("AMQP_HEARTBEAT", "15")),
         "max_workers": workers,
         "parent_calls_tracked": 10,

@@ -32,7 +32,9 @@ class RequestIdFilter(logging.Filter):
 @dataclass
 class CallerContext:
     """Who is calling, for whom, in which language. Passed explicitly as the first argument
-    of every RPC; every query on company data filters by `company_id`."""
+    of every RPC; every query on company data filters by `company_id`. On the receiving side
+    it is built from the caller's verified token (services/common/caller_auth.py), not from
+    what the message says."""
     user_id: int | None = None
     company_id: int | None = None
     roles: list = field(default_factory=list)
@@ -46,16 +48,23 @@ class CallerContext:
     # the company's fixed currency: it never changes, so it travels in the token and
     # pricing needs no call to identity
     currency: str | None = None
+    # the service whose own work this is (from a verified service token), else None
+    service: str | None = None
+    # the verified token this context was built from: RPC clients pass it on with every call
+    # this context makes; never part of the dict that travels as the first argument
+    token: str | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self):
-        return asdict(self)
+        data = asdict(self)
+        data.pop("token")
+        return data
 
     @classmethod
     def from_dict(cls, data):
         if isinstance(data, CallerContext):
             return data
         data = data or {}
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "token"}
         return cls(**known)
 
     @classmethod

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from services.common.config import database_url
+from services.common.errors import Invalid
 
 
 def normalise_url(url: str) -> str:
@@ -20,8 +21,31 @@ def make_postgres_green():
     psycogreen.eventlet.patch_psycopg()
 
 
+def refuse_nul(conn, cursor, statement, parameters, context, executemany):
+    """PostgreSQL keeps no NUL character in text (psycopg2 refuses the statement, a 500):
+    on either database a value holding one is bad input, a 422, before the statement runs."""
+    # one row or many, as a mapping or a sequence, whichever the dialect and statement use
+    pending = [parameters]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise Invalid("text cannot hold the NUL character (U+0000)",
+                              code="nul_character")
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            pending.extend(value)
+
+
 def make_engine(url: str, pool_size: int = 10):
     url = normalise_url(url)
+    engine = _make_engine(url, pool_size)
+    event.listen(engine, "before_cursor_execute", refuse_nul)
+    return engine
+
+
+def _make_engine(url: str, pool_size: int):
     if url.startswith("sqlite"):
         # One connection per process: SQLite's busy wait happens in C and would stall the
         # eventlet hub, so workers queue (greenly) for the connection instead.

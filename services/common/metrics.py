@@ -34,6 +34,9 @@ OUTBOX_UNROUTABLE = Counter("procura_outbox_unroutable_total",
 DEAD_LETTERS = Gauge("procura_dead_letters", "Messages waiting on the dead-letter queue")
 EVENT_RETRIES = Counter("procura_event_retries_total", "Event handler failures sent to retry",
                         ["service", "entrypoint"])
+BUS_REFUSED = Counter("procura_bus_refused_total",
+                      "Calls refused for want of a valid token, and events refused for their "
+                      "publisher", ["service", "kind"])
 EVENTS_DEAD_LETTERED = Counter("procura_events_dead_lettered_total",
                                "Events parked on the dead-letter queue", ["service", "entrypoint"])
 

@@ -1,10 +1,18 @@
 """The outbox relay, running inside every service process that emits events.
 
 It publishes unsent outbox rows (`services/common/outbox.py`) to the service's nameko event
-exchange with publisher confirms and `mandatory`, then marks them sent. A crash between
-commit and publish leaves the row unsent, so it is published later: at-least-once, with
-idempotent handlers on the other side. A row the broker returns (no queue bound) stays
-unsent and is retried with back-off.
+exchange with publisher confirms, `mandatory`, and the AMQP `user_id` of the service's
+RabbitMQ user (which the broker checks and consumers compare with the event's source), then
+marks them sent. A crash between commit and publish leaves the row unsent, so it is
+published later: at-least-once, with idempotent handlers on the other side.
+
+The exchange is declared before each publish, so an event nobody consumes never closes the
+channel. A row the broker returns (no queue bound) is retried with back-off in case a
+consumer is starting, then marked unroutable (`unroutable_at`), in its own state, not sent.
+
+One-time secrets never rest in the outbox: once a row is sent (or found unroutable) the
+payload keys that hold them (outbox.SECRET_KEYS) are blanked. Sent and unroutable rows are
+deleted after OUTBOX_RETENTION_DAYS (default 7).
 """
 import logging
 import os
@@ -16,15 +24,16 @@ from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import PERSISTENT
 from nameko.events import get_event_exchange
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from services.common.background import BackgroundLoop
 from services.common.broker import dead_letter_count
 from services.common.clock import utcnow
-from services.common.config import amqp_uri, env
+from services.common.config import env, uri_user
 from services.common.engines import is_postgres
 from services.common.metrics import (DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_PUBLISHED,
                                      OUTBOX_UNROUTABLE)
+from services.common.outbox import without_secrets
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +44,17 @@ def envelope(row) -> dict:
             "payload": row.payload}
 
 
-def publish_pending(session, model, publisher, service, batch=200):
-    """Publish due rows; returns how many were published. Commits the session."""
+BATCH = 200
+BACKLOG_SECONDS = 5.0  # how fresh the backlog gauge is: counting rows on every cycle is not free
+
+
+def publish_pending(session, model, publisher, service, batch=None):
+    """Publish due rows, at most `batch` (BATCH); returns how many were published. Commits
+    the session. `publisher` is a nameko Publisher made with the service's `user_id`."""
+    batch = batch or BATCH
     now = utcnow()
-    query = (select(model).where(model.sent_at.is_(None), model.next_attempt_at <= now)
+    query = (select(model).where(model.sent_at.is_(None), model.unroutable_at.is_(None),
+                                 model.next_attempt_at <= now)
              .order_by(model.id).limit(batch).with_for_update(skip_locked=True))
     rows = session.scalars(query).all()
     if not rows:
@@ -70,14 +86,16 @@ def publish_pending(session, model, publisher, service, batch=200):
             row.next_attempt_at = now + timedelta(seconds=min(300, 2 ** min(row.attempts, 8)))
             OUTBOX_UNROUTABLE.labels(service).inc()
             if row.attempts >= int(env("OUTBOX_UNROUTABLE_ATTEMPTS", "8")):
-                log.warning("event %s %s had no consumer after %s attempts; dropped",
+                log.warning("event %s %s had no consumer after %s attempts; marked unroutable",
                             row.type, row.event_id, row.attempts)
-                row.sent_at = utcnow()
-                row.last_error = "unroutable: dropped, no consumer"
+                row.unroutable_at = utcnow()
+                row.last_error = "unroutable: no queue receives this event"
+                row.payload = without_secrets(row.payload)
             continue
         _fault("after_publish")
         row.sent_at = utcnow()
         row.attempts += 1
+        row.payload = without_secrets(row.payload)
         published += 1
     session.commit()
     OUTBOX_PUBLISHED.labels(service).inc(published)
@@ -85,7 +103,21 @@ def publish_pending(session, model, publisher, service, batch=200):
 
 
 def backlog(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model).where(model.sent_at.is_(None)))
+    return session.scalar(select(func.count()).select_from(model).where(
+        model.sent_at.is_(None), model.unroutable_at.is_(None)))
+
+
+def retention(name, default_days) -> timedelta:
+    return timedelta(days=float(env(name, default_days)))
+
+
+def prune_outbox(session, model, now=None) -> int:
+    """Delete the rows sent or found unroutable more than OUTBOX_RETENTION_DAYS ago; returns
+    how many. The caller commits."""
+    cutoff = (now or utcnow()) - retention("OUTBOX_RETENTION_DAYS", "7")
+    sent = session.execute(delete(model).where(model.sent_at < cutoff)).rowcount
+    unroutable = session.execute(delete(model).where(model.unroutable_at < cutoff)).rowcount
+    return sent + unroutable
 
 
 def _fault(point):
@@ -102,13 +134,30 @@ class OutboxRelay(BackgroundLoop):
 
     def setup(self):
         super().setup()
-        self.publisher = Publisher(amqp_uri(), use_confirms=True)
+        uri = self.container.config["AMQP_URI"]
+        self.uri = uri
+        # every event says which RabbitMQ user published it; the broker refuses a lie
+        self.publisher = Publisher(uri, use_confirms=True, user_id=uri_user(uri))
         self.counted_at = 0.0
+        self.backlog_at = 0.0
+        self.pruned_at = 0.0
+
+    def _prune(self, model):
+        # once an hour (and soon after start): sent rows are kept for a while for the
+        # operator, then deleted
+        if time.monotonic() - self.pruned_at < float(env("OUTBOX_PRUNE_INTERVAL", "3600")):
+            return
+        self.pruned_at = time.monotonic()
+        with self.database.session_factory() as session:
+            pruned = prune_outbox(session, model)
+            session.commit()
+        if pruned:
+            log.info("outbox of %s: %s old rows deleted", self.container.service_name, pruned)
 
     def _count_dead_letters(self):
         # the queue is shared by all services: every relay reports it (alert on max())
         try:
-            DEAD_LETTERS.set(dead_letter_count())
+            DEAD_LETTERS.set(dead_letter_count(self.uri))
         except Exception as exc:
             log.debug("could not count dead letters: %s", exc)
 
@@ -121,9 +170,14 @@ class OutboxRelay(BackgroundLoop):
         try:
             with self.database.session_factory() as session:
                 published = publish_pending(session, model, self.publisher, service)
-                OUTBOX_BACKLOG.labels(service).set(backlog(session, model))
+                if time.monotonic() - self.backlog_at > BACKLOG_SECONDS:
+                    self.backlog_at = time.monotonic()
+                    OUTBOX_BACKLOG.labels(service).set(backlog(session, model))
                 session.commit()
-            return bool(published)  # there may be more
+            self._prune(model)
+            # a full batch: there may be more at once; rows committed meanwhile by this
+            # process have woken the loop already (after_commit_hooks), others' are polled
+            return published >= BATCH
         except (OperationalError, OSError, ConnectionError) as exc:
             log.warning("outbox relay of %s: broker or database unavailable: %s", service, exc)
             return False

@@ -38,7 +38,7 @@ def serve(service: str):
     cls = service_class(service)
     # Consumer queues exist before the first event can be published to them, whatever
     # the start order of the services.
-    declare_topology([cls])
+    declare_topology([cls], uri=config["AMQP_URI"])
     runner = ServiceRunner(config)
     runner.add_service(cls)
 

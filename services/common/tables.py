@@ -46,13 +46,15 @@ def make_base():
         attempts = Column(Integer, nullable=False, default=0)
         next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
         last_error = Column(Text)
+        # no queue received it: given up on, in a state of its own (never `sent_at`)
+        unroutable_at = Column(DateTime)
 
     class ProcessedEvent(Base):
         __tablename__ = "processed_events"
         __table_args__ = (PrimaryKeyConstraint("event_id", "handler"),)
         event_id = Column(String(36), nullable=False)
         handler = Column(String(120), nullable=False)
-        processed_at = Column(DateTime, nullable=False, default=utcnow)
+        processed_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
     class IdempotencyKey(Base):
         __tablename__ = "idempotency_keys"

@@ -4,6 +4,11 @@ Claims: iss (who signed: identity), aud (who may accept it: Procura's services),
 id), cid (company id, absent for staff), roles, features, cat (catalog ids), staff, loc
 (locale), email, name, cur (company currency), iat, exp, jti; the header's `kid` names the
 key. Verification checks the signature, exp, iss and aud.
+
+Service tokens (aud `procura-bus`, never accepted over HTTP) are what a service shows on the
+bus for work it does by itself (event handlers, schedules, renewals, the gateway's calls for
+anonymous visitors): sub `service:<name>`, svc (the service), staff (acts with staff rights),
+obo (may say on whose behalf it calls), iat, exp (5 minutes), jti. identity issues them.
 """
 import time
 import uuid
@@ -18,6 +23,10 @@ ALGORITHM = "EdDSA"
 ACCESS_TOKEN_SECONDS = 15 * 60
 ISSUER = "procura-identity"
 AUDIENCE = "procura"
+SERVICE_AUDIENCE = "procura-bus"
+SERVICE_TOKEN_SECONDS = 5 * 60
+# the gateway calls for anonymous visitors only: its own token carries no rights
+ANONYMOUS_ONLY_SERVICES = ("gateway",)
 
 
 def new_signing_key():
@@ -57,6 +66,30 @@ def verify_access_token(token: str, public_pem: str) -> dict:
     try:
         return jwt.decode(token, public_pem, algorithms=[ALGORITHM], issuer=ISSUER,
                           audience=AUDIENCE,
+                          options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc))
+
+
+def issue_service_token(service: str, private_pem: str, kid: str,
+                        lifetime: int = SERVICE_TOKEN_SECONDS, now: float | None = None) -> str:
+    """A short-lived token for the work `service` does by itself. A back-end service acts
+    with staff rights and may act on behalf of a company or user it names (staff may act for
+    any); the gateway's token is anonymous."""
+    now = int(now if now is not None else time.time())
+    trusted = service not in ANONYMOUS_ONLY_SERVICES
+    claims = {"iss": ISSUER, "aud": SERVICE_AUDIENCE, "sub": f"service:{service}",
+              "svc": service, "staff": trusted, "obo": trusted, "iat": now,
+              "exp": now + lifetime, "jti": uuid.uuid4().hex}
+    return jwt.encode(claims, private_pem, algorithm=ALGORITHM, headers={"kid": kid})
+
+
+def verify_bus_token(token: str, public_pem: str, leeway: float = 0) -> dict:
+    """A user's access token or a service token, as a service checks it on the bus.
+    `leeway` lets a user's token expire while a call it started is still going on."""
+    try:
+        return jwt.decode(token, public_pem, algorithms=[ALGORITHM], issuer=ISSUER,
+                          audience=[AUDIENCE, SERVICE_AUDIENCE], leeway=leeway,
                           options={"require": ["exp", "iat", "sub", "iss", "aud"]})
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc))

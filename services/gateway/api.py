@@ -1,29 +1,34 @@
 """How the gateway declares an endpoint.
 
 One `@endpoint(...)` does: the route under /api/v1, authentication (a locally verified
-access token), the right the endpoint needs, marshmallow validation of body and query,
-the body-size limit (413), request-id propagation, the Idempotency-Key header, mapping of
+access token), the right the endpoint needs, the body read as a JSON object, the
+body-size limit (413), request-id propagation, the Idempotency-Key header, mapping of
 domain errors and RPC timeouts to problem+json, and the endpoint's entry in the OpenAPI
-document. Handlers receive a `Call` and return plain data (dumped by the response schema)
-or a `Reply`.
+document. Handlers receive a `Call` and return the service's reply or a `Reply`.
+
+A request is validated once, by the service it is for: the gateway passes body and
+query on as they came, the service loads them through its schemas (a bad value is
+its 422 with the fields) and dumps its reply through its output schema. The schemas
+named here document the endpoint (OpenAPI); the gateway runs none of them, except
+where it consumes a value itself (a card number it turns into a token, `format`).
 """
 import functools
 import json
 import logging
 import re
-import time
 from dataclasses import dataclass, field
 
-from marshmallow import Schema, ValidationError
+from marshmallow import RAISE, Schema, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from services.common.context import CallerContext, new_request_id, set_request_id
-from services.common.errors import DomainError
+from services.common.errors import DomainError, Invalid
+from services.common.idempotency import check_key
 from services.common.paging import MAX_ID
 from services.common.http import HttpEntrypoint
-from services.common.tokens import InvalidToken, context_from_claims, token_kid, verify_access_token
-from services.gateway.rights import PUBLIC, Right
+from services.common.tokens import InvalidToken, context_from_claims
+from services.gateway.rights import Right
 from services.gateway.session import CsrfFailure, request_token
 
 log = logging.getLogger(__name__)
@@ -77,6 +82,21 @@ class Call:
     locale: str
     token: str | None = None
 
+    def args(self, *names) -> dict:
+        """The query parameters among `names` that were given, as given (for keyword
+        arguments of an RPC, whose defaults stand for the others)."""
+        return {name: self.query[name] for name in names if name in self.query}
+
+    def page(self) -> dict:
+        return self.args("limit", "cursor")
+
+    def wants_csv(self) -> bool:
+        """`format=csv` asks for a CSV export; absent or `json`, the JSON page."""
+        wanted = self.query.get("format", "json")
+        if wanted not in ("json", "csv"):
+            raise Invalid("this format is not offered", errors={"format": ["json or csv."]})
+        return wanted == "csv"
+
 
 @dataclass
 class Endpoint:
@@ -94,9 +114,6 @@ class Endpoint:
     idempotent: bool = False
     errors: tuple = ()
     max_body: int = MAX_BODY
-    # False when the service already dumped its reply through `response` (the schema then
-    # documents the reply here, and reads the service's objects there)
-    dump: bool = True
 
     @property
     def openapi_path(self):
@@ -132,31 +149,6 @@ def problem_from_error(exc: DomainError, locale, request_id):
     return problem(exc.status, exc.code, exc.detail, exc.errors, headers, locale, request_id)
 
 
-class TokenKeys:
-    """identity's public keys, fetched by RPC when first needed and when an unknown key id
-    appears; then every token is verified here, with no call to identity."""
-
-    keys: dict = {}
-    last_fetch = 0.0
-    # user id -> tokens issued before this time are refused (rights changed, disabled)
-    revoked_before: dict = {}
-
-    @classmethod
-    def verify(cls, token, fetch_keys):
-        kid = token_kid(token)
-        if kid not in cls.keys and time.time() - cls.last_fetch > 1:
-            cls.last_fetch = time.time()
-            cls.keys = {k["kid"]: k["public_key"] for k in fetch_keys()}
-        public = cls.keys.get(kid)
-        if public is None:
-            raise InvalidToken("unknown signing key")
-        claims = verify_access_token(token, public)
-        cutoff = cls.revoked_before.get(int(claims["sub"]))
-        if cutoff is not None and claims["iat"] <= cutoff:
-            raise InvalidToken("token revoked")
-        return claims
-
-
 def _locale(request):
     header = (request.headers.get("Accept-Language") or "").lower()
     return "fr" if header.startswith("fr") else "en"
@@ -170,8 +162,7 @@ def _parse_body(request, limit):
 
 
 def endpoint(method, path, *, right: Right, body=None, query=None, response=None, status=200,
-             summary="", tags=(), raw_body=False, idempotent=False, errors=(), max_body=MAX_BODY,
-             dump=True):
+             summary="", tags=(), raw_body=False, idempotent=False, errors=(), max_body=MAX_BODY):
     """Declare a gateway endpoint; see the module docstring. `max_body` raises the 1 MiB
     limit for the few endpoints that take files (product import)."""
 
@@ -179,8 +170,7 @@ def endpoint(method, path, *, right: Right, body=None, query=None, response=None
         spec = Endpoint(method=method, path=path, right=right, body=body, query=query,
                         response=response, status=status, summary=summary or (fn.__doc__ or "").strip(),
                         tags=tuple(tags), raw_body=raw_body, name=fn.__name__,
-                        idempotent=idempotent, errors=tuple(errors), max_body=max_body,
-                        dump=dump)
+                        idempotent=idempotent, errors=tuple(errors), max_body=max_body)
 
         @functools.wraps(fn)
         def handler(self, request, **path_args):
@@ -198,6 +188,15 @@ def endpoints_of(service_cls):
     specs = [getattr(attr, "endpoint_spec", None) for klass in reversed(service_cls.__mro__)
              for attr in vars(klass).values()]
     return [spec for spec in specs if spec is not None]
+
+
+def undeclared(schema, given) -> dict:
+    """The names in `given` that `schema` has no field for, as marshmallow words it; none
+    when the schema takes unknown names (Meta.unknown EXCLUDE or INCLUDE)."""
+    if schema is None or schema.unknown != RAISE:
+        return {}
+    names = {f.data_key or name for name, f in schema.fields.items() if not f.dump_only}
+    return {name: ["Unknown field."] for name in given if name not in names}
 
 
 def dispatch(service, spec: Endpoint, fn, request, path_args):
@@ -221,12 +220,14 @@ def dispatch(service, spec: Endpoint, fn, request, path_args):
                 return problem(401, "unauthorized", None, locale=locale, request_id=request_id,
                                headers={"WWW-Authenticate": "Bearer"})
             try:
-                claims = TokenKeys.verify(
+                claims = service.access_tokens.verify(
                     token, lambda: service.identity_rpc.public_keys(CallerContext.system(request_id)))
             except InvalidToken as exc:
                 return problem(401, "invalid_token", str(exc), locale=locale,
                                request_id=request_id, headers={"WWW-Authenticate": "Bearer"})
             ctx = context_from_claims(claims, request_id)
+            # forwarded with every RPC: each service verifies it and trusts nothing else
+            ctx.token = token
             if "Accept-Language" in request.headers:
                 ctx.locale = locale
             if not spec.right.allows(ctx):
@@ -248,12 +249,21 @@ def dispatch(service, spec: Endpoint, fn, request, path_args):
             if not isinstance(payload, dict):
                 return problem(422, "validation_failed", "the body must be a JSON object",
                                locale=locale, request_id=request_id)
-            data = spec.body.load(payload)
-        query = spec.query.load(request.args.to_dict()) if spec.query is not None else {}
+            data = payload
+        query = request.args.to_dict()
+        # the names a request may carry are its declared schemas' (values are the service's
+        # to judge): a handler that passes some fields on would drop the others unseen
+        unknown = {**undeclared(spec.body if not spec.raw_body else None, data),
+                   **undeclared(spec.query, query)}
+        if unknown:
+            return problem(422, "validation_failed", None, errors=unknown, locale=locale,
+                           request_id=request_id)
 
+        idempotency_key = request.headers.get("Idempotency-Key") or None
+        if spec.idempotent:
+            check_key(idempotency_key)  # also for endpoints that keep no key
         call = Call(ctx=ctx, body=data, query=query, request=request,
-                    idempotency_key=(request.headers.get("Idempotency-Key") or None),
-                    locale=locale, token=token)
+                    idempotency_key=idempotency_key, locale=locale, token=token)
         result = fn(service, call, **path_args)
         return render(spec, result, request_id)
     except ValidationError as exc:
@@ -282,8 +292,6 @@ def render(spec: Endpoint, result, request_id):
         response = Response(status=reply.status)
     else:
         data = reply.data
-        if spec.response is not None and data is not None and spec.dump:
-            data = spec.response.dump(data)
         response = Response(json.dumps(data, default=str), status=reply.status,
                             mimetype="application/json")
     for key, value in reply.headers.items():

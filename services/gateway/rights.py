@@ -2,6 +2,8 @@
 context may call it; the authorisation matrix test is generated from them."""
 from dataclasses import dataclass
 
+from services.common.roles import FEATURES, ROLES
+
 
 class Right:
     needs_token = True
@@ -34,27 +36,18 @@ class _Staff(Right):
 
 
 @dataclass(frozen=True)
-class Role(Right):
-    role: str
+class Granted(Right):
+    """A role or a feature right of the caller, in their company."""
+    kind: str  # "role" or "feature"
+    name: str
 
     @property
     def description(self):
-        return f"role {self.role}"
+        return f"{self.kind} {self.name}"
 
     def allows(self, ctx):
-        return ctx.company_id is not None and self.role in ctx.roles
-
-
-@dataclass(frozen=True)
-class Feature(Right):
-    feature: str
-
-    @property
-    def description(self):
-        return f"feature {self.feature}"
-
-    def allows(self, ctx):
-        return ctx.company_id is not None and self.feature in ctx.features
+        held = ctx.roles if self.kind == "role" else ctx.features
+        return ctx.company_id is not None and self.name in held
 
 
 @dataclass(frozen=True)
@@ -72,19 +65,16 @@ class AnyOf(Right):
 PUBLIC = _Public()
 AUTHENTICATED = _Authenticated()
 STAFF = _Staff()
-ROLES = ("security_admin", "catalog_admin", "pas_admin", "slt_admin", "eprocurement_admin")
-FEATURES = ("linked_accounts", "payment_reports", "recent_orders", "order_reports", "quotes",
-            "slt_user")
 
 
 def role(name):
     assert name in ROLES, name
-    return Role(name)
+    return Granted("role", name)
 
 
 def feature(name):
     assert name in FEATURES, name
-    return Feature(name)
+    return Granted("feature", name)
 
 
 def any_of(*rights):

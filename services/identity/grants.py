@@ -1,8 +1,6 @@
-"""The rights a company user can hold, and the standard groups every company has."""
-
-ROLES = ("security_admin", "catalog_admin", "pas_admin", "slt_admin", "eprocurement_admin")
-FEATURES = ("linked_accounts", "payment_reports", "recent_orders", "order_reports", "quotes",
-            "slt_user")
+"""The standard groups every company has, and the rights (services/common/roles.py) each
+grants."""
+from services.common.roles import FEATURES, ROLES
 
 # created with every company; they cannot be deleted
 STANDARD_GROUPS = {

@@ -6,7 +6,7 @@ here.
 
 A user and a group own their grants (`rights`); a user's effective rights are the union of
 their own and their groups' (`User.effective`)."""
-from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, String,
+from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, String, false,
                         UniqueConstraint)
 from sqlalchemy.orm import relationship
 
@@ -23,6 +23,8 @@ class Company(Base):
     customer_number = Column(String(40), nullable=False, unique=True)
     # fixed at creation: every price, order and report of the company is in this currency
     currency = Column(String(3), nullable=False)
+    # the portal's home page opens on the company's favorites (its standards) first
+    favorites_home = Column(Boolean, nullable=False, default=False, server_default=false())
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     billing_accounts = relationship("BillingAccount", back_populates="company",

@@ -7,20 +7,13 @@ Card numbers and CVCs are load-only, and no message here repeats a submitted val
 from marshmallow import (Schema, ValidationError, fields, post_load, pre_load,
                          validate)
 
-from services.common.schemas import PageQuery, UtcDateTime
-from services.identity.grants import FEATURES, ROLES
+from services.common.roles import FEATURES, ROLES
+from services.common.schemas import Boolean, PageQuery, Text, UtcDateTime
 from services.identity.payments import normalise_year
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$",
                            error="Use 2 to 64 letters, digits, dots, dashes, underscores or @.")
 LOCALE = validate.OneOf(("en", "fr"))
-
-
-class Text(fields.String):
-    """A string with surrounding whitespace removed."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 def required_text(max_length=200, **kwargs):
@@ -29,6 +22,9 @@ def required_text(max_length=200, **kwargs):
 
 class GroupRef(fields.Field):
     """A group id, or the key of a group."""
+
+    json_schema = {"anyOf": [{"type": "integer"},
+                             {"type": "string", "pattern": r"\S", "maxLength": 40}]}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (int, str)):
@@ -158,9 +154,9 @@ class ProfileUpdateSchema(ProfileFields):
 
 
 class EmailPreferencesSchema(Schema):
-    marketing = fields.Boolean(required=True)
-    order_updates = fields.Boolean(required=True)
-    report_deliveries = fields.Boolean(required=True)
+    marketing = Boolean(required=True)
+    order_updates = Boolean(required=True)
+    report_deliveries = Boolean(required=True)
 
 
 class CardInputSchema(Schema):
@@ -172,9 +168,9 @@ class CardInputSchema(Schema):
     holder_first_name = required_text(100)
     holder_last_name = required_text(100)
     nickname = required_text(100)
-    consent = fields.Boolean(load_default=False,
-                             metadata={"description": "must be true: agreement to the "
-                                                      "saved-card terms"})
+    consent = Boolean(load_default=False,
+                      metadata={"description": "must be true: agreement to the saved-card "
+                                               "terms"})
 
     @post_load
     def four_digit_year(self, data, **kwargs):
@@ -275,6 +271,13 @@ class CompanySchema(Schema):
     currency = fields.String()
     billing_accounts = fields.List(fields.Nested(BillingAccountSchema))
     addresses = fields.List(fields.Nested(CompanyAddressSchema))
+    favorites_home = fields.Boolean(metadata={
+        "description": "the portal's home page shows the company's favorites first"})
+
+
+class CompanySettingsSchema(Schema):
+    favorites_home = Boolean(required=True, metadata={
+        "description": "the portal's home page shows the company's favorites first"})
 
 
 class CompanyListQuerySchema(PageQuery):
@@ -342,7 +345,7 @@ class UserCreateSchema(RightsFields):
 class UserUpdateSchema(RightsFields, ProfileFields):
     """PATCH /company/users/{id}: the profile fields, status, unlock, groups and rights."""
     status = fields.String(validate=validate.OneOf(("active", "disabled")))
-    unlock = fields.Boolean()
+    unlock = Boolean()
     groups = fields.List(GroupRef())
 
 

@@ -11,12 +11,13 @@ from eventlet import tpool
 from nameko.timer import timer
 
 from services.common.base import ServiceBase
+from services.common.caller_auth import current_publisher, grant_service_token
 from services.common.config import env
 from services.common.entrypoints import rpc
 from services.common.errors import DomainError, Forbidden
 from services.common.idempotency import once
 from services.common.relay import OutboxRelay
-from services.common.schemas import load
+from services.common.schemas import PageQuery, load, load_args
 from services.common.unit_of_work import Database
 from services.identity import passwords, punchout_sessions, schemas as s
 from services.identity.domain import (auth, cards, companies, company_users, directory, groups,
@@ -90,6 +91,8 @@ class IdentityService(ServiceBase):
     @rpc
     @localized
     def login(self, ctx, username, password, client_address=None):
+        given = load_args(s.LoginSchema(), username=username, password=password)
+        username, password = given["username"], given["password"]
         # end the read-only transaction before the slow hash: the connection (on SQLite the
         # process's only one, with its write lock) serves other requests meanwhile
         user = auth.login(self.db, username, password, client_address, policy=login_policy(),
@@ -99,17 +102,25 @@ class IdentityService(ServiceBase):
     @rpc
     @localized
     def refresh(self, ctx, refresh_token):
+        refresh_token = load_args(s.RefreshTokenSchema(), refresh_token=refresh_token)["refresh_token"]
         return TOKEN_PAIR.dump(tokens.refresh(self.db, refresh_token, self.keys))
 
     @rpc
     @localized
     def logout(self, ctx, refresh_token):
+        refresh_token = load_args(s.RefreshTokenSchema(), refresh_token=refresh_token)["refresh_token"]
         tokens.logout(self.db, refresh_token)
 
-    @rpc
+    @rpc(token_free=True)
     @localized
     def public_keys(self, ctx):
         return tokens.public_keys(self.keys)
+
+    @rpc(token_free=True)
+    def service_token(self, ctx, service):
+        """A short-lived token for the work `service` does by itself, given to that
+        service's RabbitMQ user only (services/common/caller_auth.py)."""
+        return grant_service_token(service, current_publisher(), self.keys.signing())
 
     @rpc
     @localized
@@ -119,22 +130,27 @@ class IdentityService(ServiceBase):
     @rpc
     @localized
     def forgot_username(self, ctx, email):
+        email = load_args(s.ForgotUsernameSchema(), email=email)["email"]
         recovery.forgot_username(self.db, email)
 
     @rpc
     @localized
     def forgot_password(self, ctx, username):
+        username = load_args(s.ForgotPasswordSchema(), username=username)["username"]
         recovery.forgot_password(self.db, username)
 
     @rpc
     @localized
     def reset_password(self, ctx, token, new_password):
         """Returns the revocation of the user's tokens {user_id, revoked_before}, or None."""
+        given = load_args(s.ResetPasswordSchema(), token=token, new_password=new_password)
+        token, new_password = given["token"], given["new_password"]
         return recovery.reset_password(self.db, token, new_password)
 
     @rpc
     @localized
     def confirm_email(self, ctx, token):
+        token = load_args(s.ConfirmEmailSchema(), token=token)["token"]
         profile.confirm_email(self.db, token)
 
     # ---- own account
@@ -156,6 +172,9 @@ class IdentityService(ServiceBase):
     def change_password(self, ctx, current_password, new_password):
         """Returns the revocation of the user's tokens {user_id, revoked_before}."""
         require_user(ctx)
+        given = load_args(s.ChangePasswordSchema(), current_password=current_password,
+                          new_password=new_password)
+        current_password, new_password = given["current_password"], given["new_password"]
         return profile.change_password(self.db, ctx, current_password, new_password,
                                        login_policy())
 
@@ -169,15 +188,16 @@ class IdentityService(ServiceBase):
     @localized
     def set_email_preferences(self, ctx, preferences):
         require_user(ctx)
-        prefs = load(s.EmailPreferencesSchema(), preferences, partial=True)
+        prefs = load(s.EmailPreferencesSchema(), preferences)
         return s.EmailPreferencesSchema().dump(profile.set_email_preferences(self.db, ctx, prefs))
 
     # ---- payment cards (already tokenized: the number and CVC never reach this service)
     @rpc
     @localized
-    def list_cards(self, ctx, limit=50, cursor=None):
+    def list_cards(self, ctx, limit=None, cursor=None):
         require_user(ctx)
-        return dump_page(CARDS, cards.list_cards(self.db, ctx, limit, cursor))
+        page = load_args(PageQuery(), limit=limit, cursor=cursor)
+        return dump_page(CARDS, cards.list_cards(self.db, ctx, page["limit"], page["cursor"]))
 
     @rpc
     @localized
@@ -216,6 +236,13 @@ class IdentityService(ServiceBase):
 
     @rpc
     @localized
+    def update_company_settings(self, ctx, changes):
+        require_role(ctx, "eprocurement_admin")
+        changes = load(s.CompanySettingsSchema(), changes)
+        return s.CompanySchema().dump(companies.update_settings(self.db, ctx, changes))
+
+    @rpc
+    @localized
     def get_people(self, ctx, user_ids=(), group_ids=()):
         return PEOPLE.dump(directory.people(self.db, ctx, user_ids, group_ids))
 
@@ -231,9 +258,11 @@ class IdentityService(ServiceBase):
 
     @rpc
     @localized
-    def list_users(self, ctx, limit=50, cursor=None, q=None, status=None):
+    def list_users(self, ctx, limit=None, cursor=None, q=None, status=None):
         require_role(ctx, "security_admin")
-        return dump_page(USERS, company_users.list_users(self.db, ctx, limit, cursor, q, status))
+        w = load_args(s.UserListQuerySchema(), limit=limit, cursor=cursor, q=q, status=status)
+        return dump_page(USERS, company_users.list_users(self.db, ctx, w["limit"], w["cursor"],
+                                                         w.get("q"), w.get("status")))
 
     @rpc
     @localized
@@ -258,9 +287,10 @@ class IdentityService(ServiceBase):
 
     @rpc
     @localized
-    def list_groups(self, ctx, limit=50, cursor=None):
+    def list_groups(self, ctx, limit=None, cursor=None):
         require_role(ctx, "security_admin")
-        return dump_page(GROUPS, groups.list_groups(self.db, ctx, limit, cursor))
+        page = load_args(PageQuery(), limit=limit, cursor=cursor)
+        return dump_page(GROUPS, groups.list_groups(self.db, ctx, page["limit"], page["cursor"]))
 
     @rpc
     @localized
@@ -303,11 +333,12 @@ class IdentityService(ServiceBase):
 
     @rpc
     @localized
-    def list_company_users(self, ctx, company_id, limit=50, cursor=None, q=None, status=None):
+    def list_company_users(self, ctx, company_id, limit=None, cursor=None, q=None, status=None):
         require_staff(ctx)
+        w = load_args(s.UserListQuerySchema(), limit=limit, cursor=cursor, q=q, status=status)
         companies.get_company(self.db, ctx, int(company_id))  # 404 for no such company
-        return dump_page(USERS, company_users.users_of_company(self.db, int(company_id), limit,
-                                                              cursor, q, status))
+        return dump_page(USERS, company_users.users_of_company(
+            self.db, int(company_id), w["limit"], w["cursor"], w.get("q"), w.get("status")))
 
     @rpc
     @localized

@@ -240,3 +240,9 @@ class SigningKeys(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.source.current()
+
+    def token_public_key(self, kid):
+        """The published key `kid` (PEM), with which identity's own RPC entrypoints verify
+        the tokens of their calls (services/common/entrypoints.py)."""
+        return next((k.public_pem for k in self.source.current().published() if k.kid == kid),
+                    None)

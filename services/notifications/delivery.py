@@ -68,7 +68,13 @@ def policy_from_env() -> Policy:
 
 class MailDelivery(DependencyProvider):
     """Sends the queue. MAIL_SENDERS green threads per instance (default 4), each with its
-    own SMTP connection; MAIL_DELIVERY=off runs an instance that only queues."""
+    own SMTP connection; MAIL_DELIVERY=off runs an instance that only queues.
+
+    A committed handler wakes one waiting sender, not all of them (the others would only
+    claim nothing), the first one: under a light load one sender sends everything over one
+    connection; a sender whose claim came back full wakes another to share the queue.
+    A sender keeps its connection open while it waits, for MAIL_CONNECTION_IDLE seconds
+    (default 30): a message every few seconds reuses it rather than opening one each time."""
 
     def __init__(self, senders: int | None = None, interval: float | None = None):
         self.senders = senders
@@ -76,6 +82,7 @@ class MailDelivery(DependencyProvider):
         self.running = False
         self.threads = []
         self.wakeups = []
+        self.waiting = set()  # the numbers of the senders waiting for work
 
     def setup(self):
         self.database = next(d for d in self.container.dependencies if isinstance(d, Database))
@@ -85,6 +92,7 @@ class MailDelivery(DependencyProvider):
         self.policy = policy_from_env()
         self.senders = self.senders or int(env("MAIL_SENDERS", "4"))
         self.interval = float(env("MAIL_POLL_INTERVAL", self.interval or 1.0))
+        self.connection_idle = float(env("MAIL_CONNECTION_IDLE", "30"))
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         if self.settings.timeout * 3 > self.policy.lease / 2:
             log.warning("MAIL_CLAIM_LEASE (%ss) is short for SMTP_TIMEOUT (%ss): a slow "
@@ -102,7 +110,7 @@ class MailDelivery(DependencyProvider):
 
     def stop(self):
         self.running = False
-        self.kick()
+        self.kick(every=True)
         for gt in self.threads:
             gt.wait()
         self.threads = []
@@ -113,10 +121,24 @@ class MailDelivery(DependencyProvider):
             gt.kill()
         self.threads = []
 
-    def kick(self):
-        for wakeup in self.wakeups:
+    def kick(self, every=False):
+        """Wake one sender (all of them with `every`): the first waiting one, whose
+        connection is the likeliest to be open, else the first busy one (it looks again
+        before it waits)."""
+        numbers = sorted(range(len(self.wakeups)), key=lambda n: (n not in self.waiting, n))
+        for number in numbers:
+            wakeup = self.wakeups[number]
             if not wakeup.ready():
                 wakeup.send(True)
+                if not every:
+                    return
+
+    def poll_interval(self, number) -> float:
+        """How long an idle sender waits for a kick before it looks at the queue anyway
+        (for retries that came due, and rows another instance or process wrote): the first
+        sender every MAIL_POLL_INTERVAL, the others ten times less often, since a full
+        batch found by one sender wakes the next."""
+        return self.interval if number == 0 else self.interval * 10
 
     # --- the sender loop ----------------------------------------------------------------
 
@@ -138,10 +160,15 @@ class MailDelivery(DependencyProvider):
                 if busy:
                     eventlet.sleep(0)  # let handlers and the other senders in
                     continue
-                sender.close()  # idle: do not hold a connection the server will time out
+                if sender.idle_for() > self.connection_idle:
+                    sender.close()  # do not hold a connection the server will time out
                 wakeup = self.wakeups[number]
-                with eventlet.Timeout(self.interval, False):
-                    wakeup.wait()
+                self.waiting.add(number)
+                try:
+                    with eventlet.Timeout(self.poll_interval(number), False):
+                        wakeup.wait()
+                finally:
+                    self.waiting.discard(number)
                 self.wakeups[number] = Event()
         finally:
             sender.close()
@@ -156,6 +183,8 @@ class MailDelivery(DependencyProvider):
             session.commit()
         if not batch:
             return False
+        if len(batch) == self.policy.batch:
+            self.kick()  # there may be more: another sender can take the next batch
         started = time.monotonic()
         pending = list(batch)
         while pending:

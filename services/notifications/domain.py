@@ -32,9 +32,10 @@ from sqlalchemy.exc import IntegrityError
 from services.common.config import env, public_url
 from services.common.clock import utcnow
 from services.common.errors import Invalid, NotFound
-from services.notifications.models import (FAILED, QUEUED, SUPPRESSED, EmailPreference,
-                                           OutgoingMail, Suppression, UnsubscribeToken)
+from services.notifications.models import (EmailPreference, OutgoingMail, Suppression,
+                                           UnsubscribeToken)
 from services.notifications.render import normalise_locale, parse_datetime, render
+from services.notifications.statuses import FAILED, QUEUED, SUPPRESSED
 
 log = logging.getLogger(__name__)
 

@@ -6,16 +6,9 @@ from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, S
 
 from services.common.clock import utcnow
 from services.common.tables import JSONText, make_base
+from services.notifications.statuses import QUEUED
 
 Base = make_base()
-
-# status of an outgoing message
-QUEUED = "queued"          # waiting to be sent (next_attempt_at says when)
-SENDING = "sending"        # claimed by a delivery worker (claimed_at, claimed_by)
-SENT = "sent"              # accepted by the SMTP server
-FAILED = "failed"          # refused for good, or out of attempts; an operator may requeue it
-SUPPRESSED = "suppressed"  # optional mail the recipient opted out of: kept, never sent
-STATUSES = (QUEUED, SENDING, SENT, FAILED, SUPPRESSED)
 
 
 class OutgoingMail(Base):

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, insert, literal, or_, select, update
 
 from services.common.clock import utcnow
-from services.notifications.models import (FAILED, QUEUED, SENDING, SENT, STATUSES,
-                                           MailAttempt, OutgoingMail)
+from services.notifications.models import MailAttempt, OutgoingMail
+from services.notifications.statuses import FAILED, QUEUED, SENDING, SENT, STATUSES
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,9 @@ def _environment():
                       autoescape=select_autoescape(enabled_extensions=("html.j2",),
                                                    default_for_string=False),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
+                      keep_trailing_newline=True,
+                      # compiled once: no look at the files' dates on every email
+                      auto_reload=False, cache_size=-1)
     env.filters["money"] = lambda value, locale="en": format_money(value, locale)
     env.filters["amount"] = lambda value, locale="en": format_amount(value, locale)
     env.filters["date"] = lambda value, locale="en": format_date(value, locale)

@@ -3,7 +3,8 @@ replies. Event schemas check what an email needs and ignore what it does not, so
 producer may add fields freely."""
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from services.notifications.models import STATUSES
+from services.notifications.statuses import STATUSES
+from services.common.schemas import page_of
 
 
 class Lenient(Schema):
@@ -221,9 +222,9 @@ class AnnouncementResult(Schema):
 
 
 class UnsubscribeResult(Schema):
-    email = fields.String()  # masked: j***@example.com
-    stream = fields.String()
-    locale = fields.String()
+    email = fields.String(metadata={"description": "the address, masked: j***@example.com"})
+    stream = fields.String(metadata={"description": "marketing or report_deliveries"})
+    locale = fields.String(metadata={"description": "the recipient's language (en or fr)"})
     unsubscribed = fields.Boolean()
 
 
@@ -252,9 +253,7 @@ class OutgoingMailOut(Schema):
     next_attempt_at = fields.DateTime()
 
 
-class MailPage(Schema):
-    items = fields.List(fields.Nested(OutgoingMailOut))
-    next_cursor = fields.String(allow_none=True)
+MailPage = page_of(OutgoingMailOut, "MailPage")
 
 
 class SubscriptionEvent(Lenient):
@@ -269,3 +268,10 @@ class SubscriptionEvent(Lenient):
     order_number = _str()
     next_renewal_on = _str()
     total = fields.Nested(Money, load_default=None, allow_none=True)
+
+
+class UnsubscribeQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE  # links get tracking parameters appended; ignore them
+
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))

@@ -8,6 +8,7 @@ Configuration (environment):
 - SMTP_HOST (127.0.0.1), SMTP_PORT (1025), SMTP_TLS (none|starttls|ssl), SMTP_USERNAME,
   SMTP_PASSWORD, SMTP_TIMEOUT (30 s), MAIL_FROM ("Procura <no-reply@procura.example>");
 - MAIL_SENDERS (4 per instance), MAIL_BATCH (20), MAIL_POLL_INTERVAL (1 s),
+  MAIL_CONNECTION_IDLE (30 s an idle sender keeps its SMTP connection),
   MAIL_CLAIM_LEASE (300 s), MAIL_RETRY_BASE (2 s), MAIL_RETRY_MAX (3600 s),
   MAIL_MAX_ATTEMPTS (25), MAIL_DELIVERY=off for an instance that only queues;
 - BILLING_EMAIL (billing@procura.example) and BILLING_LOCALE (en) for invoice copy
@@ -16,7 +17,8 @@ Configuration (environment):
 from services.common.base import ServiceBase
 from services.common.unit_of_work import Database
 from services.common.entrypoints import event_handler, rpc
-from services.common.errors import Forbidden, Invalid
+from services.common.errors import Forbidden
+from services.common.schemas import load, load_args
 from services.notifications import domain, queue, schemas
 from services.notifications.delivery import MailDelivery
 from services.notifications.models import Base
@@ -25,14 +27,6 @@ from services.notifications.models import Base
 def _staff_only(ctx):
     if not ctx.staff:
         raise Forbidden("this is for reseller staff")
-
-
-def _load(schema, data):
-    from marshmallow import ValidationError
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise Invalid("some values are not valid", errors=exc.messages)
 
 
 class NotificationsService(ServiceBase):
@@ -145,22 +139,25 @@ class NotificationsService(ServiceBase):
     # --- RPC ---------------------------------------------------------------------------
 
     @rpc
-    def unsubscribe(self, ctx, token):
+    def unsubscribe(self, ctx, token=None):
         """One-click unsubscribe (RFC 8058): the link's address joins the suppression list
         of the link's stream. Anyone holding the link may use it."""
+        token = load_args(schemas.UnsubscribeQuery(), token=token)["token"]
         return schemas.UnsubscribeResult().dump(domain.unsubscribe(self.db, token))
 
     @rpc
-    def unsubscribe_info(self, ctx, token):
+    def unsubscribe_info(self, ctx, token=None):
         """What an unsubscribe link is for, without using it."""
+        token = load_args(schemas.UnsubscribeQuery(), token=token)["token"]
         return schemas.UnsubscribeResult().dump(domain.unsubscribe_info(self.db, token))
 
     @rpc
     def send_announcement(self, ctx, subject, body, recipients):
         """Marketing mail from reseller staff; honours preferences and unsubscribes."""
         _staff_only(ctx)
-        recipients = [{"email": r} if isinstance(r, str) else r for r in recipients or []]
-        data = _load(schemas.Announcement(),
+        recipients = [{"email": r} if isinstance(r, str) else r for r in recipients or []] \
+            if isinstance(recipients, list) else recipients
+        data = load(schemas.Announcement(),
                      {"subject": subject, "body": body, "recipients": recipients})
         result = domain.queue_announcement(self.db, data["subject"], data["body"],
                                            data["recipients"])
@@ -185,7 +182,7 @@ class NotificationsService(ServiceBase):
     def outgoing_mail(self, ctx, recipient=None, status=None, limit=50, cursor=None):
         """Outgoing messages, newest first (staff): `{items, next_cursor}`."""
         _staff_only(ctx)
-        query = _load(schemas.MailQuery(), {"recipient": recipient, "status": status,
+        query = load(schemas.MailQuery(), {"recipient": recipient, "status": status,
                                             "limit": limit, "cursor": cursor})
         return schemas.MailPage().dump(domain.list_mail(self.db, **query))
 

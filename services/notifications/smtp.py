@@ -135,6 +135,7 @@ class SmtpSender:
             raise TemporaryFailure(f"cannot reach SMTP server {s.host}:{s.port}: "
                                    f"{type(exc).__name__}: {exc}", connection=True)
         self.client = client
+        self.last_used = time.monotonic()
 
     def _ensure_connected(self):
         if self.client is not None and time.monotonic() - self.last_used > self.IDLE_CHECK:
@@ -187,6 +188,10 @@ class SmtpSender:
             raise TemporaryFailure(f"SMTP connection lost: {type(exc).__name__}: {exc}",
                                    connection=True)
         self.last_used = time.monotonic()
+
+    def idle_for(self) -> float:
+        """Seconds since the open connection was last used (0 when none is open)."""
+        return time.monotonic() - self.last_used if self.client is not None else 0.0
 
     def _reset(self):
         try:

@@ -255,7 +255,8 @@ def _write_order(session, ctx, wanted, priced, currency, shipping_address, payme
     order = Order(company_id=ctx.company_id, user_id=ctx.user_id, buyer=buyer_of(ctx),
                   status="pending_approval", currency=currency, subtotal=0, total=0,
                   shipping_address=shipping_address, payment=payment,
-                  billing_account_id=billing_account_id, notes=notes)
+                  billing_account_id=billing_account_id, notes=notes,
+                  shipments=[])  # none yet: its reply need not look them up
     subtotal = Money.zero(currency)
     for part, quantity in wanted:
         q = by_part[part_key(part)]
@@ -593,7 +594,8 @@ def create_quote(session, ctx, data: dict, company_currency: str, products: list
             category=product.get("category"), quantity=line["quantity"],
             unit_price=Money.from_dict(price).amount))
     if errors:
-        raise Invalid("some values are not valid", code="validation_failed", errors=errors)
+        # rules of the day, the company and the catalog, not of the body's shape
+        raise Invalid("this quote cannot be made", code="invalid_quote", errors=errors)
     session.add(quote)
     session.flush()
     quote.number = f"Q-{quote.id:07d}"

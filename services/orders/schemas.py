@@ -1,14 +1,17 @@
 """Orders' payloads: HTTP bodies, RPC replies."""
 from marshmallow import Schema, fields, validate
 
-from services.common.schemas import MoneySchema, PageQuery, UtcDateTime
+from services.common.paging import MAX_ID
+from services.common.schemas import page_of, Id, MoneySchema, PageQuery, UtcDateTime
 
 STATUSES = ("pending_approval", "approved", "submitted", "processing", "shipped", "delivered",
             "invoiced", "rejected", "cancelled")
 
 
 class CartCreate(Schema):
-    name = fields.String(load_default="Cart", validate=validate.Length(min=1, max=120))
+    # null is no name given (load_args): the default
+    name = fields.String(load_default="Cart", allow_none=True,
+                         validate=validate.Length(min=1, max=120))
 
 
 class CartItem(Schema):
@@ -43,14 +46,14 @@ class Address(Schema):
 
 class Payment(Schema):
     method = fields.String(required=True, validate=validate.OneOf(["card", "purchase_order", "account"]))
-    card_id = fields.Integer(load_default=None)
+    card_id = Id(load_default=None)
     po_number = fields.String(load_default=None, validate=validate.Length(max=60))
 
 
 class Checkout(Schema):
-    cart_id = fields.Integer(required=True)
-    billing_account_id = fields.Integer(load_default=None)
-    shipping_address_id = fields.Integer(load_default=None)
+    cart_id = Id(required=True)
+    billing_account_id = Id(load_default=None)
+    shipping_address_id = Id(load_default=None)
     shipping_address = fields.Nested(Address, load_default=None)
     payment = fields.Nested(Payment, required=True)
     notes = fields.String(load_default=None, validate=validate.Length(max=2000))
@@ -67,11 +70,11 @@ class OrdersQuery(PageQuery):
 
 
 class BackofficeOrdersQuery(OrdersQuery):
-    company_id = fields.Integer(load_default=None)
+    company_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
 
 
 class ShipLine(Schema):
-    line_id = fields.Integer(strict=True, metadata={"description": "an order line's id"})
+    line_id = Id(metadata={"description": "an order line's id"})
     part_number = fields.String(validate=validate.Length(min=1, max=64))
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10000))
 
@@ -195,7 +198,7 @@ class OrderList(Schema):
 
 class Deliver(Schema):
     delivery_note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    shipment_id = fields.Integer(load_default=None, strict=True, metadata={
+    shipment_id = Id(load_default=None, metadata={
         "description": "the shipment delivered; the latest undelivered one when absent"})
 
 
@@ -206,9 +209,7 @@ class InvoiceOut(Schema):
     issued_at = UtcDateTime()
 
 
-class InvoiceList(Schema):
-    items = fields.List(fields.Nested(InvoiceOut))
-    next_cursor = fields.String(allow_none=True)
+InvoiceList = page_of(InvoiceOut, "InvoiceList")
 
 
 class DeliveryNote(Schema):
@@ -225,9 +226,9 @@ class QuoteLineIn(Schema):
 
 
 class QuoteIn(Schema):
-    company_id = fields.Integer(required=True, strict=True)
+    company_id = Id(required=True)
     expires_on = fields.Date(required=True)
-    buyer_user_id = fields.Integer(load_default=None, strict=True, metadata={
+    buyer_user_id = Id(load_default=None, metadata={
         "description": "the one buyer the quote is for; every buyer of the company when absent"})
     notes = fields.String(load_default=None, validate=validate.Length(max=2000))
     lines = fields.List(fields.Nested(QuoteLineIn), required=True,
@@ -249,16 +250,14 @@ class QuoteOut(Schema):
     order_number = fields.String(allow_none=True, metadata={"description": "once converted"})
 
 
-class QuoteList(Schema):
-    items = fields.List(fields.Nested(QuoteOut))
-    next_cursor = fields.String(allow_none=True)
+QuoteList = page_of(QuoteOut, "QuoteList")
 
 
 class QuoteConvert(Schema):
     """Checkout's body; the quote's lines and prices are ordered, so a `cart_id` is ignored."""
-    cart_id = fields.Integer(load_default=None, metadata={"description": "ignored"})
-    billing_account_id = fields.Integer(load_default=None)
-    shipping_address_id = fields.Integer(load_default=None)
+    cart_id = Id(load_default=None, metadata={"description": "ignored"})
+    billing_account_id = Id(load_default=None)
+    shipping_address_id = Id(load_default=None)
     shipping_address = fields.Nested(Address, load_default=None)
     payment = fields.Nested(Payment, required=True)
     notes = fields.String(load_default=None, validate=validate.Length(max=2000))
@@ -268,15 +267,15 @@ class SubscriptionIn(Schema):
     """One subscription product, paid now and at each renewal by a saved card."""
     part_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
     quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10000))
-    card_id = fields.Integer(required=True, strict=True)
-    billing_account_id = fields.Integer(load_default=None)
-    shipping_address_id = fields.Integer(load_default=None)
+    card_id = Id(required=True)
+    billing_account_id = Id(load_default=None)
+    shipping_address_id = Id(load_default=None)
     shipping_address = fields.Nested(Address, load_default=None)
     notes = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
 class SubscriptionCardIn(Schema):
-    card_id = fields.Integer(required=True, strict=True)
+    card_id = Id(required=True)
 
 
 class SubscriptionRenewalOut(Schema):
@@ -305,9 +304,7 @@ class SubscriptionOut(Schema):
     cancel_reason = fields.String(allow_none=True)
 
 
-class SubscriptionList(Schema):
-    items = fields.List(fields.Nested(SubscriptionOut))
-    next_cursor = fields.String(allow_none=True)
+SubscriptionList = page_of(SubscriptionOut, "SubscriptionList")
 
 
 class Subscribed(Schema):

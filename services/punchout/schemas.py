@@ -2,7 +2,7 @@
 punch-out session."""
 from marshmallow import Schema, fields, validate
 
-from services.common.schemas import UtcDateTime
+from services.common.schemas import Boolean, UtcDateTime
 from services.punchout.credentials import MIN_SECRET_LENGTH
 from services.punchout.domain import USER_MAPPINGS
 
@@ -14,7 +14,7 @@ class CredentialSchema(Schema):
 
 
 class PunchoutConfigIn(Schema):
-    enabled = fields.Boolean(load_default=True)
+    enabled = Boolean(load_default=True)
     from_credentials = fields.List(fields.Nested(CredentialSchema), required=True,
                                    validate=validate.Length(min=1, max=10), metadata={
                                        "description": "the buyer system's From identities; a "
@@ -35,7 +35,7 @@ class PunchoutConfigIn(Schema):
                                                           "user_email: as the company's user "
                                                           "whose email is the UserEmail extrinsic"})
     user_id = fields.Integer(load_default=None, strict=True)
-    oci_allowed = fields.Boolean(load_default=False)
+    oci_allowed = Boolean(load_default=False)
     oci_username = fields.String(load_default=None, validate=validate.Length(min=3, max=120))
     oci_password = fields.String(load_default=None, load_only=True,
                                  validate=validate.Length(min=MIN_SECRET_LENGTH, max=200))

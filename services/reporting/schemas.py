@@ -2,6 +2,7 @@
 arguments (the service validates them again)."""
 from marshmallow import Schema, fields, pre_load, validate
 
+from services.common.paging import MAX_ID
 from services.common.schemas import PageQuery
 
 FORMAT = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
@@ -12,7 +13,7 @@ def _text(size, **kw):
 
 
 class ReportFilters(Schema):
-    buyer = fields.Integer(load_default=None)
+    buyer = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     billing_account = _text(64, load_default=None)
     manufacturer = _text(120, load_default=None)
     category = _text(120, load_default=None)
@@ -21,7 +22,8 @@ class ReportFilters(Schema):
 
 class ReportRunQuery(ReportFilters, PageQuery):
     date_from = fields.Date(data_key="from", load_default=None)
-    date_to = fields.Date(data_key="to", load_default=None)
+    date_to = fields.Date(data_key="to", load_default=None, metadata={
+        "description": "on or after `from`, at most 3 years after it"})
     format = FORMAT
 
 

@@ -21,6 +21,9 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # run as a script: tests.support from the checkout
+from tests.support.waiting import wait_for  # noqa: E402
+
 PORTAL = ROOT / "services" / "gateway" / "portal"
 ASSETS = PORTAL / "assets"
 DEMO_PASSWORD = "Procura-demo-2026"
@@ -108,15 +111,13 @@ class Portal:
 
     def until(self, check, timeout=30, what="the page to change"):
         """Reload until `check()` is true (events reach read models a moment later)."""
-        deadline = time.time() + timeout
-        while True:
+        def reloaded():
             if check():
-                return
-            if time.time() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            time.sleep(0.7)
+                return True
             self.page.reload()
             self.page.wait_for_selector("#page-title")
+            return False
+        wait_for(reloaded, timeout=timeout, interval=0.7, message=what)
 
     def nav(self, key):
         """A link of the main menu."""
@@ -414,7 +415,9 @@ STAFF_PAGES = ["/backoffice", "/backoffice/contracts", "/backoffice/orders", "/b
 
 
 def admin_settings(portal):
-    """A PAS admin's approval settings and the orders' filters."""
+    """A PAS admin's approval settings, the orders' filters, a custom catalog made from its
+    rules with the products it allows, a group's rights, and favorites as the home page (set
+    by the e-procurement admin on the favorites tab, undone at the end)."""
     page = portal.page
     portal.nav("nav.workflows").click()
     page.get_by_role("link", name=portal.t("settings.title")).click()
@@ -437,6 +440,47 @@ def admin_settings(portal):
     page.get_by_role("button", name=portal.t("reports.apply")).click()
     page.wait_for_url(re.compile(r"/orders\?q=NO-SUCH-ORDER"))
     page.get_by_text(portal.t("orders.none")).wait_for()
+
+    # a custom catalog from its rules, and the products it allows; a group's rights
+    portal.goto("/company/catalogs")
+    page.locator("summary", has_text=portal.t("admin.catalogs.new")).click()
+    form = page.locator("form.catalog-form")
+    name = f"Dell only {uuid.uuid4().hex[:6]}"
+    form.get_by_label(portal.t("admin.name"), exact=True).fill(name)
+    form.get_by_role("group", name=portal.t("admin.catalog.include"), exact=True).get_by_label(
+        portal.t("catalog.manufacturer")).fill("Dell")
+    form.get_by_role("button", name=portal.t("admin.catalogs.create")).click()
+    page.get_by_role("heading", name=name).wait_for()
+    makers = page.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    assert makers and set(makers) == {"Dell"}, makers
+    assert portal.axe() == []
+    portal.goto("/company/groups")
+    page.locator("tbody a").first.click()
+    page.wait_for_url(re.compile(r"/company/groups/\d+$"))
+    page.get_by_role("group", name=portal.t("admin.roles"), exact=True).wait_for()
+    assert portal.axe() == []
+
+    portal.goto("/company/favorites")
+    page.locator("summary", has_text=portal.t("favorites.add")).click()
+    page.get_by_label(portal.t("favorites.title")).fill("Standard laptop")
+    page.get_by_label(portal.t("favorites.value")).fill(LAPTOP)
+    page.get_by_role("button", name=portal.t("favorites.add")).click()
+    favorite = page.locator("tbody tr", has_text="Standard laptop")
+    favorite.wait_for()
+    home = page.get_by_label(portal.t("favorites.home"))
+    home.check()
+    page.locator("form.home-setting").get_by_role("button", name=portal.t("common.save")).click()
+    page.locator("form.home-setting").get_by_text(portal.t("common.saved")).wait_for()
+    portal.nav("nav.home").click()
+    page.get_by_role("heading", name=portal.t("home.favorites")).wait_for()
+    assert page.locator("main h2").first.inner_text() == portal.t("home.favorites")
+    assert page.locator(".home-favorites.first .card", has_text="Standard laptop").count() == 1
+    portal.goto("/company/favorites")
+    page.get_by_label(portal.t("favorites.home")).uncheck()
+    page.locator("form.home-setting").get_by_role("button", name=portal.t("common.save")).click()
+    page.locator("form.home-setting").get_by_text(portal.t("common.saved")).wait_for()
+    favorite.get_by_role("button", name=portal.t("common.delete")).click()
+    favorite.wait_for(state="detached")
 
 
 def staff_companies(portal, tag):

@@ -30,8 +30,8 @@ class Org:
 
     def __init__(self, system, staff):
         self.system, self.api = system, system.api
-        self.admin, info = system.new_company(staff, "Approvals")
-        self.admin_id = self.admin.get(self.api + "/me").json()["id"]
+        self.company = system.new_company(staff, "Approvals", password=PASSWORD)
+        self.admin, self.admin_id = self.company.admin, self.company.admin_id
         self.users = {}
         for key, locale in (("buyer", "en"), ("chloe", "fr"), ("david", "en"),
                             ("controller", "en"), ("delegate", "en")):
@@ -48,15 +48,8 @@ class Org:
         self.workflow = r.json()
 
     def add_user(self, key, locale):
-        tag = uuid.uuid4().hex[:8]
-        username, email = f"{key}.{tag}", f"{key}.{tag}@approvals.test"
-        r = self.admin.post(self.api + "/company/users", json={
-            "username": username, "email": email, "first_name": key.title(),
-            "last_name": "Test", "locale": locale, "groups": ["users"]})
-        assert r.status_code == 201, r.text
-        self.system.set_password(email, username, PASSWORD)
-        self.users[key] = {"id": r.json()["id"], "email": email,
-                           "session": self.system.session(username, PASSWORD)}
+        self.users[key] = self.company.add_user(first_name=key.title(), locale=locale,
+                                                groups=["users"])
 
     def id(self, key):
         return self.users[key]["id"]
@@ -229,7 +222,7 @@ def test_a_cancelled_order_leaves_the_inbox(org):
 
 
 def test_another_company_sees_none_of_it(org, system, staff):
-    other, _ = system.new_company(staff, "Elsewhere")
+    other = system.new_company(staff, "Elsewhere").admin
     api = org.api
     number = org.order()
     request = org.wait_pending("chloe", number)

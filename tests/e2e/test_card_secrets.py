@@ -7,15 +7,14 @@ digits by chance in a log line (its timestamp's milliseconds, process ids, ports
 out before searching."""
 import re
 import sqlite3
-import time
 import uuid
 from datetime import date
 from pathlib import Path
 
 import pytest
-import requests
 
 from services.common.config import DATA_SERVICES
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -24,7 +23,6 @@ VISA, MASTERCARD, AMEX = "4111111111111111", "5555555555554444", "37828224631000
 BAD_LUHN = "4111111111111112"
 CVC, AMEX_CVC = "737", "8421"
 NEXT_YEAR = date.today().year + 1
-LINK = re.compile(r"/set-password\?token=([A-Za-z0-9_\-]+)")
 # what any three or four digits may be by chance in a log line: the time with its
 # milliseconds, process ids, ports
 LOG_NOISE = re.compile(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d[,.]\d+|pid[= ]\d+|port \d+|"
@@ -115,19 +113,7 @@ def findings(system):
 @pytest.fixture(scope="module")
 def buyer(system, staff):
     """A company user with a password, made through the API."""
-    tag = uuid.uuid4().hex[:8]
-    username, address = f"cards.{tag}", f"cards.{tag}@cards.test"
-    r = staff.post(system.api + "/backoffice/companies", json={
-        "name": f"Cardholder {tag}", "customer_number": f"K{tag}", "currency": "CAD",
-        "admin": {"username": username, "email": address, "first_name": "Camille",
-                  "last_name": "Lévesque", "locale": "fr"}})
-    assert r.status_code == 201, r.text
-    mail = system.wait_mail(lambda m: address in str(m["To"]))
-    token = LINK.search(mail.get_body(preferencelist=("plain",)).get_content()).group(1)
-    r = requests.post(system.api + "/auth/reset-password",
-                      json={"token": token, "new_password": PASSWORD})
-    assert r.status_code == 204, r.text
-    return system.session(username, PASSWORD)
+    return system.new_company(staff, "Cardholder", password=PASSWORD).admin
 
 
 def test_card_numbers_and_cvcs_are_never_stored_or_logged(system, buyer):
@@ -199,31 +185,24 @@ def test_card_numbers_and_cvcs_are_never_stored_or_logged(system, buyer):
     assert added["Mastercard"]["id"] not in {c["id"] for c in listed} and len(listed) == 3
 
     # let every event about the cards be published and handled before searching
-    wait_for_identity_outbox(system)
-    time.sleep(1.0)
+    wait_for(lambda: relayed(system, "identity"), message="identity's outbox to be relayed")
+    wait_for(lambda: system.handled("identity"), message="identity's events to be handled")
     found = findings(system)
     assert found == [], "card secrets found:\n" + "\n".join(found)
 
 
-def wait_for_identity_outbox(system, timeout=10):
-    """Until the relay has tried every event identity wrote (those no one listens to stay
-    unsent, with attempts counted)."""
+def relayed(system, service):
+    """Whether the relay has tried every event `service` wrote (those no one listens to
+    stay unsent, with attempts counted)."""
     from sqlalchemy import func, select
 
     from services.common.engines import open_session
-    from services.identity.models import Base
-    session = open_session("identity", Base, system.env["IDENTITY_DATABASE_URL"])
+    module = __import__(f"services.{service}.models", fromlist=["Base"])
+    outbox = module.Base.OutboxEvent
+    session = open_session(service, module.Base, system.env[f"{service.upper()}_DATABASE_URL"])
     try:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            pending = session.scalar(select(func.count()).select_from(Base.OutboxEvent)
-                                     .where(Base.OutboxEvent.sent_at.is_(None),
-                                            Base.OutboxEvent.attempts == 0))
-            session.rollback()
-            if not pending:
-                return
-            time.sleep(0.2)
-        raise AssertionError("identity's outbox was not relayed")
+        return not session.scalar(select(func.count()).select_from(outbox).where(
+            outbox.sent_at.is_(None), outbox.attempts == 0))
     finally:
         session.close()
         session.get_bind().dispose()

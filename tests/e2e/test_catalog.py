@@ -160,8 +160,8 @@ class Shop:
             "cif": staff.post(self.api + "/backoffice/products/import", data=CIF.encode(),
                               headers={"Content-Type": "text/plain"}),
         }
-        self.admin, info = system.new_company(staff, "Fabrikam", password=PASSWORD)
-        self.company_id = info["company_id"]
+        self.company = system.new_company(staff, "Fabrikam", password=PASSWORD)
+        self.admin, self.company_id = self.company.admin, self.company.id
         self.users = {name: self.add_user(name) for name in ("buyer", "member")}
         self.contracts = {}
         for name, starts, ends, prices, tiers in [
@@ -182,17 +182,10 @@ class Shop:
             self.contracts[name] = r.json()
 
     def add_user(self, name, **fields):
-        username = f"{name}.{uuid.uuid4().hex[:8]}"
-        address = f"{username}@fabrikam.test"
-        r = self.admin.post(self.api + "/company/users", json={
-            "username": username, "email": address, "first_name": name.title(),
-            "last_name": "Fabrikam", "groups": ["users"], **fields})
-        assert r.status_code == 201, r.text
-        self.system.set_password(address, username, PASSWORD)
-        return {"id": r.json()["id"], "username": username}
+        return self.company.add_user(first_name=name.title(), groups=["users"], **fields)
 
-    def login(self, name):
-        """A fresh session (a token carrying the user's current rights)."""
+    def fresh_session(self, name):
+        """A new sign-in as one of the users (a token carrying the user's current rights)."""
         return self.system.session(self.users[name]["username"], PASSWORD)
 
     def search(self, session, status=200, **params):
@@ -245,8 +238,8 @@ def shop(system, staff):
 @pytest.fixture(scope="module")
 def tailspin(system, staff, shop):
     """A company paying in USD."""
-    admin, info = system.new_company(staff, "Tailspin", currency="USD", password=PASSWORD)
-    return {"admin": admin, "company_id": info["company_id"]}
+    company = system.new_company(staff, "Tailspin", currency="USD", password=PASSWORD)
+    return {"admin": company.admin, "company_id": company.id}
 
 
 # ------------------------------------------------------------------ imports
@@ -728,7 +721,7 @@ def test_catalogs_are_the_companys_own(shop, tailspin):
 def test_catalog_grants_narrow_what_a_user_sees_everywhere(shop):
     admin, api = shop.admin, shop.api
     buyer_id = shop.users["buyer"]["id"]
-    buyer = shop.login("buyer")
+    buyer = shop.fresh_session("buyer")
     assert keys(shop.search(buyer)) == ALL  # no grants: the whole catalog
     assert buyer.get(api + "/catalogs").status_code == 403
 
@@ -736,7 +729,7 @@ def test_catalog_grants_narrow_what_a_user_sees_everywhere(shop):
     dell = shop.catalog("Dell picks", [{"type": "part_numbers", "part_numbers": [P["XPS"], P["MON"]]}])
     r = admin.patch(api + f"/company/users/{buyer_id}", json={"catalog_ids": [lenovo["id"]]})
     assert r.status_code == 200 and r.json()["catalog_ids"] == [lenovo["id"]], r.text
-    buyer = shop.login("buyer")
+    buyer = shop.fresh_session("buyer")
 
     found = shop.both_paths(buyer)
     assert keys(found) == {"T14", "X1", "DOCK"} and found["total"] == 3
@@ -766,7 +759,7 @@ def test_catalog_grants_narrow_what_a_user_sees_everywhere(shop):
     group_id = r.json()["id"]
     r = admin.patch(api + f"/company/users/{buyer_id}", json={"groups": ["users", group_id]})
     assert r.status_code == 200, r.text
-    buyer = shop.login("buyer")
+    buyer = shop.fresh_session("buyer")
     found = shop.both_paths(buyer)
     assert keys(found) == {"T14", "X1", "DOCK", "XPS", "MON"}
     assert found["facets"] == facets_of({"T14", "X1", "DOCK", "XPS", "MON"})
@@ -782,7 +775,7 @@ def test_catalog_grants_narrow_what_a_user_sees_everywhere(shop):
     # the group loses its catalog: checkout re-checks and refuses the line no longer allowed
     r = admin.patch(api + f"/company/groups/{group_id}", json={"catalog_ids": []})
     assert r.status_code == 200, r.text
-    buyer = shop.login("buyer")
+    buyer = shop.fresh_session("buyer")
     cart = buyer.get(api + f"/carts/{checkout_cart}").json()
     assert {l["part_number"]: l["status"] for l in cart["lines"]} == {P["MON"]: "not_allowed",
                                                                       P["T14"]: "ok"}
@@ -802,7 +795,7 @@ def test_catalog_grants_narrow_what_a_user_sees_everywhere(shop):
     assert buyer.get(api + f"/products/{P['T14']}").status_code == 404
     r = admin.patch(api + f"/company/users/{buyer_id}", json={"catalog_ids": []})
     assert r.status_code == 200, r.text
-    buyer = shop.login("buyer")
+    buyer = shop.fresh_session("buyer")
     assert keys(shop.search(buyer)) == ALL
     assert buyer.get(api + f"/products/{P['MOUSE']}").status_code == 200
 
@@ -811,7 +804,7 @@ def test_catalog_grants_narrow_what_a_user_sees_everywhere(shop):
 
 def test_purchase_history_catalog_holds_what_was_ordered(system, staff, shop):
     admin, api = shop.admin, shop.api
-    litware, _ = system.new_company(staff, "Litware", password=PASSWORD)
+    litware = system.new_company(staff, "Litware", password=PASSWORD).admin
     history = litware.post(api + "/catalogs", json={"name": "Bought before",
                                                     "rules": [{"type": "purchase_history"}]}).json()
     logitech_history = litware.post(api + "/catalogs", json={
@@ -869,12 +862,12 @@ def test_favorites_four_kinds_written_by_eprocurement_admin_read_by_all(shop, ta
     # every user reads them; a buyer cannot write
     ids = [f["id"] for f in created]
     for name in ("buyer", "member"):
-        user = shop.login(name)
+        user = shop.fresh_session(name)
         listed = {f["id"]: f for f in user.get(api + "/favorites", params={"limit": 200}).json()["items"]}
         assert set(ids) <= set(listed)
         assert [listed[i]["kind"] for i in ids] == ["product", "comparison", "bundle", "link"]
         assert user.get(api + f"/favorites/{ids[2]}").json()["lines"] == created[2]["lines"]
-    buyer = shop.login("buyer")
+    buyer = shop.fresh_session("buyer")
     r = buyer.post(api + "/favorites", json={"kind": "link", "title": "x", "url": "https://example.com"})
     assert r.status_code == 403
     assert buyer.delete(api + f"/favorites/{ids[0]}").status_code == 403
@@ -905,7 +898,7 @@ def test_favorites_four_kinds_written_by_eprocurement_admin_read_by_all(shop, ta
 def test_epp_members_buy_at_epp_prices_below_contracts(shop, tailspin):
     staff, admin, api = shop.staff, shop.admin, shop.api
     member_id = shop.users["member"]["id"]
-    member = shop.login("member")
+    member = shop.fresh_session("member")
     url = api + f"/backoffice/companies/{shop.company_id}/epp"
     r = admin.get(api + "/epp")
     assert r.status_code == 404 and r.json()["code"] == "epp_not_found"

@@ -5,13 +5,15 @@ link, username recovery, refresh-token rotation and reuse detection, rights chan
 existing tokens, the read-only username, email preferences and the login rate limit."""
 import email
 import re
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from email import policy
 
 import pytest
 import requests
+
+from tests.support.system import bearer, login
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -37,13 +39,8 @@ class Mailbox:
             yield self.parsed[path]
 
     def wait(self, predicate, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for message in self.messages():
-                if predicate(*message):
-                    return message
-            time.sleep(0.1)
-        raise AssertionError("no such email arrived")
+        return wait_for(lambda: next((m for m in self.messages() if predicate(*m)), None),
+                        timeout=timeout, interval=0.1, message="such an email")
 
     def token(self, to, kind, contains=None, known=()):
         """The token of a `kind` link (set-password, reset-password) mailed to `to`, not
@@ -65,71 +62,16 @@ def post(system, path, body, token=None):
     return requests.post(system.api + path, json=body, headers=headers, timeout=30)
 
 
-def login(system, username, password=PASSWORD):
-    return post(system, "/auth/login", {"username": username, "password": password})
-
-
-def bearer(token):
-    s = requests.Session()
-    s.headers["Authorization"] = f"Bearer {token}"
-    return s
-
-
 def reset(system, token, password=PASSWORD):
     return post(system, "/auth/reset-password", {"token": token, "new_password": password})
 
 
 def wait_status(fn, status, timeout=5.0):
-    """Poll `fn()` (a response) until it has `status`; returns the last response."""
-    deadline = time.time() + timeout
-    while True:
+    """`fn()` (a response) once it has `status`."""
+    def reply():
         r = fn()
-        if r.status_code == status or time.time() > deadline:
-            return r
-        time.sleep(0.1)
-
-
-class Company:
-    """A fresh company made by the reseller's staff, its administrator signed in."""
-
-    def __init__(self, system, staff, mailbox, name="Fabrikam"):
-        self.system, self.mailbox = system, mailbox
-        tag = suffix()
-        self.admin_username = f"admin.{tag}"
-        self.admin_email = f"admin.{tag}@{name.lower()}.test"
-        r = staff.post(system.api + "/backoffice/companies", json={
-            "name": f"{name} {tag}", "customer_number": f"F{tag}", "currency": "CAD",
-            "admin": {"username": self.admin_username, "email": self.admin_email,
-                      "first_name": "Ada", "last_name": "Admin", "locale": "en"}})
-        assert r.status_code == 201, r.text
-        self.id = r.json()["id"]
-        self.admin_id = r.json()["admin_user_id"]
-        token = mailbox.token(self.admin_email, "set-password")
-        assert reset(system, token).status_code == 204
-        self.admin = system.session(self.admin_username, PASSWORD)
-
-    def add_users(self, *specs):
-        """Create users ({groups, roles, email...}) through the API and set their passwords
-        from the set-password emails; returns their views with `password` added."""
-        created = []
-        for spec in specs:
-            tag = suffix()
-            body = {"username": f"user.{tag}", "email": f"user.{tag}@example.test",
-                    "first_name": "Uma", "last_name": "User", "locale": "en", **spec}
-            r = self.admin.post(self.system.api + "/company/users", json=body)
-            assert r.status_code == 201, r.text
-            created.append(r.json())
-        for user in created:
-            token = self.mailbox.token(user["email"], "set-password", contains=user["username"])
-            assert reset(self.system, token).status_code == 204
-            user["password"] = PASSWORD
-        return created
-
-    def add_user(self, **spec):
-        return self.add_users(spec)[0]
-
-    def patch_user(self, user_id, changes):
-        return self.admin.patch(self.system.api + f"/company/users/{user_id}", json=changes)
+        return [r] if r.status_code == status else None  # a 4xx response is falsy
+    return wait_for(reply, timeout=timeout, interval=0.1, message=f"a {status} reply")[0]
 
 
 def identity_session(system):
@@ -159,8 +101,8 @@ def mailbox(system):
 
 
 @pytest.fixture(scope="module")
-def company(system, staff, mailbox):
-    return Company(system, staff, mailbox)
+def company(system, staff):
+    return system.new_company(staff, "Fabrikam", password=PASSWORD)
 
 
 # ---------------------------------------------------------------- lockout
@@ -168,15 +110,15 @@ def company(system, staff, mailbox):
 def test_five_failed_logins_lock_the_account_until_a_security_admin_unlocks_it(
         system, company, mailbox):
     user = company.add_user()
-    unknown = login(system, f"ghost.{suffix()}", "Wrong-password-1")
+    unknown = login(system.api, f"ghost.{suffix()}", "Wrong-password-1")
     for _ in range(5):
-        r = login(system, user["username"], "Wrong-password-1")
+        r = login(system.api, user["username"], "Wrong-password-1")
         assert r.status_code == 401 and r.json()["code"] == "invalid_credentials"
     # locked now: a wrong password still answers exactly as for an unknown account
-    r = login(system, user["username"], "Wrong-password-1")
+    r = login(system.api, user["username"], "Wrong-password-1")
     assert (r.status_code, r.json()) == (unknown.status_code, unknown.json())
     # only the right password learns that the account is locked, and is refused
-    r = login(system, user["username"])
+    r = login(system.api, user["username"], PASSWORD)
     assert r.status_code == 423 and r.json()["code"] == "account_locked"
     view = company.admin.get(system.api + f"/company/users/{user['id']}").json()
     assert view["locked"] is True and view["locked_at"]
@@ -185,21 +127,21 @@ def test_five_failed_logins_lock_the_account_until_a_security_admin_unlocks_it(
     r = company.patch_user(user["id"], {"unlock": True})
     assert r.status_code == 200, r.text
     assert r.json()["locked"] is False
-    assert login(system, user["username"]).status_code == 200
+    assert login(system.api, user["username"], PASSWORD).status_code == 200
 
 
 def test_a_password_reset_unlocks_a_locked_account(system, company, mailbox):
     user = company.add_user()
-    statuses = [login(system, user["username"], "Wrong-password-2").status_code
+    statuses = [login(system.api, user["username"], "Wrong-password-2").status_code
                 for _ in range(5)]
     assert statuses == [401, 401, 401, 401, 401]
-    assert login(system, user["username"]).status_code == 423
+    assert login(system.api, user["username"], PASSWORD).status_code == 423
 
     assert post(system, "/auth/forgot-password", {"username": user["username"]}).status_code == 202
     token = mailbox.token(user["email"], "reset-password")
     assert reset(system, token, "Fresh-password-2026").status_code == 204
-    assert login(system, user["username"]).status_code == 401  # the old password is gone
-    r = login(system, user["username"], "Fresh-password-2026")
+    assert login(system.api, user["username"], PASSWORD).status_code == 401  # the old password is gone
+    r = login(system.api, user["username"], "Fresh-password-2026")
     assert r.status_code == 200, r.text
     assert company.admin.get(system.api + f"/company/users/{user['id']}").json()["locked"] is False
 
@@ -208,17 +150,17 @@ def test_a_password_reset_unlocks_a_locked_account(system, company, mailbox):
 
 def test_a_disabled_user_cannot_log_in_and_loses_every_token(system, company):
     user = company.add_user()
-    pair = login(system, user["username"]).json()
+    pair = login(system.api, user["username"], PASSWORD).json()
     me = bearer(pair["access_token"])
     assert me.get(system.api + "/me").status_code == 200
 
     r = company.patch_user(user["id"], {"status": "disabled"})
     assert r.status_code == 200 and r.json()["status"] == "disabled"
 
-    r = login(system, user["username"])
+    r = login(system.api, user["username"], PASSWORD)
     assert r.status_code == 403 and r.json()["code"] == "account_disabled"
     # a wrong password says nothing about the account's state
-    assert login(system, user["username"], "Not-the-password-1").status_code == 401
+    assert login(system.api, user["username"], "Not-the-password-1").status_code == 401
     r = post(system, "/auth/refresh", {"refresh_token": pair["refresh_token"]})
     assert r.status_code in (401, 403), r.text
     # the access token the gateway verifies locally is refused once the revocation arrives
@@ -227,7 +169,7 @@ def test_a_disabled_user_cannot_log_in_and_loses_every_token(system, company):
     assert me.get(system.api + "/carts").status_code == 401
 
     assert company.patch_user(user["id"], {"status": "active"}).status_code == 200
-    assert login(system, user["username"]).status_code == 200
+    assert login(system.api, user["username"], PASSWORD).status_code == 200
 
 
 def test_an_administrator_cannot_disable_themselves(system, company):
@@ -243,19 +185,19 @@ def test_a_year_without_login_requires_a_password_reset(system, company, mailbox
 
     from services.identity.models import User
     user = company.add_user()
-    assert login(system, user["username"]).status_code == 200
+    assert login(system.api, user["username"], PASSWORD).status_code == 200
     long_ago = naive_utc_now() - timedelta(days=366)
     in_identity_db(system, update(User).where(User.id == user["id"]).values(
         last_login_at=long_ago, password_changed_at=long_ago - timedelta(days=30)))
 
-    assert login(system, user["username"], "Not-the-password-1").status_code == 401
-    r = login(system, user["username"])
+    assert login(system.api, user["username"], "Not-the-password-1").status_code == 401
+    r = login(system.api, user["username"], PASSWORD)
     assert r.status_code == 403 and r.json()["code"] == "password_expired"
 
     post(system, "/auth/forgot-password", {"username": user["username"]})
     token = mailbox.token(user["email"], "reset-password")
     assert reset(system, token, "Renewed-password-2026").status_code == 204
-    r = login(system, user["username"], "Renewed-password-2026")
+    r = login(system.api, user["username"], "Renewed-password-2026")
     assert r.status_code == 200, r.text
     last = datetime.fromisoformat(r.json()["user"]["last_login_at"].rstrip("Z"))
     assert naive_utc_now() - last < timedelta(minutes=5)
@@ -269,7 +211,7 @@ def test_reset_links_are_single_use_and_expire(system, company, mailbox):
     from services.identity.domain.accounts import digest
     from services.identity.models import ResetToken
     user = company.add_user()
-    old_pair = login(system, user["username"]).json()
+    old_pair = login(system.api, user["username"], PASSWORD).json()
     set_token = mailbox.token(user["email"], "set-password", contains=user["username"])
 
     r = reset(system, "not-a-token-at-all")
@@ -294,7 +236,7 @@ def test_reset_links_are_single_use_and_expire(system, company, mailbox):
     # a reset ends the sessions opened with the old password
     r = post(system, "/auth/refresh", {"refresh_token": old_pair["refresh_token"]})
     assert r.status_code == 401
-    assert login(system, user["username"], "Second-password-2026").status_code == 200
+    assert login(system.api, user["username"], "Second-password-2026").status_code == 200
 
     # a link older than 24 hours
     post(system, "/auth/forgot-password", {"username": user["username"]})
@@ -304,7 +246,7 @@ def test_reset_links_are_single_use_and_expire(system, company, mailbox):
                    .values(created_at=past - timedelta(hours=24), expires_at=past))
     r = reset(system, third, "Fourth-password-2026")
     assert r.status_code == 410 and r.json()["code"] == "token_expired"
-    assert login(system, user["username"], "Second-password-2026").status_code == 200
+    assert login(system.api, user["username"], "Second-password-2026").status_code == 200
 
 
 # ---------------------------------------------------------------- password changes
@@ -312,8 +254,8 @@ def test_reset_links_are_single_use_and_expire(system, company, mailbox):
 @pytest.mark.parametrize("how", ["change", "reset"])
 def test_a_new_password_refuses_every_earlier_token_at_once(system, company, mailbox, how):
     user = company.add_user()
-    first = login(system, user["username"]).json()
-    second = login(system, user["username"]).json()
+    first = login(system.api, user["username"], PASSWORD).json()
+    second = login(system.api, user["username"], PASSWORD).json()
     old = bearer(first["access_token"])
     assert old.get(system.api + "/me").status_code == 200
     if how == "change":
@@ -330,7 +272,7 @@ def test_a_new_password_refuses_every_earlier_token_at_once(system, company, mai
         assert r.status_code == 401 and r.json()["code"] == "invalid_token"
         r = post(system, "/auth/refresh", {"refresh_token": pair["refresh_token"]})
         assert r.status_code == 401
-    fresh = login(system, user["username"], "Changed-password-2026")
+    fresh = login(system.api, user["username"], "Changed-password-2026")
     assert fresh.status_code == 200, fresh.text
     assert bearer(fresh.json()["access_token"]).get(system.api + "/me").status_code == 200
 
@@ -339,7 +281,7 @@ def test_a_new_password_refuses_every_earlier_token_at_once(system, company, mai
 
 def test_a_new_email_address_needs_the_password_and_its_confirmation(system, company, mailbox):
     user = company.add_user()
-    s = bearer(login(system, user["username"]).json()["access_token"])
+    s = bearer(login(system.api, user["username"], PASSWORD).json()["access_token"])
     new_address = f"moved.{suffix()}@example.test"
     r = s.patch(system.api + "/me", json={"email": new_address})
     assert r.status_code == 422 and r.json()["code"] == "current_password_required"
@@ -371,9 +313,9 @@ def test_unknown_accounts_get_the_same_replies(system, company):
     assert post(system, "/auth/forgot-password", {"username": ghost}).status_code == 202
     assert post(system, "/auth/forgot-username",
                 {"email": f"{ghost}@nowhere.test"}).status_code == 202
-    unknown = login(system, ghost, "Whatever-password-1")
+    unknown = login(system.api, ghost, "Whatever-password-1")
     user = company.add_user()
-    wrong = login(system, user["username"], "Whatever-password-1")
+    wrong = login(system.api, user["username"], "Whatever-password-1")
     assert unknown.status_code == wrong.status_code == 401
     assert unknown.json()["code"] == wrong.json()["code"] == "invalid_credentials"
     assert unknown.json()["detail"] == wrong.json()["detail"]
@@ -394,14 +336,14 @@ def test_username_recovery_emails_every_username_of_the_address(system, company,
 
 def test_refresh_rotates_and_reuse_revokes_the_whole_family(system, company):
     user = company.add_user()
-    first = login(system, user["username"]).json()
+    first = login(system.api, user["username"], PASSWORD).json()
     r = post(system, "/auth/refresh", {"refresh_token": first["refresh_token"]})
     assert r.status_code == 200, r.text
     second = r.json()
     assert second["refresh_token"] != first["refresh_token"]
     assert bearer(second["access_token"]).get(system.api + "/me").json()["id"] == user["id"]
 
-    other_login = login(system, user["username"]).json()
+    other_login = login(system.api, user["username"], PASSWORD).json()
 
     # the rotated token comes back: someone holds a copy, so the family is revoked
     r = post(system, "/auth/refresh", {"refresh_token": first["refresh_token"]})
@@ -424,15 +366,15 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_family(system, company):
 # ---------------------------------------------------------------- rights
 
 def test_a_rights_change_reaches_existing_tokens_at_once(system, company):
-    user = company.add_user(groups=["users"])
-    token = login(system, user["username"]).json()["access_token"]
+    user, marker = company.add_users({"groups": ["users"]}, {"groups": ["users"]})
+    token = login(system.api, user["username"], PASSWORD).json()["access_token"]
     s = bearer(token)
     assert s.get(system.api + "/catalogs").status_code == 403
 
     r = company.patch_user(user["id"], {"roles": ["catalog_admin"]})
     assert r.status_code == 200 and r.json()["effective"]["roles"] == ["catalog_admin"]
     assert wait_status(lambda: s.get(system.api + "/me"), 401).status_code == 401
-    s = bearer(login(system, user["username"]).json()["access_token"])
+    s = bearer(login(system.api, user["username"], PASSWORD).json()["access_token"])
     assert s.get(system.api + "/catalogs").status_code == 200
     assert s.get(system.api + "/me").json()["roles"] == ["catalog_admin"]
 
@@ -441,7 +383,10 @@ def test_a_rights_change_reaches_existing_tokens_at_once(system, company):
                                json={"name": f"Auditors {suffix()}"}).json()
     r = company.patch_user(user["id"], {"groups": ["users", group["id"]]})
     assert r.status_code == 200, r.text
-    time.sleep(1.0)
+    # a rights change of another user afterwards: once the gateway refuses that user's
+    # token, it has heard every revocation identity published before it
+    assert company.patch_user(marker["id"], {"roles": ["pas_admin"]}).status_code == 200
+    wait_status(lambda: marker["session"].get(system.api + "/me"), 401)
     assert s.get(system.api + "/me").status_code == 200
 
     # a right given to the group reaches its members' tokens
@@ -449,13 +394,13 @@ def test_a_rights_change_reaches_existing_tokens_at_once(system, company):
                             json={"roles": ["pas_admin"]})
     assert r.status_code == 200 and r.json()["member_count"] == 1
     assert wait_status(lambda: s.get(system.api + "/me"), 401).status_code == 401
-    s = bearer(login(system, user["username"]).json()["access_token"])
+    s = bearer(login(system.api, user["username"], PASSWORD).json()["access_token"])
     assert s.get(system.api + "/me").json()["roles"] == ["catalog_admin", "pas_admin"]
 
     # and so does a right taken away
     assert company.patch_user(user["id"], {"roles": []}).status_code == 200
     assert wait_status(lambda: s.get(system.api + "/catalogs"), 401).status_code == 401
-    s = bearer(login(system, user["username"]).json()["access_token"])
+    s = bearer(login(system.api, user["username"], PASSWORD).json()["access_token"])
     assert s.get(system.api + "/catalogs").status_code == 403
 
 
@@ -463,7 +408,7 @@ def test_a_rights_change_reaches_existing_tokens_at_once(system, company):
 
 def test_the_username_is_read_only(system, company):
     user = company.add_user()
-    s = bearer(login(system, user["username"]).json()["access_token"])
+    s = bearer(login(system.api, user["username"], PASSWORD).json()["access_token"])
     r = s.patch(system.api + "/me", json={"username": "someone.else"})
     assert r.status_code == 422 and "username" in r.json()["errors"]
     r = s.patch(system.api + "/me", json={"username": user["username"], "first_name": "Zoé"})
@@ -482,7 +427,7 @@ def test_the_username_is_read_only(system, company):
 
 def test_email_preferences(system, company):
     user = company.add_user()
-    s = bearer(login(system, user["username"]).json()["access_token"])
+    s = bearer(login(system.api, user["username"], PASSWORD).json()["access_token"])
     assert s.get(system.api + "/me/email-preferences").json() == \
         {"marketing": False, "order_updates": True, "report_deliveries": True}
     wanted = {"marketing": True, "order_updates": False, "report_deliveries": True}
@@ -494,7 +439,7 @@ def test_email_preferences(system, company):
     assert s.get(system.api + "/me/email-preferences").json() == wanted
     # another user's preferences are their own
     other = company.add_user()
-    o = bearer(login(system, other["username"]).json()["access_token"])
+    o = bearer(login(system.api, other["username"], PASSWORD).json()["access_token"])
     assert o.get(system.api + "/me/email-preferences").json()["marketing"] is False
 
 
@@ -526,13 +471,27 @@ def test_staff_find_a_company_and_read_its_users(system, staff, company):
     assert company.admin.get(api + "/backoffice/companies").status_code == 403
 
 
+def test_favorites_as_the_home_page_is_the_eprocurement_admins_choice(system, company):
+    api = system.api
+    assert company.admin.get(api + "/company").json()["favorites_home"] is False
+    r = company.admin.patch(api + "/company", json={"favorites_home": True})
+    assert r.status_code == 200 and r.json()["favorites_home"] is True, r.text
+    buyer = company.add_user()
+    s = system.session(buyer["username"], buyer["password"])
+    assert s.get(api + "/company").json()["favorites_home"] is True  # everyone's home page
+    assert s.patch(api + "/company", json={"favorites_home": False}).status_code == 403
+    assert company.admin.patch(api + "/company", json={"favorites_home": "often"}).status_code == 422
+    assert company.admin.patch(api + "/company", json={"name": "Renamed"}).status_code == 422
+    assert company.admin.patch(api + "/company", json={"favorites_home": False}).json()["favorites_home"] is False
+
+
 # ---------------------------------------------------------------- rate limit
 
 def test_repeated_failed_logins_are_rate_limited_with_retry_after(system):
     username = f"guess.{suffix()}"
-    statuses = [login(system, username, f"Guess-number-{i}").status_code for i in range(10)]
+    statuses = [login(system.api, username, f"Guess-number-{i}").status_code for i in range(10)]
     assert statuses == [401] * 10
-    r = login(system, username, "Guess-number-10")
+    r = login(system.api, username, "Guess-number-10")
     assert r.status_code == 429 and r.json()["code"] == "rate_limited"
     assert r.headers["Content-Type"] == "application/problem+json"
     assert 0 < int(r.headers["Retry-After"]) <= 900

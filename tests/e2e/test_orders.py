@@ -20,24 +20,17 @@ ADDRESS = {"name": "HQ", "line1": "1 King St W", "city": "Toronto", "region": "O
 
 @pytest.fixture(scope="module")
 def org(system, staff):
-    admin, info = system.new_company(staff, "Orders")
+    company = system.new_company(staff, "Orders", password=PASSWORD)
+    admin = company.admin
     r = staff.post(system.api + "/backoffice/products/import", data=CSV,
                    headers={"Content-Type": "text/csv"})
     assert r.status_code == 200, r.text
-    linked = staff.post(system.api + f"/backoffice/companies/{info['company_id']}/links",
+    linked = staff.post(system.api + f"/backoffice/companies/{company.id}/links",
                         json={"account_number": f"L-{uuid.uuid4().hex[:8]}", "name": "Branch"})
     assert linked.status_code == 201, linked.text
-    users = {}
-    for key, groups in (("buyer", ["users"]), ("colleague", ["power_users"]),
-                        ("finance", ["finance_users"])):
-        tag = uuid.uuid4().hex[:8]
-        username, email = f"{key}.{tag}", f"{key}.{tag}@orders.test"
-        r = admin.post(system.api + "/company/users", json={
-            "username": username, "email": email, "first_name": key, "last_name": "Test",
-            "locale": "en", "groups": groups})
-        assert r.status_code == 201, r.text
-        system.set_password(email, username, PASSWORD)
-        users[key] = system.session(username, PASSWORD)
+    users = {key: company.add_user(first_name=key, groups=groups)["session"]
+             for key, groups in (("buyer", ["users"]), ("colleague", ["power_users"]),
+                                 ("finance", ["finance_users"]))}
     return {"admin": admin, "users": users, "linked": linked.json()["id"],
             "company": admin.get(system.api + "/company").json()}
 

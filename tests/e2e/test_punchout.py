@@ -124,8 +124,8 @@ class Acme:
         r = staff.post(system.api + "/backoffice/products/import", data=CSV.encode(),
                        headers={"Content-Type": "text/csv"})
         assert r.status_code == 200 and not r.json()["rejected"], r.text
-        self.admin, info = system.new_company(staff, "Acme")
-        self.company_id = info["company_id"]
+        company = system.new_company(staff, "Acme")
+        self.admin, self.company_id = company.admin, company.id
         today = date.today()
         r = staff.post(system.api + f"/backoffice/companies/{self.company_id}/contracts", json={
             "name": "E-procurement", "starts_on": (today - timedelta(days=5)).isoformat(),

@@ -23,10 +23,6 @@ ADDRESS = {"name": "Contoso QC", "line1": "500 rue Sherbrooke O", "city": "Montr
            "region": "QC", "postal_code": "H3A 3C6", "country": "CA"}
 
 
-def wait_until(predicate, timeout=30):
-    return wait_for(predicate, timeout=timeout, interval=0.3)
-
-
 def rows_of(reply):
     assert reply.status_code == 200, reply.text
     assert reply.headers["Content-Type"].startswith("text/csv")
@@ -40,15 +36,10 @@ def company(system, staff):
     r = staff.post(system.api + "/backoffice/products/import", data=CSV,
                    headers={"Content-Type": "text/csv"})
     assert r.status_code == 200 and r.json()["rejected"] == [], r.text
-    admin, info = system.new_company(staff, "Reporting", password=PASSWORD)
-    users = {}
-    for group in ("users", "power_users"):
-        tag = uuid.uuid4().hex[:8]
-        body = {"username": f"r.{tag}", "email": f"r.{tag}@reporting.test", "first_name": "Rae",
-                "last_name": group, "locale": "en", "groups": [group]}
-        assert admin.post(system.api + "/company/users", json=body).status_code == 201
-        system.set_password(body["email"], body["username"], PASSWORD)
-        users[group] = system.session(body["username"], PASSWORD)
+    company = system.new_company(staff, "Reporting", password=PASSWORD)
+    admin = company.admin
+    users = {group: company.add_user(first_name="Rae", last_name=group, groups=[group])["session"]
+             for group in ("users", "power_users")}
 
     placed = []
     for lines in ([(LAPTOP, 2), (SUITE, 3)], [(LAPTOP, 1)]):
@@ -63,7 +54,7 @@ def company(system, staff):
         assert r.status_code == 201, r.text
         placed.append(r.json())
     first = placed[0]["number"]
-    wait_until(lambda: admin.get(system.api + f"/orders/{first}").json()["status"] == "approved")
+    wait_for(lambda: admin.get(system.api + f"/orders/{first}").json()["status"] == "approved", timeout=30)
     for step, body in (("ship", {"carrier": "Purolator", "tracking_number": f"P{TAG}"}),
                        ("deliver", {"delivery_note": "Signed"}), ("invoice", {})):
         r = staff.post(system.api + f"/backoffice/orders/{first}/{step}", json=body)
@@ -104,7 +95,7 @@ def test_report_figures_and_csv(system, company):
         items = admin.get(system.api + "/reports/spend_by_manufacturer").json()["items"]
         got = {r["manufacturer"]: (r["quantity"], Decimal(r["spend"])) for r in items}
         return got if got == want else None
-    wait_until(by_manufacturer)
+    wait_for(by_manufacturer, timeout=30)
 
     page = admin.get(system.api + "/reports/order_lines", params={"limit": 2}).json()
     assert len(page["items"]) == 2 and page["next_cursor"]
@@ -125,7 +116,7 @@ def test_report_figures_and_csv(system, company):
         get = lambda key: admin.get(system.api + f"/reports/{key}").json()["items"]  # noqa: E731
         return (get("invoices") and any(r["status"] == "invoiced" for r in get("orders_summary"))
                 and any(r["delivered_on"] for r in get("shipments")))
-    wait_until(settled)
+    wait_for(settled, timeout=30)
     keys = ("order_lines", "spend_by_manufacturer", "shipments", "invoices", "orders_summary")
     before = {k: admin.get(system.api + f"/reports/{k}", params={"format": "csv"}).content
               for k in keys}
@@ -164,7 +155,7 @@ def test_assets_and_licenses(system, company):
     def delivered():
         items = admin.get(system.api + "/assets", params={"origin": "purchased"}).json()["items"]
         return items if len(items) == 2 else None
-    purchased = wait_until(delivered)
+    purchased = wait_for(delivered, timeout=30)
     assert {a["order_number"] for a in purchased} == {first}
     assert {a["part_number"]: a["quantity"] for a in purchased} == {LAPTOP: 2, SUITE: 3}
     assert purchased[0]["location"] == "Montréal, QC, CA"

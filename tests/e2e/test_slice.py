@@ -16,14 +16,10 @@ E2E-MX-KEYS,920-009295,Logitech,Accessories,Logitech MX Keys,Wireless keyboard,1
 """
 
 
-def wait_until(predicate, timeout=20):
-    return wait_for(predicate, timeout=timeout, interval=0.3)
-
-
 @pytest.fixture(scope="module")
 def company(system, staff):
-    admin, info = system.new_company(staff, "Contoso")
-    return {"id": info["company_id"], "admin": admin, "email": info["email"]}
+    company = system.new_company(staff, "Contoso")
+    return {"id": company.id, "admin": company.admin, "email": company.admin_email}
 
 
 def test_health_docs_and_metrics(system):
@@ -88,7 +84,7 @@ def test_order_from_import_to_report(system, staff, company):
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
 
     number = order["number"]
-    approved = wait_until(lambda: admin.get(system.api + f"/orders/{number}").json()
+    approved = wait_for(lambda: admin.get(system.api + f"/orders/{number}").json()
                           if admin.get(system.api + f"/orders/{number}").json()["status"] == "approved"
                           else None)
     assert [h["status"] for h in approved["status_history"]] == ["pending_approval", "approved"]
@@ -100,7 +96,7 @@ def test_order_from_import_to_report(system, staff, company):
     def reported():
         rows = admin.get(system.api + "/reports/orders_summary").json()["items"]
         return rows if rows and rows[0]["status"] == "approved" else None
-    rows = wait_until(reported)
+    rows = wait_for(reported)
     assert rows[0]["orders"] == 1 and rows[0]["total"] == "3298.00"
     csv = admin.get(system.api + "/reports/orders_summary", params={"format": "csv"})
     assert csv.headers["Content-Type"].startswith("text/csv")
@@ -119,7 +115,7 @@ def test_fulfilment_ship_deliver_invoice(system, staff, company):
                              "city": "Montréal", "region": "QC", "postal_code": "H3A 3C6",
                              "country": "CA"}}).json()
     number = order["number"]
-    wait_until(lambda: admin.get(system.api + f"/orders/{number}").json()["status"] == "approved")
+    wait_for(lambda: admin.get(system.api + f"/orders/{number}").json()["status"] == "approved")
     assert admin.get(system.api + f"/orders/{number}/delivery-note").status_code == 404
     assert staff.post(system.api + f"/backoffice/orders/{number}/invoice", json={}).status_code == 409
     # a buyer is not staff

@@ -1,7 +1,6 @@
 """Tenant isolation over HTTP: another company's users, groups, payment cards, carts,
 orders and report figures are never listed, and naming one by its id answers 404 — never
 403, which would confirm that it exists — even to a caller holding every right."""
-import time
 import uuid
 
 import pytest
@@ -25,9 +24,8 @@ class Tenant:
     def __init__(self, system, staff, name):
         self.api = system.api
         tag = uuid.uuid4().hex[:8]
-        self.admin, info = system.new_company(staff, name, password=PASSWORD)
-        self.company_id = info["company_id"]
-        self.admin_id = self.admin.get(self.api + "/me").json()["id"]
+        company = system.new_company(staff, name, password=PASSWORD)
+        self.admin, self.company_id, self.admin_id = company.admin, company.id, company.admin_id
 
         r = self.admin.post(self.api + "/company/users", json={
             "username": f"buyer.{tag}", "email": f"buyer.{tag}@{name.lower()}.test",
@@ -152,7 +150,6 @@ def test_reports_count_only_the_callers_company(system, tenants):
         rows = t.get("/reports/orders_summary").json().get("items") or []
         return sum(row["orders"] for row in rows)
     # each company's own order reaches its report, and only its own
-    wait_for(lambda: orders_in_report(alpha) == 1 and orders_in_report(bravo) == 1,
-             timeout=20, interval=0.3)
-    time.sleep(1)
+    wait_for(lambda: system.handled("orders", by="reporting"), timeout=20, interval=0.3,
+             message="reporting to handle both companies' orders")
     assert orders_in_report(alpha) == 1 and orders_in_report(bravo) == 1

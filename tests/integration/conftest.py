@@ -4,18 +4,17 @@ import signal
 import subprocess
 
 import pytest
-import requests
 
 from services.catalog.service import CatalogService
 from services.common.engines import open_session
-from services.gateway.api import TokenKeys
 from services.gateway.service import GatewayService
 from services.identity import demo as identity_demo
 from services.identity.models import Base as IdentityBase
 from services.identity.service import IdentityService
 from tests.support.broker import new_vhost
 from tests.support.databases import migrated_database
-from tests.support.system import BIN, ROOT, free_port
+from tests.support.system import BIN, ROOT, free_port, sign_in
+from tests.support.tokens import RING_JSON
 
 
 @pytest.fixture
@@ -23,10 +22,6 @@ def api(tmp_path, monkeypatch, start_service):
     """identity, catalog and the gateway in their own containers on the real broker, with
     identity's demo company and users (staff, demo.admin, demo.buyer, …); `login(username)`
     gives a requests session with that user's token."""
-    # each test's identity signs with new keys: forget those of an earlier test
-    monkeypatch.setattr(TokenKeys, "keys", {})
-    monkeypatch.setattr(TokenKeys, "last_fetch", 0.0)
-    monkeypatch.setattr(TokenKeys, "revoked_before", {})
     drops = []
     for service in ("identity", "catalog"):
         url, drop = migrated_database(service, tmp_path)
@@ -44,12 +39,7 @@ def api(tmp_path, monkeypatch, start_service):
     base = f"http://127.0.0.1:{port}/api/v1"
 
     def login(username):
-        r = requests.post(base + "/auth/login", json={"username": username,
-                                                      "password": identity_demo.DEMO_PASSWORD})
-        assert r.status_code == 200, r.text
-        s = requests.Session()
-        s.headers["Authorization"] = "Bearer " + r.json()["access_token"]
-        return s
+        return sign_in(base, username, identity_demo.DEMO_PASSWORD)
 
     yield {"base": base, "login": login, "gateway": gateway,
            "company_id": people["company_id"], "users": people["users"]}
@@ -63,11 +53,14 @@ CLUSTER_SERVICES = ("orders", "catalog", "approvals", "reporting", "identity")
 @pytest.fixture
 def cluster(tmp_path):
     """Real `procura serve` processes on the real broker, on private databases and a private
-    vhost, started (and killed, and started again) by the test through `start(service)`."""
+    vhost, started (and killed, and started again) by the test through `start(service)`;
+    identity starts with the first other service (everyone needs its keys)."""
     vhost, drop_vhost = new_vhost()
     env = dict(os.environ, PROCURA_VAR=str(tmp_path), METRICS_DISABLED="1",
                AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-               EVENT_RETRY_DELAYS="0.3,0.6", OUTBOX_RELAY_INTERVAL="0.2")
+               EVENT_RETRY_DELAYS="0.3,0.6", OUTBOX_RELAY_INTERVAL="0.2",
+               # identity signs with the tests' ring, so a test's tokens are good
+               IDENTITY_SIGNING_KEYS=RING_JSON)
     drops = []
     for service in CLUSTER_SERVICES:
         url, drop = migrated_database(service, tmp_path)
@@ -83,6 +76,10 @@ def cluster(tmp_path):
     procs = {}
 
     def start(service, **extra):
+        if service != "identity" and "identity" not in procs:
+            # every service verifies tokens with identity's keys and asks it for its own
+            # (it starts beside the others: they ask when a call first comes)
+            start("identity")
         log = open(tmp_path / f"{service}.log", "ab")
         procs[service] = subprocess.Popen([str(BIN / "procura"), "serve", service],
                                           env={**env, **extra}, cwd=ROOT, stdout=log,

@@ -2,11 +2,11 @@
 tests/integration/conftest.py): place an order, count rows, wait until a service answers."""
 import uuid
 
-from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import func, select
 
 from services.common.context import CallerContext
 from services.common.engines import open_session
+from tests.support.tokens import ServiceRpcProxy
 from tests.support.waiting import wait_for
 
 

@@ -5,7 +5,6 @@ import eventlet
 import pytest
 from kombu import Connection
 from nameko.events import get_event_exchange
-from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.common.broker import dead_letters, declare_topology, replay_dead_letters
 from services.common.context import CallerContext
@@ -13,6 +12,7 @@ from services.common.errors import NotFound, Unavailable
 from tests.integration.messaging_services import Base, Publisher, Subscriber
 from tests.support.broker import ready_messages
 from tests.support.databases import create_database
+from tests.support.tokens import ServiceRpcProxy
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration

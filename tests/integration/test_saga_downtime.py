@@ -4,11 +4,11 @@ while orders is down moves the order when orders returns. Nothing is lost, nothi
 import signal
 
 import pytest
-from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.common.context import CallerContext
 from services.common.engines import open_session
 from tests.integration.processes import count, place_order, wait_ready
+from tests.support.tokens import ServiceRpcProxy
 from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -17,6 +17,25 @@ def new_vhost():
     return name, lambda: requests.delete(f"{MGMT}/api/vhosts/{name}", auth=AUTH)
 
 
+def service_users(vhost):
+    """Each service's own RabbitMQ user with its permissions on `vhost`, as `make run` makes
+    them; returns ({<SERVICE>_AMQP_URI: uri}, drop)."""
+    import secrets
+
+    from services.common.broker_access import Management, create_service_users, service_user
+    from services.common.config import SERVICES
+    management = Management(MGMT, *AUTH)
+    prefix = f"{vhost}-"
+    uris = create_service_users(f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+                                {s: secrets.token_urlsafe(16) for s in SERVICES},
+                                prefix=prefix, management=management)
+
+    def drop():
+        for service in SERVICES:
+            management.delete_user(service_user(service, prefix))
+    return {f"{s.upper()}_AMQP_URI": uri for s, uri in uris.items()}, drop
+
+
 def ready_messages(amqp_uri, queue):
     """How many messages wait in `queue`, ready to be delivered (asked of the broker over AMQP,
     so the answer is current; the management API's figures lag by seconds)."""

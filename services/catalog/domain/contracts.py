@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from services.catalog import importer
-from services.catalog.domain.pricing import contract_status
+from services.catalog.domain.pricing import ReadsThrough, contract_status
 from services.catalog.domain.products import SOURCE, existing_part_numbers
 from services.catalog.domain.rights import require_company, require_staff
 from services.catalog.domain.visibility import normalise_part_number
@@ -18,17 +18,13 @@ from services.common.paging import keyset_page
 
 
 @dataclass
-class ContractOnDay:
+class ContractOnDay(ReadsThrough):
     """A contract with its status on a given day and how many prices it holds; reads
     through to the contract's own fields."""
     contract: Contract
     status: str
     price_count: int
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.contract, name)
+    _through = "contract"
 
 
 def on_day(contract: Contract, today, price_count: int) -> ContractOnDay:
@@ -49,7 +45,8 @@ def create_contract(session, ctx, company_id: int, data: dict, company_currency=
     tiers = {}
     for i, tier in enumerate(data.get("tiers") or []):
         if tier["name"] in tiers:
-            raise Invalid("tier names must differ", errors={"tiers": {str(i): {"name": ["Repeated."]}}})
+            raise Invalid("tier names must differ", code="tier_names_repeated",
+                          errors={"tiers": {str(i): {"name": ["Repeated."]}}})
         tiers[tier["name"]] = int(tier.get("min_quantity") or 1)
     prices = data.get("prices") or []
     parts = [normalise_part_number(p["part_number"]) for p in prices]

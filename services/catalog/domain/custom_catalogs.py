@@ -2,6 +2,7 @@
 visibility.py for what a catalog allows) and grants to users."""
 from sqlalchemy import select
 
+from services.catalog.domain.changes import company_catalog_changed, removed
 from services.catalog.domain.rights import require_role
 from services.catalog.domain.search import search
 from services.catalog.domain.visibility import company_catalog
@@ -64,6 +65,7 @@ def create_catalog(session, ctx, data: dict) -> CustomCatalog:
                             exclude=data.get("exclude") or {})
     session.add(catalog)
     session.flush()
+    company_catalog_changed(session, ctx.company_id, "custom_catalogs")
     return catalog
 
 
@@ -81,13 +83,13 @@ def update_catalog(session, ctx, catalog_id, changes: dict) -> CustomCatalog:
             setattr(catalog, key, changes[key] or {})
     catalog.updated_at = utcnow()
     session.flush()
+    company_catalog_changed(session, ctx.company_id, "custom_catalogs")
     return catalog
 
 
 def delete_catalog(session, ctx, catalog_id):
     require_role(ctx, "catalog_admin")
-    session.delete(company_catalog(session, ctx, catalog_id))
-    session.flush()
+    removed(session, company_catalog(session, ctx, catalog_id), "custom_catalogs")
 
 
 def catalog_products(session, ctx, currency, catalog_id, limit=50, cursor=None, today=None) -> dict:

@@ -3,7 +3,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from services.catalog.domain.pricing import epp_member
+from services.catalog.domain.changes import company_catalog_changed
+from services.catalog.domain.pricing import ReadsThrough, epp_member
 from services.catalog.domain.rights import require_company, require_staff
 from services.catalog.models import EppProgram
 from services.common.clock import utc_today
@@ -11,16 +12,12 @@ from services.common.errors import Invalid, NotFound
 
 
 @dataclass
-class EppFor:
+class EppFor(ReadsThrough):
     """A program as one caller sees it: whether they buy at its prices; reads through to the
     program's own fields."""
     program: EppProgram
     member: bool
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.program, name)
+    _through = "program"
 
 
 def get_epp(session, ctx, today=None, company_id=None) -> EppFor:
@@ -52,4 +49,5 @@ def set_epp(session, ctx, company_id: int, data: dict, today=None) -> EppFor:
     program.all_users = bool(data.get("all_users", False))
     program.user_ids = sorted({int(u) for u in data.get("user_ids") or []})
     session.flush()
+    company_catalog_changed(session, company_id, "epp")
     return EppFor(program, epp_member(program, ctx.user_id, today or utc_today()))

@@ -2,11 +2,12 @@
 bundles and links, kept by the e-procurement admin for every user of the company."""
 from sqlalchemy import select
 
+from services.catalog.domain.changes import company_catalog_changed, removed
 from services.catalog.domain.products import existing_part_numbers
 from services.catalog.domain.rights import require_company, require_role
-from services.catalog.domain.visibility import normalise_part_number
+from services.catalog.domain.visibility import company_row, normalise_part_number
 from services.catalog.models import Favorite
-from services.common.errors import Invalid, NotFound
+from services.common.errors import Invalid
 from services.common.paging import keyset_page
 
 FAVORITE_KINDS = ("product", "comparison", "bundle", "link")
@@ -59,16 +60,8 @@ def list_favorites(session, ctx, limit=50, cursor=None) -> dict:
     return {"items": rows, "next_cursor": next_cursor}
 
 
-def _company_favorite(session, ctx, favorite_id) -> Favorite:
-    favorite = session.scalar(select(Favorite).where(Favorite.id == favorite_id,
-                                                     Favorite.company_id == ctx.company_id))
-    if favorite is None or ctx.company_id is None:
-        raise NotFound("no such favorite", code="favorite_not_found")
-    return favorite
-
-
 def get_favorite(session, ctx, favorite_id) -> Favorite:
-    return _company_favorite(session, ctx, favorite_id)
+    return company_row(session, ctx, Favorite, favorite_id, "favorite")
 
 
 def create_favorite(session, ctx, data: dict) -> Favorite:
@@ -80,10 +73,10 @@ def create_favorite(session, ctx, data: dict) -> Favorite:
                         data=favorite_data(session, data), created_by=ctx.user_id)
     session.add(favorite)
     session.flush()
+    company_catalog_changed(session, ctx.company_id, "favorites")  # the standards rule
     return favorite
 
 
 def delete_favorite(session, ctx, favorite_id):
     require_role(ctx, "eprocurement_admin")
-    session.delete(_company_favorite(session, ctx, favorite_id))
-    session.flush()
+    removed(session, get_favorite(session, ctx, favorite_id), "favorites")

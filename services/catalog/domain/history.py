@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
+from services.catalog.domain.changes import company_catalog_changed
 from services.catalog.domain.rights import require_company
 from services.catalog.domain.search import decode_cursor, encode_cursor
 from services.catalog.domain.visibility import normalise_part_number
@@ -31,16 +32,20 @@ def record_order(session, payload: dict):
         part = normalise_part_number(line.get("part_number"))
         if part:
             quantities[part] = quantities.get(part, 0) + int(line.get("quantity") or 0)
+    first_ordered = False
     for part, quantity in sorted(quantities.items()):
         row = session.get(PurchaseHistory, (company_id, part))
         if row is None:
             session.add(PurchaseHistory(company_id=company_id, part_number=part,
                                         last_ordered_at=placed_at, quantity=quantity, orders=1))
+            first_ordered = True
         else:
             row.last_ordered_at = max(row.last_ordered_at, placed_at)
             row.quantity += quantity
             row.orders += 1
     session.flush()
+    if first_ordered:  # a catalog's purchase_history rule now allows it
+        company_catalog_changed(session, company_id, "purchase_history")
 
 
 def purchase_history(session, ctx, limit=50, cursor=None) -> dict:

@@ -46,17 +46,24 @@ class Quote:
     contract_id: int | None = None
 
 
-@dataclass
-class PricedProduct:
-    """A product at one caller's price; reads through to the product's own fields."""
-    product: Product
-    quote: Quote
-    tier_prices: list | None = None  # a product page's TierPrices
+class ReadsThrough:
+    """A domain result around one object, whose fields it reads through (`_through` names
+    the field that holds it), for the output schemas."""
+    _through = ""
 
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
-        return getattr(self.product, name)
+        return getattr(getattr(self, self._through), name)
+
+
+@dataclass
+class PricedProduct(ReadsThrough):
+    """A product at one caller's price; reads through to the product's own fields."""
+    product: Product
+    quote: Quote
+    tier_prices: list | None = None  # a product page's TierPrices
+    _through = "product"
 
     @property
     def list_price(self) -> Money:
@@ -64,16 +71,12 @@ class PricedProduct:
 
 
 @dataclass(frozen=True)
-class TierPrice:
+class TierPrice(ReadsThrough):
     """A contract price of a product that applies today, as a product page lists it."""
     offer: ContractOffer
     contract_name: str
     current: bool  # the caller's price for one unit comes from this one
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.offer, name)
+    _through = "offer"
 
     @property
     def price(self) -> Money:

@@ -1,19 +1,16 @@
 """Saved searches: a user's own named search criteria (a catalog rule may name one)."""
 from sqlalchemy import select
 
+from services.catalog.domain.changes import company_catalog_changed, removed
 from services.catalog.domain.rights import require_company
+from services.catalog.domain.visibility import company_row
 from services.catalog.models import SavedSearch
-from services.common.errors import NotFound
 from services.common.paging import keyset_page
 
 
 def _own_saved_search(session, ctx, saved_search_id) -> SavedSearch:
-    saved = session.scalar(select(SavedSearch).where(
-        SavedSearch.id == saved_search_id, SavedSearch.company_id == ctx.company_id,
-        SavedSearch.user_id == ctx.user_id))
-    if saved is None or ctx.company_id is None:
-        raise NotFound("no such saved search", code="saved_search_not_found")
-    return saved
+    return company_row(session, ctx, SavedSearch, saved_search_id, "saved_search",
+                       SavedSearch.user_id == ctx.user_id)
 
 
 def list_saved_searches(session, ctx, limit=50, cursor=None) -> dict:
@@ -34,9 +31,9 @@ def create_saved_search(session, ctx, data: dict) -> SavedSearch:
                         criteria={k: v for k, v in (data.get("criteria") or {}).items() if v is not None})
     session.add(saved)
     session.flush()
+    company_catalog_changed(session, ctx.company_id, "saved_searches")  # a rule may name it
     return saved
 
 
 def delete_saved_search(session, ctx, saved_search_id):
-    session.delete(_own_saved_search(session, ctx, saved_search_id))
-    session.flush()
+    removed(session, _own_saved_search(session, ctx, saved_search_id), "saved_searches")

@@ -1,9 +1,10 @@
 """Product search: full text (fulltext.py) with filters, facets (facet_counts.py) and sorts,
 each product at the caller's price, within what the caller may see (visibility.py).
 
-A search for words whose catalogs (grants, catalog_id) have no rules counts, orders and
-pages from the column snapshot (columns.py) and reads only the page's rows; any other search
-is one grouped query for the facets and one for the page. Both give the same answer.
+A search whose catalogs (grants, catalog_id) have no rules counts, orders and pages from the
+column snapshot (columns.py) and reads only the page's rows; any other search reads the ids
+of its matches for the facets, counted on the snapshot (one grouped query where there is
+none), and queries its page. Both give the same answer.
 """
 import base64
 import binascii
@@ -62,10 +63,11 @@ def search(session, ctx: CallerContext, currency, criteria=None, limit=50, curso
     RANK_SCAN_LIMIT full-text matches); a broader search is in catalog order, as ranking
     every match would cost more than the page is worth: the facets are how one narrows it.
 
-    A search for words (in any order), whose catalogs (grants, catalog_id) have no rules,
-    counts, orders and pages from the column snapshot (columns.py) and reads only the
-    page's rows; any other search is one grouped query for the facets and one for the page.
-    Both give the same answer (`use_columns=False`, or USE_COLUMNS, forces the second).
+    A search whose catalogs (grants, catalog_id) have no rules counts, orders and pages
+    from the column snapshot (columns.py) and reads only the page's rows; any other search
+    counts its facets from the ids of its matches (or in one grouped query) and queries its
+    page. Both give the same answer (`use_columns=False`, or USE_COLUMNS, forces the second
+    with the grouped query).
     """
     criteria = dict(criteria or {})
     sort = criteria.get("sort") or "relevance"
@@ -80,8 +82,7 @@ def search(session, ctx: CallerContext, currency, criteria=None, limit=50, curso
     restricting = (scope.catalogs or []) + ([chosen] if chosen else [])
     if use_columns is None:
         use_columns = USE_COLUMNS
-    if (use_columns and fulltext and with_facets
-            and not any(c.rules for c in restricting)):
+    if use_columns and with_facets and not any(c.rules for c in restricting):
         found = _search_columns(session, scope, criteria, chosen, fulltext, limit, offset)
         if found is not None:
             return found
@@ -90,7 +91,7 @@ def search(session, ctx: CallerContext, currency, criteria=None, limit=50, curso
     if chosen is not None:
         base.append(catalog_condition(session, scope, chosen))
     filters = criteria_conditions(session, scope, criteria, skip=("q",))
-    result = facets(session, scope, criteria, base, fulltext) if with_facets else {}
+    result = facets(session, scope, criteria, base, fulltext, use_columns) if with_facets else {}
     query = select(Product).where(*base, *filters)
     if sort == "relevance" and fulltext and result.get("total", 0) <= RANK_LIMIT \
             and fulltext.count(session) <= RANK_SCAN_LIMIT:
@@ -115,7 +116,7 @@ def _search_columns(session, scope, criteria, chosen, fulltext, limit, offset):
     snap = columns.snapshot(session)
     if snap is None:
         return None
-    ids = fulltext.ids(session)
+    ids = fulltext.ids(session) if fulltext else snap.ids
     if not snap.covers(ids):
         return None
     catalogs = scope.catalogs
@@ -142,16 +143,17 @@ def _search_columns(session, scope, criteria, chosen, fulltext, limit, offset):
             return False
         return chosen is None or allows(chosen, values, on_contract)
 
-    groups, group_of = facet_counts.column_groups(snap, ids, marked, cents, has_price,
-                                                  criteria, allowed)
-    total, found_facets, shown = facet_counts.tally(groups, criteria, scope.currency)
-    visible = ids[facet_counts.shown_mask(group_of, shown)]
+    checks = (criteria.get("language") or criteria.get("on_contract") is not None
+              or catalogs is not None or chosen is not None)
+    total, found_facets, shown = facet_counts.from_columns(
+        snap, ids, marked, cents, has_price, criteria, allowed if checks else None, scope.currency)
+    visible = ids[shown]
     sort = criteria.get("sort") or "relevance"
     if sort != "relevance":
         ordered = order_by_price(table, visible, scope.currency, scope.epp, contract,
                                  descending=sort == "price_desc")
         page = ordered[offset:offset + limit + 1].tolist()
-    elif total <= RANK_LIMIT and len(ids) <= RANK_SCAN_LIMIT:
+    elif fulltext and total <= RANK_LIMIT and len(ids) <= RANK_SCAN_LIMIT:
         ranks = fulltext.ranks(session, visible)
         page = sorted(visible.tolist(), key=lambda i: (ranks[i], i))[offset:offset + limit + 1]
     else:
@@ -163,13 +165,25 @@ def _search_columns(session, scope, criteria, chosen, fulltext, limit, offset):
             "total": total, "facets": found_facets}
 
 
-def facets(session, scope, criteria, base, fulltext) -> dict:
-    """Counts per manufacturer, category, availability and price range, and the total, in
-    one grouped query (facet_counts.py)."""
+def facets(session, scope, criteria, base, fulltext, use_columns=True) -> dict:
+    """Counts per manufacturer, category, availability and price range, and the total
+    (facet_counts.py): on the column snapshot from the ids of the matches, or in one
+    grouped query (without a snapshot, or `use_columns=False`)."""
     conds = list(base) + criteria_conditions(session, scope, criteria,
                                              skip=("q",) + facet_counts.FACETED)
     if fulltext:
         conds.append(fulltext.condition())
+    snap = columns.snapshot(session) if use_columns else None
+    table = columns.prices(session, snap) if snap is not None else None
+    if table is not None:
+        ids = columns.ids_where(session, conds)
+        if snap.covers(ids):
+            contract = columns.contract_prices(session, snap, scope.company_id, scope.currency,
+                                               list(scope.active_contracts))
+            cents, has_price = columns.unit_cents(table, ids, scope.currency, scope.epp, contract)
+            total, found, _ = facet_counts.from_columns(snap, ids, None, cents, has_price,
+                                                        criteria, None, scope.currency)
+            return {"total": total, "facets": found}
     groups = facet_counts.sql_groups(session, scope, criteria, conds)
     total, found, _ = facet_counts.tally(groups, criteria, scope.currency)
     return {"total": total, "facets": found}

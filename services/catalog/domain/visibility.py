@@ -179,12 +179,18 @@ def allows(catalog, values, on_contract) -> bool:
     return True
 
 
+def company_row(session, ctx, model, row_id, what, *where):
+    """The caller's company's row of `model` (and `where`), else NotFound `{what}_not_found`:
+    another company's row is as absent as one that does not exist."""
+    row = session.scalar(select(model).where(model.id == row_id,
+                                             model.company_id == ctx.company_id, *where))
+    if row is None or ctx.company_id is None:
+        raise NotFound(f"no such {what.replace('_', ' ')}", code=f"{what}_not_found")
+    return row
+
+
 def company_catalog(session, ctx, catalog_id) -> CustomCatalog:
-    catalog = session.scalar(select(CustomCatalog).where(CustomCatalog.id == catalog_id,
-                                                         CustomCatalog.company_id == ctx.company_id))
-    if catalog is None or ctx.company_id is None:
-        raise NotFound("no such catalog", code="catalog_not_found")
-    return catalog
+    return company_row(session, ctx, CustomCatalog, catalog_id, "catalog")
 
 
 def normalise_part_number(part_number) -> str:

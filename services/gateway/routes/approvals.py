@@ -4,6 +4,7 @@ from services.approvals import schemas as s
 from services.common.errors import NotFound
 from services.common.schemas import PageQuery
 from services.gateway.api import Reply, endpoint
+from services.gateway.openapi import CSV, also_answers
 from services.gateway.rights import AUTHENTICATED, role
 
 PAS_ADMIN = role("pas_admin")
@@ -15,7 +16,7 @@ class ApprovalsRoutes:
               response=s.WorkflowList(), tags=("approvals",))
     def list_workflows(self, call):
         """The company's approval workflows."""
-        return self.approvals_rpc.list_workflows(call.ctx, call.query["limit"], call.query["cursor"])
+        return self.approvals_rpc.list_workflows(call.ctx, **call.page())
 
     @endpoint("POST", "/approval-workflows", right=PAS_ADMIN, body=s.WorkflowIn(),
               response=s.WorkflowOut(), status=201, tags=("approvals",))
@@ -23,7 +24,7 @@ class ApprovalsRoutes:
         """Create a workflow: its buyers (users, groups), its rules (any matching one
         triggers it) and its steps in order, each with approvers and how many must approve.
         Amounts are in the company's currency. A workflow with no buyers applies to nobody."""
-        return self.approvals_rpc.create_workflow(call.ctx, s.WorkflowIn().dump(call.body))
+        return self.approvals_rpc.create_workflow(call.ctx, call.body)
 
     @endpoint("GET", "/approval-workflows/<int:workflow_id>", right=PAS_ADMIN,
               response=s.WorkflowOut(), tags=("approvals",), errors=(404,))
@@ -37,7 +38,7 @@ class ApprovalsRoutes:
         """Change, activate or deactivate a workflow. Requests already open keep the version
         they started with."""
         return self.approvals_rpc.update_workflow(call.ctx, workflow_id,
-                                                  s.WorkflowPatch().dump(call.body))
+                                                  call.body)
 
     @endpoint("DELETE", "/approval-workflows/<int:workflow_id>", right=PAS_ADMIN, status=204,
               tags=("approvals",), errors=(404,))
@@ -58,7 +59,7 @@ class ApprovalsRoutes:
               response=s.SettingsOut(), tags=("approvals",))
     def set_approval_settings(self, call):
         """Change the company's approval settings (the fields sent)."""
-        return self.approvals_rpc.update_settings(call.ctx, s.SettingsIn().dump(call.body))
+        return self.approvals_rpc.update_settings(call.ctx, call.body)
 
     # ---- approvers
     @endpoint("GET", "/approvals", right=AUTHENTICATED, query=s.InboxQuery(),
@@ -67,8 +68,7 @@ class ApprovalsRoutes:
         """The caller's inbox as approver: `status=pending` lists the requests waiting for
         the caller's decision now, with the order's lines, totals and the rules that
         triggered; other statuses list those the caller was asked to decide."""
-        q = call.query
-        return self.approvals_rpc.inbox(call.ctx, q["status"], q["limit"], q["cursor"])
+        return self.approvals_rpc.inbox(call.ctx, **call.args("status", "limit", "cursor"))
 
     @endpoint("GET", "/approvals/<int:approval_id>", right=AUTHENTICATED,
               response=s.ApprovalOut(), tags=("approvals",), errors=(404,))
@@ -97,7 +97,7 @@ class ApprovalsRoutes:
     def preview_approval(self, call):
         """Who must approve this cart (`cart_id`) or these `lines`, and why: the workflows
         that would apply, the rules that triggered each and their steps' approvers."""
-        return self.approvals_rpc.preview(call.ctx, s.PreviewIn().dump(call.body))
+        return self.approvals_rpc.preview(call.ctx, call.body)
 
     # ---- delegations
     @endpoint("GET", "/approval-delegations", right=AUTHENTICATED, response=s.DelegationOut(),
@@ -114,7 +114,7 @@ class ApprovalsRoutes:
     def set_delegation(self, call):
         """Delegate your approvals to another user of your company from starts_on to ends_on
         (inclusive); requests already waiting for you reach them too."""
-        return self.approvals_rpc.set_delegation(call.ctx, s.DelegationIn().dump(call.body))
+        return self.approvals_rpc.set_delegation(call.ctx, call.body)
 
     @endpoint("DELETE", "/approval-delegations", right=AUTHENTICATED, status=204,
               tags=("approvals",), errors=(404,))
@@ -130,9 +130,12 @@ class ApprovalsRoutes:
         """Decisions, reminders, escalations, delegations and workflow changes, newest
         first; `format=csv` exports them all (UTF-8 with a BOM)."""
         q = call.query
-        dates = [d.isoformat() if d else None for d in (q["date_from"], q["date_to"])]
-        if q["format"] == "csv":
-            result = self.approvals_rpc.audit_csv(call.ctx, *dates, q["action"])
+        dates = (q.get("from"), q.get("to"))
+        if call.wants_csv():
+            result = self.approvals_rpc.audit_csv(call.ctx, *dates, q.get("action"))
             return Reply(result["csv"], content_type="text/csv; charset=utf-8", headers={
                 "Content-Disposition": f'attachment; filename="{result["filename"]}"'})
-        return self.approvals_rpc.audit(call.ctx, *dates, q["action"], q["limit"], q["cursor"])
+        return self.approvals_rpc.audit(call.ctx, *dates, q.get("action"), **call.page())
+
+
+also_answers(ApprovalsRoutes.approval_audit, ok=CSV)  # format=csv

@@ -1,9 +1,8 @@
 """Gateway endpoints of the identity service: authentication, own account, payment cards,
-company administration and back-office company creation. identity dumps its replies
-through the response schemas declared here (`dump=False`).
+company administration and back-office company creation. identity validates what it
+is sent and dumps its replies through the schemas declared here.
 
-Also keeps the gateway's list of revoked access tokens (`TokenKeys.revoked_before`)
-current: the gateway process that relays a password change or reset applies the
+Also keeps the gateway's list of revoked access tokens (access_tokens.py) current: the gateway process that relays a password change or reset applies the
 revocation identity committed before it replies, so the old tokens are refused from the
 next request on; every gateway process hears identity's `access_revoked` events on its own
 broadcast queue, and loads identity's recent revocations when it starts and every 30 s
@@ -14,24 +13,23 @@ travel over the broker to any service, and are never logged or echoed.
 """
 import ipaddress
 import logging
-import time
 
-from nameko.events import BROADCAST
-from nameko.events import event_handler as nameko_event_handler
 from nameko.timer import timer
 
 from services.common.config import env
 from services.common.context import CallerContext
+from services.common.entrypoints import broadcast_handler
 from services.common.errors import DomainError, Invalid
-from services.common.schemas import PageQuery
-from services.common.tokens import ACCESS_TOKEN_SECONDS
-from services.gateway.api import Reply, TokenKeys, endpoint
+from services.common.schemas import PageQuery, load
+from services.gateway.access_tokens import AccessTokens
+from services.gateway.api import Reply, endpoint
 from services.gateway.rights import AUTHENTICATED, PUBLIC, STAFF, any_of, role
 from services.identity.payments import payment_gateway
 from services.identity.schemas import (BillingAccountSchema, CardInputSchema,
                                        ChangePasswordSchema, CompanyCreatedSchema,
                                        CompanyCreateSchema, CompanyGroupListSchema,
                                        CompanyListQuerySchema, CompanyListSchema,
+                                       CompanySettingsSchema,
                                        CompanyGroupSchema, CompanySchema, CompanyUserListSchema,
                                        CompanyUserSchema, ConfirmEmailSchema,
                                        EmailPreferencesSchema, ForgotPasswordSchema,
@@ -45,28 +43,6 @@ log = logging.getLogger(__name__)
 
 SIGNED_IN = any_of(AUTHENTICATED, STAFF)
 SECURITY_ADMIN = role("security_admin")
-
-
-def remember_revocation(user_id, revoked_before):
-    """Refuse this user's access tokens issued at or before `revoked_before`."""
-    user_id, revoked_before = int(user_id), int(revoked_before)
-    known = TokenKeys.revoked_before.get(user_id)
-    if known is None or revoked_before > known:
-        TokenKeys.revoked_before[user_id] = revoked_before
-
-
-def forget_old_revocations(now=None):
-    # a token issued before this has expired anyway
-    horizon = (now or time.time()) - ACCESS_TOKEN_SECONDS - 60
-    for user_id, cutoff in list(TokenKeys.revoked_before.items()):
-        if cutoff < horizon:
-            TokenKeys.revoked_before.pop(user_id, None)
-
-
-def apply_revocation(revocation):
-    """A revocation identity returned (password changed or reset): refused here at once."""
-    if revocation:
-        remember_revocation(revocation["user_id"], revocation["revoked_before"])
 
 
 def trusted_proxies(setting=None):
@@ -105,13 +81,14 @@ def client_address(request, proxies=None):
 
 
 class IdentityRoutes:
+    # identity's keys and the revoked tokens, for every endpoint of the gateway
+    access_tokens = AccessTokens()
 
     # ---- revoked access tokens
-    @nameko_event_handler("identity", "access_revoked", handler_type=BROADCAST,
-                          reliable_delivery=False)
+    @broadcast_handler("identity", "access_revoked")
     def on_access_revoked(self, event):
         payload = event.get("payload") or {}
-        remember_revocation(payload["user_id"], payload["revoked_before"])
+        self.access_tokens.remember_revocation(payload["user_id"], payload["revoked_before"])
 
     @timer(interval=30, eager=True)
     def load_access_revocations(self):
@@ -121,41 +98,40 @@ class IdentityRoutes:
             log.warning("could not load access revocations: %s", exc)
             return
         for user_id, revoked_before in (revoked or {}).items():
-            remember_revocation(user_id, revoked_before)
-        forget_old_revocations()
+            self.access_tokens.remember_revocation(user_id, revoked_before)
+        self.access_tokens.forget_old_revocations()
 
     # ---- authentication
-    @endpoint("POST", "/auth/login", right=PUBLIC, body=LoginSchema(), response=TokenPairSchema(),
-              dump=False, tags=("auth",), errors=(401, 403, 423, 429))
+    @endpoint("POST", "/auth/login", right=PUBLIC, body=LoginSchema(), response=TokenPairSchema(), tags=("auth",), errors=(401, 403, 423, 429))
     def login(self, call):
         """Sign in: an access token (15 min) and a refresh token."""
-        return self.identity_rpc.login(call.ctx, call.body["username"], call.body["password"],
+        return self.identity_rpc.login(call.ctx, call.body.get("username"), call.body.get("password"),
                                        client_address=client_address(call.request))
 
     @endpoint("POST", "/auth/refresh", right=PUBLIC, body=RefreshTokenSchema(),
-              response=TokenPairSchema(), dump=False, tags=("auth",), errors=(401, 403, 423))
+              response=TokenPairSchema(), tags=("auth",), errors=(401, 403, 423))
     def refresh_tokens(self, call):
         """A new token pair; the refresh token presented is revoked."""
-        return self.identity_rpc.refresh(call.ctx, call.body["refresh_token"])
+        return self.identity_rpc.refresh(call.ctx, call.body.get("refresh_token"))
 
     @endpoint("POST", "/auth/logout", right=PUBLIC, body=RefreshTokenSchema(), status=204,
               tags=("auth",))
     def logout(self, call):
         """Revoke the refresh token (and its rotations)."""
-        self.identity_rpc.logout(call.ctx, call.body["refresh_token"])
+        self.identity_rpc.logout(call.ctx, call.body.get("refresh_token"))
 
     @endpoint("POST", "/auth/forgot-username", right=PUBLIC, body=ForgotUsernameSchema(),
               status=202, tags=("auth",))
     def forgot_username(self, call):
         """Email the usernames tied to an address (the reply never says whether any is)."""
-        self.identity_rpc.forgot_username(call.ctx, call.body["email"])
+        self.identity_rpc.forgot_username(call.ctx, call.body.get("email"))
         return Reply(status=202)
 
     @endpoint("POST", "/auth/forgot-password", right=PUBLIC, body=ForgotPasswordSchema(),
               status=202, tags=("auth",))
     def forgot_password(self, call):
         """Email a one-time reset link valid 24 h (the reply never says whether the user exists)."""
-        self.identity_rpc.forgot_password(call.ctx, call.body["username"])
+        self.identity_rpc.forgot_password(call.ctx, call.body.get("username"))
         return Reply(status=202)
 
     @endpoint("POST", "/auth/reset-password", right=PUBLIC, body=ResetPasswordSchema(),
@@ -163,23 +139,22 @@ class IdentityRoutes:
     def reset_password(self, call):
         """Set a password from a reset or set-password link; unlocks the account and ends
         every session of the user."""
-        apply_revocation(self.identity_rpc.reset_password(call.ctx, call.body["token"],
-                                                          call.body["new_password"]))
+        self.access_tokens.apply_revocation(self.identity_rpc.reset_password(call.ctx, call.body.get("token"),
+                                                          call.body.get("new_password")))
 
     @endpoint("POST", "/auth/confirm-email", right=PUBLIC, body=ConfirmEmailSchema(),
               status=204, tags=("auth",), errors=(410,))
     def confirm_email(self, call):
         """Use the link sent to a new email address: it becomes the account's address."""
-        self.identity_rpc.confirm_email(call.ctx, call.body["token"])
+        self.identity_rpc.confirm_email(call.ctx, call.body.get("token"))
 
     # ---- own account
-    @endpoint("GET", "/me", right=SIGNED_IN, response=MeSchema(), dump=False, tags=("account",))
+    @endpoint("GET", "/me", right=SIGNED_IN, response=MeSchema(), tags=("account",))
     def get_me(self, call):
         """The caller's profile and rights."""
         return self.identity_rpc.get_me(call.ctx)
 
-    @endpoint("PATCH", "/me", right=SIGNED_IN, body=ProfileUpdateSchema(), response=MeSchema(),
-              dump=False, tags=("account",), errors=(429,))
+    @endpoint("PATCH", "/me", right=SIGNED_IN, body=ProfileUpdateSchema(), response=MeSchema(), tags=("account",), errors=(429,))
     def update_me(self, call):
         """Change name, phone or locale; the username is read-only. A new email needs
         `current_password`: a link goes to the new address (shown as `pending_email` until
@@ -191,35 +166,35 @@ class IdentityRoutes:
     def change_password(self, call):
         """Change the password, giving the current one; every token of the user, this
         session's included, is refused from now on."""
-        apply_revocation(self.identity_rpc.change_password(
-            call.ctx, call.body["current_password"], call.body["new_password"]))
+        self.access_tokens.apply_revocation(self.identity_rpc.change_password(
+            call.ctx, call.body.get("current_password"), call.body.get("new_password")))
 
     @endpoint("GET", "/me/email-preferences", right=SIGNED_IN,
-              response=EmailPreferencesSchema(), dump=False, tags=("account",))
+              response=EmailPreferencesSchema(), tags=("account",))
     def get_email_preferences(self, call):
         """Which emails the caller receives."""
         return self.identity_rpc.get_email_preferences(call.ctx)
 
     @endpoint("PUT", "/me/email-preferences", right=SIGNED_IN, body=EmailPreferencesSchema(),
-              response=EmailPreferencesSchema(), dump=False, tags=("account",))
+              response=EmailPreferencesSchema(), tags=("account",))
     def put_email_preferences(self, call):
         """Choose which emails the caller receives."""
         return self.identity_rpc.set_email_preferences(call.ctx, call.body)
 
     # ---- payment cards
     @endpoint("GET", "/me/payment-cards", right=AUTHENTICATED, query=PageQuery(),
-              response=PaymentCardListSchema(), dump=False, tags=("account",))
+              response=PaymentCardListSchema(), tags=("account",))
     def list_payment_cards(self, call):
         """The caller's saved cards."""
-        return self.identity_rpc.list_cards(call.ctx, limit=call.query["limit"],
-                                            cursor=call.query.get("cursor"))
+        return self.identity_rpc.list_cards(call.ctx, **call.page())
 
     @endpoint("POST", "/me/payment-cards", right=AUTHENTICATED, body=CardInputSchema(),
-              response=PaymentCardSchema(), dump=False, status=201, idempotent=True,
+              response=PaymentCardSchema(), status=201, idempotent=True,
               tags=("account",), errors=(409,))
     def add_payment_card(self, call):
         """Save a card: it is tokenized by the payment gateway; consent must be true."""
-        body = call.body
+        # the number and CVC go no further than here: the gateway is their edge
+        body = load(CardInputSchema(), call.body)
         if body.get("consent") is not True:
             raise Invalid("consent is required to save a card", code="consent_required",
                           errors={"consent": ["You must agree to the saved-card terms."]})
@@ -239,22 +214,28 @@ class IdentityRoutes:
         self.identity_rpc.remove_card(call.ctx, id)
 
     # ---- company administration
-    @endpoint("GET", "/company", right=AUTHENTICATED, response=CompanySchema(), dump=False,
+    @endpoint("GET", "/company", right=AUTHENTICATED, response=CompanySchema(),
               tags=("company",))
     def get_company(self, call):
         """The caller's company: customer number, currency, billing accounts, addresses."""
         return self.identity_rpc.get_company(call.ctx)
 
+    @endpoint("PATCH", "/company", right=role("eprocurement_admin"), body=CompanySettingsSchema(),
+              response=CompanySchema(), tags=("company",))
+    def update_company_settings(self, call):
+        """The company's settings (e-procurement admin, who keeps its favorites):
+        `favorites_home` makes the portal's home page show the company's favorites first."""
+        return self.identity_rpc.update_company_settings(call.ctx, call.body)
+
     @endpoint("GET", "/company/users", right=SECURITY_ADMIN, query=UserListQuerySchema(),
-              response=CompanyUserListSchema(), dump=False, tags=("company",))
+              response=CompanyUserListSchema(), tags=("company",))
     def list_company_users(self, call):
         """The company's users (`q` searches username, email and names)."""
-        q = call.query
-        return self.identity_rpc.list_users(call.ctx, limit=q["limit"], cursor=q.get("cursor"),
-                                            q=q.get("q"), status=q.get("status"))
+        return self.identity_rpc.list_users(call.ctx, **call.args("limit", "cursor", "q",
+                                                                  "status"))
 
     @endpoint("POST", "/company/users", right=SECURITY_ADMIN, body=UserCreateSchema(),
-              response=CompanyUserSchema(), dump=False, status=201, idempotent=True,
+              response=CompanyUserSchema(), status=201, idempotent=True,
               tags=("company",), errors=(409,))
     def create_company_user(self, call):
         """Create a user; they get an email to set their password."""
@@ -262,32 +243,31 @@ class IdentityRoutes:
                                              idempotency_key=call.idempotency_key)
 
     @endpoint("GET", "/company/users/<int:id>", right=SECURITY_ADMIN,
-              response=CompanyUserSchema(), dump=False, tags=("company",), errors=(404,))
+              response=CompanyUserSchema(), tags=("company",), errors=(404,))
     def get_company_user(self, call, id):
         """One user of the company with their own and effective rights."""
         return self.identity_rpc.get_user(call.ctx, id)
 
     @endpoint("PATCH", "/company/users/<int:id>", right=SECURITY_ADMIN, body=UserUpdateSchema(),
-              response=CompanyUserSchema(), dump=False, tags=("company",), errors=(404, 409))
+              response=CompanyUserSchema(), tags=("company",), errors=(404, 409))
     def update_company_user(self, call, id):
         """Disable or enable, unlock, and set groups and rights."""
         return self.identity_rpc.update_user(call.ctx, id, call.body)
 
     @endpoint("GET", "/company/groups", right=SECURITY_ADMIN, query=PageQuery(),
-              response=CompanyGroupListSchema(), dump=False, tags=("company",))
+              response=CompanyGroupListSchema(), tags=("company",))
     def list_company_groups(self, call):
         """The standard and custom groups of the company."""
-        return self.identity_rpc.list_groups(call.ctx, limit=call.query["limit"],
-                                             cursor=call.query.get("cursor"))
+        return self.identity_rpc.list_groups(call.ctx, **call.page())
 
     @endpoint("POST", "/company/groups", right=SECURITY_ADMIN, body=CompanyGroupSchema(),
-              response=GroupSchema(), dump=False, status=201, tags=("company",), errors=(409,))
+              response=GroupSchema(), status=201, tags=("company",), errors=(409,))
     def create_company_group(self, call):
         """A custom group with its roles, features and catalogs."""
         return self.identity_rpc.create_group(call.ctx, call.body)
 
     @endpoint("PATCH", "/company/groups/<int:id>", right=SECURITY_ADMIN, body=GroupUpdateSchema(),
-              response=GroupSchema(), dump=False, tags=("company",), errors=(404, 409))
+              response=GroupSchema(), tags=("company",), errors=(404, 409))
     def update_company_group(self, call, id):
         """Rename a group or change its rights (its members' tokens are then refused)."""
         return self.identity_rpc.update_group(call.ctx, id, call.body)
@@ -300,33 +280,28 @@ class IdentityRoutes:
 
     # ---- back office
     @endpoint("GET", "/backoffice/companies", right=STAFF, query=CompanyListQuerySchema(),
-              response=CompanyListSchema(), dump=False, tags=("backoffice",))
+              response=CompanyListSchema(), tags=("backoffice",))
     def backoffice_list_companies(self, call):
         """Every company, newest first, with its number of users; `q` finds part of a name,
         customer number or billing account number."""
-        q = call.query
-        return self.identity_rpc.list_companies(call.ctx, q=q.get("q"), limit=q["limit"],
-                                                cursor=q.get("cursor"))
+        return self.identity_rpc.list_companies(call.ctx, **call.args("q", "limit", "cursor"))
 
-    @endpoint("GET", "/backoffice/companies/<int:id>", right=STAFF, response=CompanySchema(),
-              dump=False, tags=("backoffice",), errors=(404,))
+    @endpoint("GET", "/backoffice/companies/<int:id>", right=STAFF, response=CompanySchema(), tags=("backoffice",), errors=(404,))
     def backoffice_get_company(self, call, id):
         """One company: customer number, currency, billing accounts, addresses, settings."""
         return self.identity_rpc.get_company(call.ctx, id)
 
     @endpoint("GET", "/backoffice/companies/<int:id>/users", right=STAFF,
-              query=UserListQuerySchema(), response=CompanyUserListSchema(), dump=False,
+              query=UserListQuerySchema(), response=CompanyUserListSchema(),
               tags=("backoffice",), errors=(404,))
     def backoffice_list_company_users(self, call, id):
         """A company's users with their groups and rights (`q` searches username, email
         and names)."""
-        q = call.query
-        return self.identity_rpc.list_company_users(call.ctx, id, limit=q["limit"],
-                                                    cursor=q.get("cursor"), q=q.get("q"),
-                                                    status=q.get("status"))
+        return self.identity_rpc.list_company_users(
+            call.ctx, id, **call.args("limit", "cursor", "q", "status"))
 
     @endpoint("POST", "/backoffice/companies", right=STAFF, body=CompanyCreateSchema(),
-              response=CompanyCreatedSchema(), dump=False, status=201, idempotent=True,
+              response=CompanyCreatedSchema(), status=201, idempotent=True,
               tags=("backoffice",), errors=(409,))
     def backoffice_create_company(self, call):
         """A company with its standard groups and first administrator (set-password email)."""
@@ -334,7 +309,7 @@ class IdentityRoutes:
                                                 idempotency_key=call.idempotency_key)
 
     @endpoint("POST", "/backoffice/companies/<int:id>/links", right=STAFF,
-              body=BillingAccountSchema(), response=BillingAccountSchema(), dump=False, status=201,
+              body=BillingAccountSchema(), response=BillingAccountSchema(), status=201,
               tags=("backoffice",), errors=(404, 409))
     def backoffice_link_billing_account(self, call, id):
         """Link another billing account to the company."""

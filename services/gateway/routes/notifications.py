@@ -11,25 +11,12 @@ Both answer JSON, or an HTML page when the client prefers HTML (a browser).
 """
 import html
 
-from marshmallow import EXCLUDE, Schema, fields, validate
-
 from services.common.errors import NotFound
 from services.gateway.api import Reply, endpoint
+from services.gateway.openapi import HTML, also_answers
 from services.gateway.rights import PUBLIC, STAFF
-from services.notifications.schemas import Announcement, AnnouncementResult
-
-
-class UnsubscribeQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE  # links get tracking parameters appended; ignore them
-
-    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
-
-
-class UnsubscribeReply(Schema):
-    email = fields.String(metadata={"description": "the address, masked: j***@example.com"})
-    stream = fields.String(metadata={"description": "marketing or report_deliveries"})
-    unsubscribed = fields.Boolean()
+from services.notifications.schemas import (Announcement, AnnouncementResult, UnsubscribeQuery,
+                                             UnsubscribeResult)
 
 
 STREAM_NAMES = {
@@ -66,6 +53,26 @@ def _locale(call, info=None):
     return "fr" if str(info.get("locale", "")).startswith("fr") else "en"
 
 
+def _answer(call, rpc):
+    """(notifications' answer for the link's token, the reply to send at once or None): an
+    unknown link is a page for a browser, and the answer itself is the reply to a client
+    that does not want HTML."""
+    try:
+        answer = rpc(call.ctx, call.query.get("token"))
+    except NotFound:
+        if _wants_html(call.request):
+            return None, _invalid_page(call.locale)
+        raise
+    return answer, None if _wants_html(call.request) else answer
+
+
+def _described(call, answer):
+    """(locale, what the link stops, whose address), escaped for a page."""
+    locale = _locale(call, answer)
+    what = STREAM_NAMES[locale].get(answer["stream"], answer["stream"])
+    return locale, html.escape(what), html.escape(answer["email"])
+
+
 def _invalid_page(locale):
     if locale == "fr":
         return _page("fr", "Lien non valide",
@@ -78,21 +85,14 @@ def _invalid_page(locale):
 class NotificationsRoutes:
 
     @endpoint("GET", "/unsubscribe", right=PUBLIC, query=UnsubscribeQuery(),
-              response=UnsubscribeReply(), tags=("notifications",), errors=(404,))
+              response=UnsubscribeResult(), tags=("notifications",), errors=(404,))
     def unsubscribe_page(self, call):
         """What an unsubscribe link is for, and a button to confirm (does not unsubscribe)."""
-        token = call.query["token"]
-        try:
-            info = self.notifications_rpc.unsubscribe_info(call.ctx, token)
-        except NotFound:
-            if _wants_html(call.request):
-                return _invalid_page(call.locale)
-            raise
-        if not _wants_html(call.request):
-            return info
-        locale = _locale(call, info)
-        what = html.escape(STREAM_NAMES[locale].get(info["stream"], info["stream"]))
-        who = html.escape(info["email"])
+        token = call.query.get("token")
+        info, reply = _answer(call, self.notifications_rpc.unsubscribe_info)
+        if reply is not None:
+            return reply
+        locale, what, who = _described(call, info)
         action = html.escape(f"?token={token}", quote=True)
         if info["unsubscribed"]:
             body = (f"<p>L’adresse {who} ne reçoit déjà plus {what}.</p>" if locale == "fr"
@@ -113,20 +113,13 @@ class NotificationsRoutes:
         return _page(locale, title, body)
 
     @endpoint("POST", "/unsubscribe", right=PUBLIC, query=UnsubscribeQuery(),
-              response=UnsubscribeReply(), tags=("notifications",), errors=(404,))
+              response=UnsubscribeResult(), tags=("notifications",), errors=(404,))
     def unsubscribe(self, call):
         """One-click unsubscribe (RFC 8058): the address gets no more mail of this kind."""
-        try:
-            result = self.notifications_rpc.unsubscribe(call.ctx, call.query["token"])
-        except NotFound:
-            if _wants_html(call.request):
-                return _invalid_page(call.locale)
-            raise
-        if not _wants_html(call.request):
-            return result
-        locale = _locale(call, result)
-        what = html.escape(STREAM_NAMES[locale].get(result["stream"], result["stream"]))
-        who = html.escape(result["email"])
+        result, reply = _answer(call, self.notifications_rpc.unsubscribe)
+        if reply is not None:
+            return reply
+        locale, what, who = _described(call, result)
         if locale == "fr":
             return _page("fr", "Désabonnement confirmé",
                          f"<p>C’est fait : {who} ne recevra plus {what}.</p>")
@@ -140,4 +133,9 @@ class NotificationsRoutes:
         recipient's preferences and unsubscribes, and carries a one-click unsubscribe link."""
         body = call.body
         return Reply(self.notifications_rpc.send_announcement(
-            call.ctx, body["subject"], body["body"], body["recipients"]), status=202)
+            call.ctx, body.get("subject"), body.get("body"), body.get("recipients")), status=202)
+
+
+# a browser (Accept: text/html) gets pages
+also_answers(NotificationsRoutes.unsubscribe_page, ok=HTML, not_found=HTML)
+also_answers(NotificationsRoutes.unsubscribe, ok=HTML, not_found=HTML)

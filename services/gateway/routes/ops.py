@@ -1,4 +1,5 @@
 """Operations endpoints: health, readiness, metrics, the OpenAPI document and /docs."""
+import functools
 import json
 import mimetypes
 from pathlib import Path
@@ -8,6 +9,7 @@ import swagger_ui_bundle
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.routing import Map, PathConverter, Rule
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing.exceptions import RoutingException
 from werkzeug.wrappers import Response
 
@@ -48,8 +50,14 @@ class UnknownEndpoint(HttpEntrypoint):
         return _CatchAllRule(self.url, methods=self.method.split(","))
 
 
+@functools.cache
+def openapi_document(service_cls) -> str:
+    """The OpenAPI document of a gateway class, as JSON; built once (it never changes while
+    the process runs)."""
+    return json.dumps(build_spec(endpoints_of(service_cls)))
+
+
 class OpsRoutes:
-    _spec_json = None
 
     @http("GET", "/healthz")
     def healthz(self, request):
@@ -81,9 +89,7 @@ class OpsRoutes:
 
     @http("GET", API_PREFIX + "/openapi.json")
     def openapi_json(self, request):
-        if OpsRoutes._spec_json is None:
-            OpsRoutes._spec_json = json.dumps(build_spec(endpoints_of(type(self))))
-        return Response(OpsRoutes._spec_json, mimetype="application/json")
+        return Response(openapi_document(type(self)), mimetype="application/json")
 
     @http("GET", "/docs")
     def docs(self, request):
@@ -111,7 +117,8 @@ class OpsRoutes:
 
 def allowed_methods(service_cls, path) -> list:
     """The methods the service's routes take at `path` (HEAD wherever GET is), sorted;
-    empty when no route has the path."""
+    empty when no route has the path. Where routes with fewer parameters also take the
+    path (POST /products/lookup beside GET /products/{part_number}), theirs only."""
     if service_cls not in _ROUTES:
         routes = Map()
         for attr in vars_of(service_cls):
@@ -120,10 +127,14 @@ def allowed_methods(service_cls, path) -> list:
                         not isinstance(entrypoint, UnknownEndpoint):
                     routes.add(Rule(entrypoint.url, methods=entrypoint.method.split(",")))
         _ROUTES[service_cls] = routes.bind("")
-    try:
-        return sorted(_ROUTES[service_cls].allowed_methods(path))
-    except RoutingException:  # e.g. a redirect to merge `//`: no route has the path as sent
-        return []
+    parameters = {}
+    for method in (*ANY_METHOD, "HEAD"):
+        try:
+            parameters[method] = len(_ROUTES[service_cls].match(path, method=method)[1])
+        except (HTTPException, RoutingException):  # no route, or a redirect to merge `//`
+            continue
+    fewest = min(parameters.values(), default=0)
+    return sorted(method for method, count in parameters.items() if count == fewest)
 
 
 def vars_of(cls):

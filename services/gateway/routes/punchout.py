@@ -90,7 +90,7 @@ def _form_fields(request, raw: bytes) -> dict:
 class PunchoutRoutes:
     # ---- back office: a company's PunchOut configuration
     @endpoint("GET", "/backoffice/companies/<int:company_id>/punchout", right=STAFF,
-              response=s.PunchoutConfigOut(), dump=False, tags=("e-procurement",),
+              response=s.PunchoutConfigOut(), tags=("e-procurement",),
               errors=(404,))
     def backoffice_get_punchout(self, call, company_id):
         """A company's PunchOut configuration (secrets are never shown: only whether they
@@ -98,7 +98,7 @@ class PunchoutRoutes:
         return self.punchout_rpc.get_config(call.ctx, company_id)
 
     @endpoint("PUT", "/backoffice/companies/<int:company_id>/punchout", right=STAFF,
-              body=s.PunchoutConfigIn(), response=s.PunchoutConfigOut(), dump=False,
+              body=s.PunchoutConfigIn(), response=s.PunchoutConfigOut(),
               tags=("e-procurement",), errors=(404, 409))
     def backoffice_put_punchout(self, call, company_id):
         """Create or replace a company's PunchOut configuration: the buyer system's From
@@ -182,8 +182,7 @@ class PunchoutRoutes:
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
-    @endpoint("GET", "/punchout/session", right=AUTHENTICATED, response=s.PunchoutSessionOut(),
-              dump=False, tags=("e-procurement",), errors=(404,))
+    @endpoint("GET", "/punchout/session", right=AUTHENTICATED, response=s.PunchoutSessionOut(), tags=("e-procurement",), errors=(404,))
     def punchout_session(self, call):
         """The punch-out session this browser carries (its cart, operation, where the cart
         goes back to); 404 when there is none."""
@@ -258,11 +257,16 @@ def handoff_page(form: dict) -> Response:
 
 # ---- what the OpenAPI document says of the endpoints that speak XML, forms and HTML
 CXML_MEDIA = {"text/xml": {"schema": {"type": "string", "description": "a cXML 1.2 document"}}}
+# the OCI login fields (punchout/oci.py read_login): HOOK_URL not blank, FUNCTION only BROWSE
+OCI_FIELDS = {**{name: {"type": "string"} for name in ("USERNAME", "PASSWORD", "OCI_VERSION",
+                                                       "returntarget", "EMAIL")},
+              "HOOK_URL": {"type": "string", "pattern": r"\S"},
+              "FUNCTION": {"type": "string", "pattern": r"^\s*([Bb][Rr][Oo][Ww][Ss][Ee])?\s*$"}}
 FORM_MEDIA = {"application/x-www-form-urlencoded": {"schema": {
-    "type": "object", "additionalProperties": {"type": "string"},
-    "properties": {name: {"type": "string"} for name in ("USERNAME", "PASSWORD", "HOOK_URL",
-                                                         "OCI_VERSION", "returntarget", "EMAIL")},
+    "type": "object", "additionalProperties": {"type": "string"}, "properties": OCI_FIELDS,
     "required": ["HOOK_URL"]}}}
+OCI_QUERY = [{"in": "query", "name": name, "required": name == "HOOK_URL", "schema": schema}
+             for name, schema in OCI_FIELDS.items()]
 HTML_MEDIA = {"text/html": {"schema": {"type": "string"}}}
 CIF_MEDIA = {"text/plain": {"schema": {"type": "string", "description": "a CIF 3.0 file"}}}
 HANDOFF_MEDIA = {"application/json": {"schema": {"type": "object", "properties": {
@@ -275,7 +279,7 @@ def _media(handler, **media):
 
 _media(PunchoutRoutes.punchout_cxml_setup, request=CXML_MEDIA, response=CXML_MEDIA, errors=CXML_MEDIA)
 _media(PunchoutRoutes.punchout_cxml_order, request=CXML_MEDIA, response=CXML_MEDIA, errors=CXML_MEDIA)
-_media(PunchoutRoutes.punchout_oci_get, errors=HTML_MEDIA)
+_media(PunchoutRoutes.punchout_oci_get, query=OCI_QUERY, errors=HTML_MEDIA)
 _media(PunchoutRoutes.punchout_oci_post, request=FORM_MEDIA, errors=HTML_MEDIA)
 _media(PunchoutRoutes.punchout_start, errors=HTML_MEDIA)
 _media(PunchoutRoutes.punchout_handoff, response=HTML_MEDIA, errors=HTML_MEDIA)

@@ -63,6 +63,16 @@ def link_billing_account(session, company_id, data: dict, now=None) -> BillingAc
     return account
 
 
+def update_settings(session, ctx: CallerContext, changes: dict) -> Company:
+    """The caller's company's settings: `favorites_home` (the portal's home page opens on
+    the company's favorites)."""
+    company = get_company(session, ctx)
+    if "favorites_home" in changes:
+        company.favorites_home = bool(changes["favorites_home"])
+    session.flush()
+    return company
+
+
 def get_company(session, ctx: CallerContext, company_id=None) -> Company:
     """The caller's company (staff may name one)."""
     wanted = company_id if (ctx.staff and company_id is not None) else ctx.company_id

@@ -7,12 +7,12 @@ import uuid
 import pytest
 from nameko.events import event_handler as nameko_event_handler
 from nameko.standalone.events import event_dispatcher
-from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.catalog.service import CatalogService
 from services.common.context import CallerContext
 from services.common.errors import Forbidden, Invalid, NotFound
 from tests.support.databases import migrated_database
+from tests.support.tokens import ServiceRpcProxy
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration

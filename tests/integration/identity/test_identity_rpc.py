@@ -2,19 +2,19 @@
 errors crossing RPC as themselves, idempotent card saving, and access revocations reaching
 a gateway process (broadcast event and the load at start)."""
 import pytest
-from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.common.context import CallerContext
 from services.common.engines import open_session
 from services.common.errors import Forbidden, Invalid, Unauthorized
 from services.common.rpc_client import RpcClient
 from services.common.tokens import context_from_claims, token_kid, verify_access_token
-from services.gateway.api import TokenKeys
+from services.gateway.access_tokens import AccessTokens
 from services.gateway.routes.identity import IdentityRoutes
 from services.identity import demo
 from services.identity.models import Base
 from services.identity.service import IdentityService
 from tests.support.databases import migrated_database
+from tests.support.tokens import ServiceRpcProxy
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -113,17 +113,17 @@ def test_card_saving_is_idempotent(identity):
 
 
 def test_revocations_reach_the_gateway(identity, seeded, start_service, monkeypatch):
-    monkeypatch.setattr(TokenKeys, "revoked_before", {})
     admin = ctx_of(identity, identity.login(PUBLIC, "demo.admin", demo.DEMO_PASSWORD)).to_dict()
     buyer_id = seeded["users"]["demo.buyer"]
     approver_id = seeded["users"]["demo.approver"]
     # before the gateway starts: it loads this when it starts
     identity.update_user(admin, approver_id, {"features": ["quotes", "slt_user"]})
-    start_service(GatewayListener, WEB_SERVER_ADDRESS="127.0.0.1:0")
-    wait_for(lambda: approver_id in TokenKeys.revoked_before, message="loaded revocations")
+    listener = start_service(GatewayListener, WEB_SERVER_ADDRESS="127.0.0.1:0")
+    revoked = next(d for d in listener.dependencies if isinstance(d, AccessTokens)).state
+    wait_for(lambda: approver_id in revoked.revoked_before, message="loaded revocations")
     # while it runs: it hears the broadcast event
     identity.update_user(admin, buyer_id, {"status": "disabled"})
-    cutoff = wait_for(lambda: TokenKeys.revoked_before.get(buyer_id), message="access_revoked")
+    cutoff = wait_for(lambda: revoked.revoked_before.get(buyer_id), message="access_revoked")
     assert cutoff == int(identity.revocations(PUBLIC)[str(buyer_id)])
     with pytest.raises(Forbidden) as exc:
         identity.login(PUBLIC, "demo.buyer", demo.DEMO_PASSWORD)

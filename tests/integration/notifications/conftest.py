@@ -1,11 +1,11 @@
 import pytest
-from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.common.context import CallerContext
 from services.common.engines import make_engine
 from services.notifications.service import NotificationsService
 from tests.integration.notifications.eventsource import Base as SourceBase, EventSource
 from tests.support.databases import create_database, migrated_database
+from tests.support.tokens import ServiceRpcProxy
 from tests.support.waiting import wait_for
 from tests.unit.notifications.smtp_server import SmtpServer
 

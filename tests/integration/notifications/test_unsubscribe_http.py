@@ -32,7 +32,7 @@ def test_get_confirms_post_unsubscribes(notifications, publish, smtp_server, not
     assert 'method="post"' in page.text
     as_json = requests.get(url, params={"token": token}, timeout=10).json()
     assert as_json == {"email": "c***@acme.example", "stream": "report_deliveries",
-                       "unsubscribed": False}
+                       "locale": "fr", "unsubscribed": False}
     assert notifications_rpc.recipient_status(STAFF, "chloe@acme.example")["suppressed"] == []
 
     # what a mail provider sends for one-click unsubscribe
@@ -40,7 +40,7 @@ def test_get_confirms_post_unsubscribes(notifications, publish, smtp_server, not
                          headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=10)
     assert done.status_code == 200
     assert done.json() == {"email": "c***@acme.example", "stream": "report_deliveries",
-                           "unsubscribed": True}
+                           "locale": "fr", "unsubscribed": True}
     assert notifications_rpc.recipient_status(STAFF, "chloe@acme.example")["suppressed"] == \
         ["report_deliveries"]
     browser = requests.post(url, params={"token": token}, headers={"Accept": "text/html",

@@ -71,6 +71,9 @@ CRITERIA = [{"q": w} for w in WORDS] + [
     {"q": "thinkpad", "sort": "price_asc", "on_contract": True},
     {"q": "model 32gb", "sort": "price_desc", "manufacturer": "Dell"},
     {"q": "dell", "sort": "price_asc", "language": "fr"},
+    # without words: every product is a match
+    {}, {"manufacturer": "Dell", "availability": "limited"}, {"sort": "price_desc", "category": "Monitors"},
+    {"price_min": "20", "on_contract": True},
 ]
 
 
@@ -141,6 +144,10 @@ def test_catalogs_with_rules_are_searched_on_rows(catalog_db, snapshot_answers):
     result = replies.search(catalog_db, user, "CAD", {"q": "model"}, today=TODAY)
     assert {i["part_number"] for i in result["items"]} == {"Q001", "Q002"}
     assert snapshot_answers == []
+    # their facets are counted on the snapshot from the ids of the rows: as the grouped query
+    for criteria in ({"q": "model"}, {}, {"manufacturer": "HP", "price_max": "30"}):
+        fast, slow = both(catalog_db, user, criteria)
+        assert fast == slow, criteria
 
 
 def test_the_snapshot_follows_imports(catalog_db):

@@ -108,13 +108,28 @@ def test_every_service_runs_in_compose_with_the_make_run_command():
         assert services[name]["command"] == ["serve", name]
 
 
+def own_credentials(name):
+    """The variables only service `name`'s container gets: its own RabbitMQ user and
+    database, and identity's signing keys or punchout's encryption key."""
+    own = {f"{name.upper()}_AMQP_URI"}
+    if name in DATA_SERVICES:
+        own.add(f"{name.upper()}_DATABASE_URL")
+    own |= {"identity": {"IDENTITY_SIGNING_KEYS"}, "punchout": {"PUNCHOUT_SECRET_KEY"}}.get(name, set())
+    return own
+
+
 def test_services_share_one_image_and_one_environment():
     services = compose()["services"]
     first = services[SERVICES[0]]
+    shared = {k: v for k, v in first["environment"].items() if k not in own_credentials(SERVICES[0])}
     for name in list(SERVICES) + ["migrate"]:
         spec = services[name]
         assert spec["image"] == first["image"] and spec["build"] == first["build"], name
-        assert spec["environment"] == first["environment"], name
+        env = spec["environment"]
+        assert {k: v for k, v in env.items() if k in shared} == shared, name
+        if name != "migrate":
+            # each service sees its own credentials and no other's
+            assert set(env) - set(shared) == own_credentials(name), name
     text = (ROOT / "docker-compose.yml").read_text()
     assert re.search(r"^x-service: &service$", text, re.M)
     for name in SERVICES:
@@ -124,19 +139,20 @@ def test_services_share_one_image_and_one_environment():
 
 # ---------------------------------------------------------------- (b) scalable, ordered
 
-def test_scalable_services_have_no_container_name_and_no_host_port():
+def test_only_the_gateway_is_published_and_the_uis_on_this_machine_only():
     services = compose()["services"]
     for name, spec in services.items():
         assert "container_name" not in spec, f"{name} has a fixed container_name"
-    for name in SCALABLE + ["migrate"]:
-        assert "ports" not in services[name], f"{name} publishes a host port: it could not scale"
+    for name in SCALABLE + ["migrate", "postgres"]:
+        assert "ports" not in services[name], f"{name} publishes a host port"
     assert services["gateway"]["ports"] == ["8080:8080"]
-    # "HOST:CONTAINER" or "IP:HOST:CONTAINER"; a bare container port gets a random host port
-    published = {name: [str(p).split(":")[-2] for p in spec.get("ports", []) if ":" in str(p)]
-                 for name, spec in services.items()}
-    assert sorted(n for n, ports in published.items() if "8080" in ports) == ["gateway"]
-    for ui, port in (("grafana", "3000"), ("mailpit", "8025"), ("rabbitmq", "15672")):
-        assert port in published[ui], f"the {ui} UI is not published on {port}"
+    # "IP:HOST:CONTAINER": every other published port is bound to the loopback address
+    published = {name: [str(p) for p in spec.get("ports", [])] for name, spec in services.items()}
+    for ui, port in (("grafana", "3000"), ("mailpit", "8025"), ("rabbitmq", "15672"),
+                     ("prometheus", "9090")):
+        assert published[ui] == [f"127.0.0.1:{port}:{port}"], ui
+    assert not any("5672:" in p and "15672" not in p for ports in published.values() for p in ports), \
+        "RabbitMQ's AMQP port is published"
 
 
 def test_services_wait_for_the_migrate_job_which_waits_for_the_infrastructure():
@@ -147,7 +163,8 @@ def test_services_wait_for_the_migrate_job_which_waits_for_the_infrastructure():
         assert depends["rabbitmq"]["condition"] == "service_healthy", name
         assert depends["postgres"]["condition"] == "service_healthy", name
     migrate = services["migrate"]
-    assert migrate["command"] == ["migrate"]
+    # the broker's users and topology come from its definitions, not from this job
+    assert migrate["command"] == ["migrate", "--no-queues"]
     assert migrate["restart"] == "no"
     assert "migrate" not in migrate["depends_on"]
     for infra in ("rabbitmq", "postgres"):
@@ -160,12 +177,22 @@ def test_services_wait_for_the_migrate_job_which_waits_for_the_infrastructure():
 def test_compose_environment_matches_the_infrastructure():
     services = compose()["services"]
     env = services["orders"]["environment"]
-    init = (DEPLOY / "postgres/init.sql").read_text()
+    init = (DEPLOY / "postgres/init.sh").read_text()
     for name in DATA_SERVICES:
-        assert env[f"{name.upper()}_DATABASE_URL"] == f"postgresql://{name}:{name}@postgres:5432/{name}"
-        assert f"CREATE USER {name} WITH PASSWORD '{name}';" in init, name
-        assert f"CREATE DATABASE {name} OWNER {name};" in init, name
-    assert env["AMQP_URI"].startswith("amqp://guest:guest@rabbitmq:5672")
+        url = services[name]["environment"][f"{name.upper()}_DATABASE_URL"]
+        assert url == (f"postgresql://{name}:${{{name.upper()}_DB_PASSWORD:?run procura "
+                       f"compose-env (README)}}@postgres:5432/{name}"), name
+        assert services["postgres"]["environment"][f"{name.upper()}_DB_PASSWORD"] == \
+            f"${{{name.upper()}_DB_PASSWORD:?run procura compose-env (README)}}", name
+        assert re.search(rf"\bfor service in [^;]*\b{name}\b", init), name
+    assert 'CREATE USER :"name" WITH PASSWORD :\'password\';' in init
+    for name in SERVICES:
+        uri = services[name]["environment"][f"{name.upper()}_AMQP_URI"]
+        assert uri.startswith(f"amqp://procura-{name}:${{{name.upper()}_AMQP_PASSWORD:?"), name
+        assert uri.endswith("@rabbitmq:5672/"), name
+        assert env[f"{name.upper()}_AMQP_USER"] == f"procura-{name}", name
+    assert "AMQP_URI" not in env, "no service logs in as a shared user"
+    assert env["QUEUE_TYPE"] == "${QUEUE_TYPE:-quorum}"
     assert env["SMTP_HOST"] in services and env["SMTP_PORT"] == "1025"
     assert re.match(r"axllent/mailpit|mailhog/mailhog", services[env["SMTP_HOST"]]["image"])
     assert env["GATEWAY_HOST"] == env["METRICS_HOST"] == "0.0.0.0"
@@ -174,12 +201,70 @@ def test_compose_environment_matches_the_infrastructure():
     assert re.match(r"rabbitmq:3\.[0-9.]+-management$", services["rabbitmq"]["image"])
 
 
+def test_no_credential_has_a_default():
+    """Every password, key and key ring comes from `.env` (`${VAR:?…}`: compose stops
+    without it); none is written in the file, none falls back to a default."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    secret_names = re.compile(r"PASSWORD|SECRET|SIGNING_KEYS|AMQP_URI|DATABASE_URL")
+    for name, spec in compose()["services"].items():
+        for key, value in (spec.get("environment") or {}).items():
+            if secret_names.search(key):
+                assert re.search(r"\$\{[A-Z_]+:\?[^}]+\}", str(value)), (name, key, value)
+    for default in ("guest", "admin/admin", ":-admin", "POSTGRES_PASSWORD: postgres", "change-me"):
+        assert default not in text, default
+    grafana = compose()["services"]["grafana"]["environment"]
+    assert grafana["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+
+
+def test_compose_env_makes_every_secret_and_the_broker_definitions(tmp_path):
+    from services.common.broker_access import password_hash, read_env_file
+    from services.deploy_env import compose_env
+    env_file, definitions = tmp_path / ".env", tmp_path / "definitions.json"
+    compose_env(env_file, definitions)
+    assert oct(env_file.stat().st_mode & 0o777) == "0o600"
+    values = read_env_file(env_file)
+    referenced = set(re.findall(r"\$\{([A-Z_]+):\?", (ROOT / "docker-compose.yml").read_text()))
+    assert referenced <= set(values), referenced - set(values)
+    assert len({values[k] for k in referenced}) == len(referenced), "a secret is used twice"
+    with pytest.raises(SystemExit):
+        compose_env(env_file, definitions)  # an existing .env is kept
+    defs = json.loads(definitions.read_text())
+    users = {u["name"]: u for u in defs["users"]}
+    assert set(users) == {"procura-admin"} | {f"procura-{s}" for s in SERVICES}
+    assert users["procura-admin"]["tags"] == ["administrator"]
+    for name in SERVICES:
+        user = users[f"procura-{name}"]
+        assert user["hashing_algorithm"] == "rabbit_password_hashing_sha256" and user["tags"] == []
+        salt = __import__("base64").b64decode(user["password_hash"])[:4]
+        assert password_hash(values[f"{name.upper()}_AMQP_PASSWORD"], salt) == user["password_hash"]
+    perms = {p["user"]: p for p in defs["permissions"]}
+    orders = perms["procura-orders"]
+    assert re.fullmatch(orders["write"], "orders.events") and re.fullmatch(orders["write"], "nameko-rpc")
+    for other in ("catalog.events", "identity.events", "amq.default", "rpc-catalog"):
+        assert not re.fullmatch(orders["write"], other), other
+    assert re.fullmatch(orders["read"], "approvals.events")  # orders listens to approvals
+    assert not re.fullmatch(orders["read"], "evt-orders-order_placed--approvals.on_order_placed")
+    assert not re.fullmatch(orders["read"], "procura.dead-letters")
+    quorum = [q for q in defs["queues"] if q["arguments"].get("x-queue-type") == "quorum"]
+    assert quorum and len(quorum) == len(defs["queues"]), "compose's queues are quorum queues"
+    exchanges = {e["name"] for e in defs["exchanges"]}
+    assert {f"{s}.events" for s in SERVICES} | {"nameko-rpc", "procura.dead-letters"} <= exchanges
+
+
 def test_files_mounted_into_compose_containers_exist():
     mounts = [(name, v.split(":")[0]) for name, spec in compose()["services"].items()
               for v in spec.get("volumes", []) if v.startswith("./")]
     assert len(mounts) >= 5
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
     for name, source in mounts:
+        if source == "./deploy/rabbitmq/definitions.json":
+            # made by `procura compose-env` (password hashes), never in the repository
+            assert source[2:] in ignored
+            continue
         assert (ROOT / source).exists(), f"{name} mounts {source}, which does not exist"
+    conf = (DEPLOY / "rabbitmq/procura.conf").read_text()
+    assert "load_definitions = /etc/rabbitmq/definitions.json" in conf
 
 
 # ---------------------------------------------------------------- (c) docker-compose validates it
@@ -192,22 +277,38 @@ def missing_tool(reason):
     pytest.skip(reason)
 
 
-def test_docker_compose_accepts_the_file():
+def test_docker_compose_accepts_the_file(tmp_path):
     binary = compose_binary()
     if binary is None:
         missing_tool("neither docker-compose nor `docker compose` is installed, so the file "
                     "cannot be validated here (apt-get install docker-compose)")
-    result = subprocess.run(binary + ["-f", "docker-compose.yml", "config", "-q"],
-                            capture_output=True, text=True, cwd=ROOT)
+    from services.deploy_env import compose_env
+    env_file = tmp_path / "compose.env"
+    compose_env(env_file, tmp_path / "definitions.json")
+    # without the secrets compose stops and says how to make them
+    empty = tmp_path / "empty.env"
+    empty.write_text("# nothing\n")
+    result = subprocess.run(binary + ["-f", "docker-compose.yml", "--env-file", str(empty),
+                                      "config", "-q"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode != 0 and "procura compose-env" in result.stderr, result.stderr
+    result = subprocess.run(binary + ["-f", "docker-compose.yml", "--env-file", str(env_file),
+                                      "config", "-q"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     # and compose's own reading of the anchors gives every service its make-run command
-    result = subprocess.run(binary + ["-f", "docker-compose.yml", "config"],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(binary + ["-f", "docker-compose.yml", "--env-file", str(env_file),
+                                      "config"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     resolved = yaml.safe_load(result.stdout)["services"]
     procfile = procfile_argv()
     for name in SERVICES:
         assert resolved[name]["command"] == procura_args(procfile[name]), name
+    # the .env's values reach the containers as they are (quotes removed)
+    from services.common.broker_access import read_env_file
+    values = read_env_file(env_file)
+    orders = resolved["orders"]["environment"]["ORDERS_AMQP_URI"]
+    assert orders == f"amqp://procura-orders:{values['ORDERS_AMQP_PASSWORD']}@rabbitmq:5672/"
+    from services.identity.signing_keys import KeyRing
+    KeyRing.from_json(resolved["identity"]["environment"]["IDENTITY_SIGNING_KEYS"])
 
 
 # ---------------------------------------------------------------- (d) Kubernetes, Prometheus, Grafana
@@ -287,8 +388,20 @@ def test_kubernetes_configuration_reaches_every_container():
         expected = {f"{name.upper()}_DATABASE_URL"} if name in DATA_SERVICES else set()
         assert database_vars(containers[f"procura-{name}"]) == expected, name
     migrate = containers["procura-migrate"]
-    assert migrate["args"] == ["migrate"]
+    assert migrate["args"] == ["migrate", "--no-queues"]
     assert database_vars(migrate) == {f"{s.upper()}_DATABASE_URL" for s in DATA_SERVICES}
+
+    def amqp_vars(container):
+        return {v["name"] for v in container.get("env", []) if "AMQP_URI" in v["name"]}
+
+    for name in SERVICES:
+        # its own RabbitMQ user only, from the Secret
+        assert amqp_vars(containers[f"procura-{name}"]) == {f"{name.upper()}_AMQP_URI"}, name
+    assert amqp_vars(migrate) == set()
+    assert config["QUEUE_TYPE"] == "quorum"
+    for name in SERVICES:
+        assert config[f"{name.upper()}_AMQP_USER"] == f"procura-{name}", name
+    assert "AMQP_URI" not in next(iter(secrets.values()))["stringData"]
     assert jobs["procura-migrate"]["spec"]["template"]["spec"]["restartPolicy"] in ("OnFailure", "Never")
 
 
@@ -304,6 +417,50 @@ def test_kubernetes_gateway_is_ready_through_readyz():
         other_ports = {p["name"]: p["containerPort"] for p in other["ports"]}
         probe = other["readinessProbe"]["httpGet"]
         assert other_ports.get(probe["port"], probe["port"]) == 9100, name
+
+
+def network_policies():
+    return [d for _, d in k8s_documents() if d["kind"] == "NetworkPolicy"]
+
+
+def selects(policy, labels):
+    selector = policy["spec"]["podSelector"]
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In"
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+def test_kubernetes_network_policies_let_only_the_gateway_be_reached_from_outside():
+    policies = network_policies()
+    (deny,) = [p for p in policies if p["spec"]["podSelector"] == {}]
+    assert sorted(deny["spec"]["policyTypes"]) == ["Egress", "Ingress"] and \
+        "ingress" not in deny["spec"] and "egress" not in deny["spec"]
+    pods = {name: d["spec"]["template"]["metadata"]["labels"]
+            for name, d in k8s_objects("Deployment").items()}
+    pods["procura-migrate"] = k8s_objects("Job")["procura-migrate"]["spec"]["template"]["metadata"]["labels"]
+    for name, labels in pods.items():
+        ingress_ports = {port["port"] for p in policies if selects(p, labels)
+                         for rule in p["spec"].get("ingress", []) for port in rule["ports"]}
+        # the metrics port from Prometheus; HTTP for the gateway only
+        assert ingress_ports <= ({9100, 8080} if name == "procura-gateway" else {9100}), name
+        egress_ports = {port["port"] for p in policies if selects(p, labels)
+                        for rule in p["spec"].get("egress", []) for port in rule["ports"]}
+        expected = {53, 5672}
+        if labels["app.kubernetes.io/component"] in DATA_SERVICES + ("migrate",):
+            expected.add(5432)
+        expected |= {"notifications": {587}, "punchout": {443}}.get(labels["app.kubernetes.io/component"], set())
+        assert egress_ports == expected, (name, egress_ports)
+    (gateway,) = [p for p in policies if p["metadata"]["name"] == "procura-gateway-from-ingress"]
+    (rule,) = gateway["spec"]["ingress"]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "ingress-nginx"}}}]
+    (container,) = k8s_objects("Deployment")["procura-gateway"]["spec"]["template"]["spec"]["containers"]
+    trusted = {v["name"]: v.get("value") for v in container["env"]}
+    assert trusted.get("GATEWAY_TRUSTED_PROXIES"), "the gateway must know the ingress's network"
 
 
 def test_kustomization_lists_every_manifest():

@@ -49,6 +49,9 @@ def call(method, path):
     ("TRACE", "/api/v1/me", "GET, HEAD, PATCH"),
     ("GET", "/api/v1/report-schedules/7", "DELETE"),
     ("POST", "/api/v1/openapi.json", "GET, HEAD"),
+    # GET /products/{part_number} and /reports/{key} also match, as their object "lookup"
+    ("OPTIONS", "/api/v1/products/lookup", "POST"),
+    ("PUT", "/api/v1/reports/custom", "POST"),
 ])
 def test_a_method_the_path_does_not_have_is_405_with_the_paths_methods(method, path, allow):
     name, reply = call(method, path)

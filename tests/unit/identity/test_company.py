@@ -6,7 +6,7 @@ from sqlalchemy import select
 from services.common.context import CallerContext
 from services.common.errors import Conflict, Invalid, NotFound
 from services.identity.domain import companies, company_users, directory, groups
-from services.identity.grants import FEATURES, ROLES
+from services.common.roles import FEATURES, ROLES
 from services.identity.models import Group
 from services.identity.schemas import (BillingAccountSchema, CompanyCreatedSchema,
                                        CompanyListSchema, CompanySchema, CompanyUserSchema, GroupSchema,
@@ -211,6 +211,16 @@ def test_staff_read_the_users_of_a_company(session, company, other_company):
     users, _ = company_users.users_of_company(session, company.id)
     assert {u.username for u in users} == {"admin100", "bob"}
     assert [u.username for u in company_users.users_of_company(session, other_company.id, q="ADMIN")[0]] == ["admin200"]
+
+
+def test_favorites_as_the_home_page_is_a_company_setting(session, company, other_company):
+    admin = company.admin_ctx()
+    assert CompanySchema().dump(companies.get_company(session, admin))["favorites_home"] is False
+    companies.update_settings(session, admin, {"favorites_home": True})
+    assert CompanySchema().dump(companies.get_company(session, admin))["favorites_home"] is True
+    assert companies.get_company(session, other_company.admin_ctx()).favorites_home is False
+    with pytest.raises(NotFound):
+        companies.update_settings(session, CallerContext(staff=True), {"favorites_home": True})
 
 
 def test_get_company_needs_a_company(session, company):

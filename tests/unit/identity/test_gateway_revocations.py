@@ -10,37 +10,36 @@ from werkzeug.test import EnvironBuilder
 
 from services.common.context import CallerContext
 from services.common.tokens import InvalidToken, issue_access_token, new_signing_key
-from services.gateway.api import TokenKeys
-from services.gateway.routes.identity import (IdentityRoutes, client_address,
-                                              forget_old_revocations, remember_revocation,
-                                              trusted_proxies)
+from services.gateway.access_tokens import TokenKeys
+from services.gateway.routes.identity import IdentityRoutes, client_address, trusted_proxies
 
 
 @pytest.fixture
-def keys(monkeypatch):
+def keys():
+    """(signing key, the gateway's TokenKeys knowing its public key)."""
     private, public = new_signing_key()
-    monkeypatch.setattr(TokenKeys, "keys", {"k1": public})
-    monkeypatch.setattr(TokenKeys, "revoked_before", {})
-    return private
+    return private, TokenKeys({"k1": public})
 
 
 def test_revoked_before_equal_to_iat_refuses(keys):
+    private, tokens = keys
     now = int(time.time())
-    token = issue_access_token(CallerContext(user_id=7, company_id=1), keys, "k1", now=now)
-    assert TokenKeys.verify(token, lambda: [])["sub"] == "7"
-    remember_revocation("7", now)
+    token = issue_access_token(CallerContext(user_id=7, company_id=1), private, "k1", now=now)
+    assert tokens.verify(token, lambda: [])["sub"] == "7"
+    tokens.remember_revocation("7", now)
     with pytest.raises(InvalidToken):
-        TokenKeys.verify(token, lambda: [])
+        tokens.verify(token, lambda: [])
 
 
-def test_revocations_only_move_forward_and_are_forgotten(keys):
-    remember_revocation(7, 100)
-    remember_revocation("7", 50)
-    assert TokenKeys.revoked_before == {7: 100}
+def test_revocations_only_move_forward_and_are_forgotten():
+    tokens = TokenKeys()
+    tokens.remember_revocation(7, 100)
+    tokens.remember_revocation("7", 50)
+    assert tokens.revoked_before == {7: 100}
     now = time.time()
-    remember_revocation(8, int(now))
-    forget_old_revocations(now)
-    assert TokenKeys.revoked_before == {8: int(now)}
+    tokens.remember_revocation(8, int(now))
+    tokens.forget_old_revocations(now)
+    assert tokens.revoked_before == {8: int(now)}
 
 
 class Identity:
@@ -60,6 +59,9 @@ class Identity:
 class Gateway(IdentityRoutes):
     identity_rpc = Identity()
 
+    def __init__(self, access_tokens):
+        self.access_tokens = access_tokens  # as the dependency would
+
 
 def request(method, path, body=None, token=None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -69,9 +71,10 @@ def request(method, path, body=None, token=None):
 
 @pytest.mark.parametrize("relay", ["change", "reset"])
 def test_the_gateway_relaying_a_password_change_refuses_the_old_token_at_once(keys, relay):
-    token = issue_access_token(CallerContext(user_id=7, company_id=1), keys, "k1",
+    private, tokens = keys
+    token = issue_access_token(CallerContext(user_id=7, company_id=1), private, "k1",
                                now=time.time() - 5)
-    gateway = Gateway()
+    gateway = Gateway(tokens)
     if relay == "change":
         reply = IdentityRoutes.change_password(gateway, request(
             "POST", "/me/password", {"current_password": "Old-password-1",
@@ -82,7 +85,7 @@ def test_the_gateway_relaying_a_password_change_refuses_the_old_token_at_once(ke
     assert reply.status_code == 204
     # nothing else has happened yet (no event, no reload): the reply itself did it
     with pytest.raises(InvalidToken):
-        TokenKeys.verify(token, lambda: [])
+        tokens.verify(token, lambda: [])
     again = IdentityRoutes.get_me(gateway, request("GET", "/me", token=token))
     assert again.status_code == 401 and b"invalid_token" in again.get_data()
 

@@ -32,8 +32,19 @@ class Received:
 class Recorder:
     def __init__(self):
         self.received = []
+        self.sessions = 0             # SMTP sessions opened (EHLO or HELO)
         self.delay = 0.0              # seconds to wait before answering DATA
         self.refuse = {}              # recipient -> "550 ..." / "451 ..."
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_HELO(self, server, session, envelope, hostname):
+        self.sessions += 1
+        session.host_name = hostname
+        return f"250 {server.hostname}"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from services.common.errors import Invalid, NotFound
 from services.notifications import domain
-from services.notifications.models import (FAILED, QUEUED, SUPPRESSED, OutgoingMail,
-                                           Suppression, UnsubscribeToken)
+from services.notifications.models import OutgoingMail, Suppression, UnsubscribeToken
+from services.notifications.statuses import FAILED, QUEUED, SUPPRESSED
 from tests.unit.notifications.samples import ALICE, BRUNO, CHLOE, CSV, DAVID, payloads
 
 URL = "https://portal.procura.example"

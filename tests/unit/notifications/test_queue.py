@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from services.common.clock import utcnow
 from services.common.engines import is_postgres, session_factory as make_session_factory
-from services.notifications.models import (FAILED, QUEUED, SENDING, SENT, Base, MailAttempt,
-                                           OutgoingMail)
+from services.notifications.models import Base, MailAttempt, OutgoingMail
 from services.notifications.queue import (Policy, claim, mark_failed, mark_retry, mark_sent,
                                           next_due_in, release, requeue, stats)
+from services.notifications.statuses import FAILED, QUEUED, SENDING, SENT
 
 POLICY = Policy(batch=10, lease=60, retry_base=2, retry_max=30, max_attempts=4)
 

@@ -55,6 +55,8 @@ const ROUTES = [
   [/^\/company(?:\/(users|groups|catalogs|favorites))?$/, admin.render,
     (me) => ["security_admin", "catalog_admin", "eprocurement_admin"].some((r) => has(me, "roles", r))],
   [/^\/company\/users\/(\d+)$/, admin.user, (me) => has(me, "roles", "security_admin")],
+  [/^\/company\/groups\/(\d+)$/, admin.group, (me) => has(me, "roles", "security_admin")],
+  [/^\/company\/catalogs\/(\d+)$/, admin.catalog, (me) => has(me, "roles", "catalog_admin")],
   [/^\/backoffice(?:\/(companies|contracts|import|orders|quotes))?$/, backoffice.render, (me) => Boolean(me && me.is_staff)],
   [/^\/backoffice\/companies\/(\d+)$/, backoffice.company, (me) => Boolean(me && me.is_staff)],
   [/^\/backoffice\/companies\/(\d+)\/punchout$/, backoffice.punchout, (me) => Boolean(me && me.is_staff)],

@@ -1,28 +1,34 @@
 // Home: a search box, the company's favorites, recent orders and, for approvers, what waits.
+// A company whose setting says so (favorites_home) opens on its favorites first.
 import { date, get, h, link, money, pageTitle, section, statusLabel, t, table, clear } from "../core.js";
 
 export async function render({ main, me }) {
-  const [favorites, orders, approvals] = await Promise.all([
+  const [favorites, orders, approvals, company] = await Promise.all([
     get("/favorites", { limit: 50 }).catch(() => ({ items: [] })),
     get("/orders", { limit: 5 }).catch(() => ({ items: [] })),
     get("/approvals", { status: "pending", limit: 10 }).catch(() => ({ items: [] })),
+    get("/company").catch(() => ({})),
   ]);
   const searchForm = h("form", { role: "search", action: "/search", class: "inline-form", "aria-label": t("catalog.search") },
     h("label", { for: "home-q", class: "sr-only" }, t("catalog.search")),
     h("input", { id: "home-q", name: "q", type: "search", placeholder: t("catalog.search.placeholder") }),
     h("button", { type: "submit", class: "primary" }, t("catalog.search.go")));
   const pending = approvals.items.filter((a) => a.can_decide !== false);
+  const first = Boolean(company.favorites_home);
+  const favoritesSection = h("div", { class: first ? "home-favorites first" : "home-favorites" },
+    section(t("home.favorites"), favorites.items.length
+      ? h("ul", { class: "cards" }, favorites.items.map(favorite))
+      : h("p", { class: "empty" }, t("home.favorites.none"))));
   clear(main,
     pageTitle(t("home.hello", { name: me.first_name || me.username })),
+    first ? favoritesSection : null,
     searchForm,
     pending.length ? section(t("home.approvals"),
       h("p", {}, t("home.approvals.count", { n: pending.length })),
       h("ul", { class: "plain" }, pending.map((a) => h("li", {},
         link(`/approvals/${a.id}`, t("approvals.order", { number: a.order_number })), " — ",
         a.buyer ? a.buyer.name || a.buyer.email : "", " — ", money(a.total))))) : null,
-    section(t("home.favorites"), favorites.items.length
-      ? h("ul", { class: "cards" }, favorites.items.map(favorite))
-      : h("p", { class: "empty" }, t("home.favorites.none"))),
+    first ? null : favoritesSection,
     section(t("home.orders"),
       table(t("home.orders"), [
         { label: t("orders.number"), cell: (o) => link(`/orders/${encodeURIComponent(o.number)}`, o.number) },
