@@ -18,6 +18,7 @@ broker-users [--local]  make each service's RabbitMQ user and permissions (manag
 broker-definitions [--env-file .env] [--output FILE]  RabbitMQ definitions: users, password
                       hashes, permissions, topology (docker-compose, Kubernetes)
 compose-env [--force] a docker-compose `.env` with random secrets, and its definitions file
+k8s-secrets [--force] deploy/k8s/secrets.env (the Secret's keys) and passwords.env, at random
 reporting rebuild     rebuild reporting's read model from the events it logged
 reporting run-schedules [--at TIME]  send the scheduled reports due at TIME (default now)
 subscriptions renew [--today DATE]   warn about and renew the subscriptions due on DATE
@@ -156,6 +157,9 @@ def broker_access(args):
     elif args.command == "broker-definitions":
         from services.deploy_env import write_definitions
         write_definitions(args.env_file, args.output)
+    elif args.command == "k8s-secrets":
+        from services.deploy_env import k8s_secrets
+        print(k8s_secrets(force=args.force))
     else:
         from services.deploy_env import compose_env
         print(compose_env(force=args.force))
@@ -217,6 +221,8 @@ def main(argv=None):
     p.add_argument("--output", default="-")
     p = sub.add_parser("compose-env")
     p.add_argument("--force", action="store_true", help="replace an existing .env")
+    p = sub.add_parser("k8s-secrets")
+    p.add_argument("--force", action="store_true", help="replace existing files")
     p = sub.add_parser("reporting")
     p.add_argument("action", choices=["rebuild", "run-schedules"])
     p.add_argument("--at", default=None, help="run-schedules: an ISO 8601 UTC time")
@@ -271,7 +277,7 @@ def main(argv=None):
                 print(json.dumps(item))
         else:
             print(f"replayed {replay_dead_letters(event_id=args.event_id)}")
-    elif args.command in ("broker-users", "broker-definitions", "compose-env"):
+    elif args.command in ("broker-users", "broker-definitions", "compose-env", "k8s-secrets"):
         broker_access(args)
     elif args.command == "reporting":
         reporting(args.action, args.at)

@@ -1,9 +1,16 @@
-"""The secrets of a docker-compose deployment: `procura compose-env` writes an `.env` with a
-random value for every credential (PostgreSQL's superuser and each service's database user,
-the RabbitMQ administrator and each service's RabbitMQ user, Grafana's admin, the key that
-encrypts buyer systems' shared secrets, identity's signing key ring), then the RabbitMQ
-definitions file made from it (services/common/broker_access.py), which holds the password
-hashes the broker loads at boot. Nothing in docker-compose.yml has a default credential.
+"""The secrets of a deployment, made at random, never written in the repository.
+
+`procura compose-env` writes docker-compose's `.env` with a random value for every
+credential (PostgreSQL's superuser and each service's database user, the RabbitMQ
+administrator and each service's RabbitMQ user, Grafana's admin, the key that encrypts buyer
+systems' shared secrets, identity's signing key ring), then the RabbitMQ definitions file
+made from it (services/common/broker_access.py), which holds the password hashes the broker
+loads at boot. Nothing in docker-compose.yml has a default credential.
+
+`procura k8s-secrets` writes the same for Kubernetes: the keys of the Secret
+`procura-secrets` (each service's AMQP URI and database URL, punchout's key) and, apart,
+the passwords they hold (the broker's definitions and the database users are made from
+those); deploy/k8s/README.md says how to load them.
 """
 import json
 import os
@@ -16,6 +23,8 @@ from services.common.config import DATA_SERVICES, ROOT, SERVICES
 # beside docker-compose.yml, which reads both (the definitions file is mounted into RabbitMQ)
 ENV_FILE = ROOT / ".env"
 DEFINITIONS = ROOT / "deploy/rabbitmq/definitions.json"
+K8S_SECRETS = ROOT / "deploy/k8s/secrets.env"
+K8S_PASSWORDS = ROOT / "deploy/k8s/passwords.env"
 
 
 def secret():
@@ -76,3 +85,37 @@ def compose_env(env_file=ENV_FILE, definitions=DEFINITIONS, force=False) -> str:
     write_private(env_file, env_text(compose_values()))
     write_definitions(env_file, definitions)
     return f"wrote {env_file} (secrets) and {definitions} (RabbitMQ users and topology)"
+
+
+def kubernetes_secret(values: dict, rabbitmq="rabbitmq:5672/procura", postgres="postgres:5432"):
+    """The keys of the Secret `procura-secrets`, made from `values` (compose_values()):
+    what each Deployment reads, and nothing it does not."""
+    secret_keys = {f"{s.upper()}_AMQP_URI":
+                   f"amqp://procura-{s}:{values[f'{s.upper()}_AMQP_PASSWORD']}@{rabbitmq}"
+                   for s in SERVICES}
+    secret_keys.update({f"{s.upper()}_DATABASE_URL":
+                        f"postgresql://{s}:{values[f'{s.upper()}_DB_PASSWORD']}@{postgres}/{s}"
+                        for s in DATA_SERVICES})
+    secret_keys["PUNCHOUT_SECRET_KEY"] = values["PUNCHOUT_SECRET_KEY"]
+    return secret_keys
+
+
+def k8s_secrets(secrets_file=K8S_SECRETS, passwords_file=K8S_PASSWORDS, force=False) -> str:
+    """Write the Secret's keys and, apart, the passwords in them (for the broker's
+    definitions and the database users); refused if either exists, unless `force`."""
+    secrets_file, passwords_file = Path(secrets_file), Path(passwords_file)
+    for path in (secrets_file, passwords_file):
+        if path.exists() and not force:
+            raise SystemExit(f"{path} exists: keep it (its secrets are in use), or pass "
+                             "--force to make new ones")
+    values = compose_values()
+    passwords = {key: value for key, value in values.items()
+                 if key.endswith(("_AMQP_PASSWORD", "_DB_PASSWORD"))
+                 or key.startswith("RABBITMQ_ADMIN_")}
+    passwords.update({"RABBITMQ_VHOST": "procura", "QUEUE_TYPE": "quorum"})
+    # kubectl's --from-env-file takes a value as it is: no quotes
+    write_private(secrets_file, "".join(f"{k}={v}\n" for k, v in
+                                        kubernetes_secret(values).items()))
+    write_private(passwords_file, "".join(f"{k}={v}\n" for k, v in passwords.items()))
+    return (f"wrote {secrets_file} (the Secret procura-secrets) and {passwords_file} (the "
+            "passwords in it: RabbitMQ's definitions, the database users)")

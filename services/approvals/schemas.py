@@ -3,7 +3,7 @@ delegations, settings and the audit trail."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.approvals.rules import RULE_TYPES
-from services.common.schemas import page_of, Boolean, Id, MoneySchema, one_of_kinds
+from services.common.schemas import page_of, Boolean, Id, MoneySchema, one_of_kinds, Totals
 
 _ids = lambda: fields.List(Id(),  # noqa: E731
                            load_default=list, validate=validate.Length(max=500))
@@ -131,11 +131,6 @@ class OrderLine(Schema):
     unit_price = fields.Nested(MoneySchema, allow_none=True)
     line_total = fields.Nested(MoneySchema, allow_none=True)
     on_contract = fields.Boolean()
-
-
-class Totals(Schema):
-    subtotal = fields.Nested(MoneySchema)
-    total = fields.Nested(MoneySchema)
 
 
 class ApprovalOut(Schema):

@@ -75,6 +75,12 @@ class MoneySchema(Schema):
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
 
 
+class Totals(Schema):
+    """A cart's or an order's totals."""
+    subtotal = fields.Nested(MoneySchema)
+    total = fields.Nested(MoneySchema)
+
+
 class UtcDateTime(fields.Field):
     """A naive UTC datetime as ISO 8601 with `Z`; a date as ISO 8601."""
 

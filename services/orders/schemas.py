@@ -2,7 +2,8 @@
 from marshmallow import Schema, fields, validate
 
 from services.common.paging import MAX_ID
-from services.common.schemas import page_of, Id, MoneySchema, PageQuery, UtcDateTime
+from services.common.schemas import (page_of, Id, MoneySchema, PageQuery, Totals,
+                                     UtcDateTime)
 
 STATUSES = ("pending_approval", "approved", "submitted", "processing", "shipped", "delivered",
             "invoiced", "rejected", "cancelled")
@@ -96,11 +97,6 @@ class CartLineOut(Schema):
     unit_price = fields.Nested(MoneySchema, allow_none=True)
     status = fields.String()
     price_changed = fields.Boolean()
-
-
-class Totals(Schema):
-    subtotal = fields.Nested(MoneySchema)
-    total = fields.Nested(MoneySchema)
 
 
 class CartOut(Schema):

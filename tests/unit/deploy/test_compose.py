@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from services.common.config import DATA_SERVICES, SERVICES
+from services.deploy_env import compose_values, kubernetes_secret
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
@@ -252,6 +253,35 @@ def test_compose_env_makes_every_secret_and_the_broker_definitions(tmp_path):
     assert {f"{s}.events" for s in SERVICES} | {"nameko-rpc", "procura.dead-letters"} <= exchanges
 
 
+def test_k8s_secrets_makes_the_secret_and_the_passwords_it_holds(tmp_path):
+    from services.common.broker_access import definitions_from_env, read_env_file
+    from services.deploy_env import k8s_secrets
+    secret_file, passwords_file = tmp_path / "secrets.env", tmp_path / "passwords.env"
+    k8s_secrets(secret_file, passwords_file)
+    for path in (secret_file, passwords_file):
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+    secret, passwords = read_env_file(secret_file), read_env_file(passwords_file)
+    referenced = {var["valueFrom"]["secretKeyRef"]["key"]
+                  for d in [*k8s_objects("Deployment").values(), *k8s_objects("Job").values()]
+                  for var in d["spec"]["template"]["spec"]["containers"][0].get("env", [])
+                  if "secretKeyRef" in var.get("valueFrom", {})
+                  and not var["valueFrom"]["secretKeyRef"].get("optional")}
+    assert referenced == set(secret)
+    for name in SERVICES:
+        assert secret[f"{name.upper()}_AMQP_URI"] == (
+            f"amqp://procura-{name}:{passwords[f'{name.upper()}_AMQP_PASSWORD']}"
+            "@rabbitmq:5672/procura")
+    for name in DATA_SERVICES:
+        assert f":{passwords[f'{name.upper()}_DB_PASSWORD']}@postgres:5432/{name}" in \
+            secret[f"{name.upper()}_DATABASE_URL"]
+    assert len(set(passwords.values()) - {"procura", "quorum", "procura-admin"}) == \
+        len(passwords) - 3, "a password is used twice"
+    definitions = definitions_from_env(passwords)  # the broker's users from the same file
+    assert {v["name"] for v in definitions["vhosts"]} == {"procura"}
+    with pytest.raises(SystemExit):
+        k8s_secrets(secret_file, passwords_file)  # secrets in use are kept
+
+
 def test_files_mounted_into_compose_containers_exist():
     mounts = [(name, v.split(":")[0]) for name, spec in compose()["services"].items()
               for v in spec.get("volumes", []) if v.startswith("./")]
@@ -364,7 +394,11 @@ def test_kubernetes_services_and_autoscalers_target_existing_deployments():
 
 def test_kubernetes_configuration_reaches_every_container():
     configmaps = k8s_objects("ConfigMap")
-    secrets = k8s_objects("Secret")
+    # the Secret is made by `procura k8s-secrets`, never written in the manifests
+    assert not k8s_objects("Secret")
+    for path in (DEPLOY / "k8s").glob("*.yaml"):
+        assert "change-me" not in path.read_text(), path.name
+    secrets = {"procura-secrets": {"stringData": kubernetes_secret(compose_values())}}
     containers = {name: d["spec"]["template"]["spec"]["containers"][0]
                   for name, d in k8s_objects("Deployment").items()}
     jobs = k8s_objects("Job")
