@@ -1,38 +1,24 @@
 """RPC from one service to another inside a nameko worker: every call has a timeout and
 shows a token (services/common/caller_auth.py): the token of the context passed as first
 argument (the original caller's, passed on), or else the calling service's own."""
-import uuid
-
 import eventlet
-from kombu import Queue
 from nameko.exceptions import UnknownService
-from nameko.rpc import (RPC_REPLY_QUEUE_TEMPLATE, RPC_REPLY_QUEUE_TTL, MethodProxy,
-                        ReplyListener, RpcProxy)
+from nameko.rpc import MethodProxy, ReplyListener, RpcProxy
 
 from services.common.caller_auth import TOKEN_KEY, service_tokens
 from services.common.config import uri_user
 from services.common.context import CallerContext
 from services.common.errors import Unavailable
 from services.common.remote_errors import register_domain_errors
-from services.common.standalone import rpc_exchange
+from services.common.standalone import ServiceReplyQueue
 
 # a domain error raised by the called service is raised here as itself
 register_domain_errors()
 
 
-class ProcuraReplyListener(ReplyListener):
-    """nameko's reply listener, with the RPC exchange checked rather than declared (a
-    service's RabbitMQ user may not declare it)."""
-
-    def setup(self):
-        reply_queue_uuid = uuid.uuid4()
-        self.routing_key = str(reply_queue_uuid)
-        self.queue = Queue(RPC_REPLY_QUEUE_TEMPLATE.format(self.container.service_name,
-                                                           reply_queue_uuid),
-                           exchange=rpc_exchange(self.container.config),
-                           routing_key=self.routing_key,
-                           queue_arguments={"x-expires": RPC_REPLY_QUEUE_TTL})
-        self.queue_consumer.register_provider(self)
+class ProcuraReplyListener(ServiceReplyQueue, ReplyListener):
+    """nameko's reply listener, with the service's reply queue (the RPC exchange checked
+    rather than declared: a service's RabbitMQ user may not declare it)."""
 
 
 class RpcClient(RpcProxy):

@@ -29,9 +29,9 @@ def rpc_exchange(config):
     return exchange
 
 
-class _ReplyListener(SingleThreadedReplyListener):
-    """nameko's standalone reply listener with the queue named after the service it works
-    for (its RabbitMQ user may use queues of that name only) and the exchange not declared."""
+class ServiceReplyQueue:
+    """Setup for a nameko reply listener: the reply queue named after the service it works
+    for (its RabbitMQ user may use queues of that name only), the exchange not declared."""
 
     def setup(self):
         reply_queue_uuid = uuid.uuid4()
@@ -42,6 +42,10 @@ class _ReplyListener(SingleThreadedReplyListener):
                            routing_key=self.routing_key,
                            queue_arguments={"x-expires": RPC_REPLY_QUEUE_TTL})
         self.queue_consumer.register_provider(self)
+
+
+class _ReplyListener(ServiceReplyQueue, SingleThreadedReplyListener):
+    """nameko's standalone reply listener, with the service's reply queue."""
 
 
 class _ClusterProxy(ClusterProxy):
