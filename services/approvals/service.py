@@ -47,9 +47,7 @@ class Reminders(BackgroundLoop):
     switch_env = "APPROVAL_REMINDERS"
     interval_env = "APPROVAL_REMINDER_INTERVAL"
     wake_on_commit = False
-
-    def __init__(self):
-        super().__init__(interval=300.0)
+    interval = 300.0
 
     def cycle(self) -> bool:
         with StandaloneRpc.for_container(self.container) as rpc, \
@@ -58,8 +56,7 @@ class Reminders(BackgroundLoop):
             session.commit()
         if due.reminded or due.escalated:
             log.info("approval reminders: %s reminded, %s escalated", due.reminded, due.escalated)
-            for hook in self.database.after_commit_hooks:
-                hook()  # wake the outbox relay
+            self.wake_relay()
         return False
 
 

@@ -39,8 +39,9 @@ def rebuild(engine, vacuum_at: int = 10000) -> dict | None:
 class SearchIndexer(BackgroundLoop):
     switch_env = "SEARCH_INDEXER"
     interval_env = "SEARCH_INDEX_INTERVAL"
+    interval = 5.0
 
-    def __init__(self, interval: float = 5.0):
+    def __init__(self, interval: float | None = None):
         super().__init__(interval)
         self.last_seq = None
 

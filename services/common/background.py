@@ -23,9 +23,12 @@ class BackgroundLoop(DependencyProvider):
     interval_env: str | None = None
     # whether a committed worker wakes the loop (the relay: yes; timers: no)
     wake_on_commit = True
+    # seconds between cycles, unless `interval_env` or the constructor says otherwise
+    interval: float = 1.0
 
-    def __init__(self, interval: float = 1.0):
-        self.interval = interval
+    def __init__(self, interval: float | None = None):
+        if interval is not None:
+            self.interval = interval
         self.wakeup = Event()
         self.running = False
         self.gt = None
@@ -63,6 +66,13 @@ class BackgroundLoop(DependencyProvider):
     def kick(self):
         if not self.wakeup.ready():
             self.wakeup.send(True)
+
+    def wake_relay(self):
+        """Wake the loops that follow commits (the outbox relay) after a cycle committed
+        events of its own, outside any worker."""
+        for hook in self.database.after_commit_hooks:
+            if hook != self.kick:  # this loop's cycle has just run
+                hook()
 
     def cycle(self) -> bool:
         """One round of the subclass's work (every user of this class defines it): True

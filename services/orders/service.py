@@ -34,16 +34,13 @@ class Renewals(BackgroundLoop):
     switch_env = "SUBSCRIPTION_RENEWALS"
     interval_env = "SUBSCRIPTION_RENEWAL_INTERVAL"
     wake_on_commit = False
-
-    def __init__(self):
-        super().__init__(interval=3600.0)
+    interval = 3600.0
 
     def cycle(self) -> bool:
         with StandaloneRpc.for_container(self.container) as rpc:
             done = renewals.run(self.database.session_factory, rpc, utcnow().date())
         if any(done.values()):
-            for hook in self.database.after_commit_hooks:
-                hook()  # wake the outbox relay
+            self.wake_relay()
         return False
 
 

@@ -58,9 +58,7 @@ class StatusSender(BackgroundLoop):
     delivered (a 2xx reply whose cXML Status, if any, is 2xx) or retried with back-off."""
     switch_env = "PUNCHOUT_STATUS_SENDER"
     interval_env = "PUNCHOUT_STATUS_INTERVAL"
-
-    def __init__(self):
-        super().__init__(interval=5.0)
+    interval = 5.0
 
     def setup(self):
         super().setup()
