@@ -344,3 +344,14 @@ def event_handler(source_service, event_type, when=None, **kwargs):
 
         return ProcuraEventHandler.decorator(source_service, event_type, **kwargs)(wrapper)
     return decorator
+
+
+def handler_for(source_service, event_type, handle, **kwargs):
+    """The `event_handler` named `on_<event_type>` that runs `handle(self, event)`, for a
+    service that handles many events alike: `on_<event_type> = handler_for(...)`. The
+    attribute and the function have that one name, which names the handler's queue and its
+    processed-events records."""
+    def on_event(self, event):
+        return handle(self, event)
+    on_event.__name__ = on_event.__qualname__ = f"on_{event_type}"
+    return event_handler(source_service, event_type, **kwargs)(on_event)

@@ -16,12 +16,19 @@ Configuration (environment):
 """
 from services.common.base import ServiceBase
 from services.common.unit_of_work import Database
-from services.common.entrypoints import event_handler, rpc
+from services.common.entrypoints import event_handler, handler_for, rpc
 from services.common.errors import Forbidden
 from services.common.schemas import load, load_args
 from services.notifications import domain, queue, schemas
 from services.notifications.delivery import MailDelivery
 from services.notifications.models import Base
+
+
+def queues_mail(source, event_type, schema):
+    """The handler `on_<event_type>`, which queues the emails of an event whose payload
+    `schema` (a class) loads."""
+    return handler_for(source, event_type,
+                       lambda self, event: self._queue(source, event_type, event, schema()))
 
 
 def _staff_only(ctx):
@@ -44,27 +51,14 @@ class NotificationsService(ServiceBase):
 
     # --- identity ----------------------------------------------------------------------
 
-    @event_handler("identity", "user_created")
-    def on_user_created(self, event):
-        self._queue("identity", "user_created", event, schemas.UserCreated())
-
-    @event_handler("identity", "password_reset_requested")
-    def on_password_reset_requested(self, event):
-        self._queue("identity", "password_reset_requested", event,
-                    schemas.PasswordResetRequested())
-
-    @event_handler("identity", "username_recovery_requested")
-    def on_username_recovery_requested(self, event):
-        self._queue("identity", "username_recovery_requested", event,
-                    schemas.UsernameRecoveryRequested())
-
-    @event_handler("identity", "user_locked")
-    def on_user_locked(self, event):
-        self._queue("identity", "user_locked", event, schemas.UserLocked())
-
-    @event_handler("identity", "email_change_requested")
-    def on_email_change_requested(self, event):
-        self._queue("identity", "email_change_requested", event, schemas.EmailChangeRequested())
+    on_user_created = queues_mail("identity", "user_created", schemas.UserCreated)
+    on_password_reset_requested = queues_mail("identity", "password_reset_requested",
+                                              schemas.PasswordResetRequested)
+    on_username_recovery_requested = queues_mail("identity", "username_recovery_requested",
+                                                 schemas.UsernameRecoveryRequested)
+    on_user_locked = queues_mail("identity", "user_locked", schemas.UserLocked)
+    on_email_change_requested = queues_mail("identity", "email_change_requested",
+                                            schemas.EmailChangeRequested)
 
     @event_handler("identity", "email_preferences_changed")
     def on_email_preferences_changed(self, event):
@@ -76,65 +70,32 @@ class NotificationsService(ServiceBase):
 
     # --- orders ------------------------------------------------------------------------
 
-    @event_handler("orders", "order_placed")
-    def on_order_placed(self, event):
-        self._queue("orders", "order_placed", event, schemas.OrderPlaced())
-
-    @event_handler("orders", "order_shipped")
-    def on_order_shipped(self, event):
-        self._queue("orders", "order_shipped", event, schemas.OrderShipped())
-
-    @event_handler("orders", "order_delivered")
-    def on_order_delivered(self, event):
-        self._queue("orders", "order_delivered", event, schemas.OrderDelivered())
-
-    @event_handler("orders", "invoice_issued")
-    def on_invoice_issued(self, event):
-        self._queue("orders", "invoice_issued", event, schemas.InvoiceIssued())
-
-    @event_handler("orders", "invoice_copy_requested")
-    def on_invoice_copy_requested(self, event):
-        self._queue("orders", "invoice_copy_requested", event, schemas.InvoiceCopyRequested())
-
-    @event_handler("orders", "subscription_card_missing")
-    def on_subscription_card_missing(self, event):
-        self._queue("orders", "subscription_card_missing", event, schemas.SubscriptionEvent())
-
-    @event_handler("orders", "subscription_renewed")
-    def on_subscription_renewed(self, event):
-        self._queue("orders", "subscription_renewed", event, schemas.SubscriptionEvent())
-
-    @event_handler("orders", "subscription_cancelled")
-    def on_subscription_cancelled(self, event):
-        self._queue("orders", "subscription_cancelled", event, schemas.SubscriptionEvent())
+    on_order_placed = queues_mail("orders", "order_placed", schemas.OrderPlaced)
+    on_order_shipped = queues_mail("orders", "order_shipped", schemas.OrderShipped)
+    on_order_delivered = queues_mail("orders", "order_delivered", schemas.OrderDelivered)
+    on_invoice_issued = queues_mail("orders", "invoice_issued", schemas.InvoiceIssued)
+    on_invoice_copy_requested = queues_mail("orders", "invoice_copy_requested",
+                                            schemas.InvoiceCopyRequested)
+    on_subscription_card_missing = queues_mail("orders", "subscription_card_missing",
+                                               schemas.SubscriptionEvent)
+    on_subscription_renewed = queues_mail("orders", "subscription_renewed",
+                                          schemas.SubscriptionEvent)
+    on_subscription_cancelled = queues_mail("orders", "subscription_cancelled",
+                                            schemas.SubscriptionEvent)
 
     # --- approvals ---------------------------------------------------------------------
 
-    @event_handler("approvals", "approval_requested")
-    def on_approval_requested(self, event):
-        self._queue("approvals", "approval_requested", event, schemas.ApprovalRequested())
-
-    @event_handler("approvals", "approval_reminder")
-    def on_approval_reminder(self, event):
-        self._queue("approvals", "approval_reminder", event, schemas.ApprovalRequested())
-
-    @event_handler("approvals", "approval_escalated")
-    def on_approval_escalated(self, event):
-        self._queue("approvals", "approval_escalated", event, schemas.ApprovalRequested())
-
-    @event_handler("approvals", "order_approved")
-    def on_order_approved(self, event):
-        self._queue("approvals", "order_approved", event, schemas.ApprovalDecided())
-
-    @event_handler("approvals", "order_rejected")
-    def on_order_rejected(self, event):
-        self._queue("approvals", "order_rejected", event, schemas.ApprovalDecided())
+    on_approval_requested = queues_mail("approvals", "approval_requested",
+                                        schemas.ApprovalRequested)
+    on_approval_reminder = queues_mail("approvals", "approval_reminder", schemas.ApprovalRequested)
+    on_approval_escalated = queues_mail("approvals", "approval_escalated",
+                                        schemas.ApprovalRequested)
+    on_order_approved = queues_mail("approvals", "order_approved", schemas.ApprovalDecided)
+    on_order_rejected = queues_mail("approvals", "order_rejected", schemas.ApprovalDecided)
 
     # --- reporting ---------------------------------------------------------------------
 
-    @event_handler("reporting", "report_ready")
-    def on_report_ready(self, event):
-        self._queue("reporting", "report_ready", event, schemas.ReportReady())
+    on_report_ready = queues_mail("reporting", "report_ready", schemas.ReportReady)
 
     # --- RPC ---------------------------------------------------------------------------
 

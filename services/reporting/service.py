@@ -12,7 +12,7 @@ from services.common.background import BackgroundLoop
 from services.common.base import ServiceBase
 from services.common.clock import utcnow
 from services.common.unit_of_work import Database
-from services.common.entrypoints import event_handler, rpc
+from services.common.entrypoints import handler_for, rpc
 from services.common.errors import Invalid
 from services.common.relay import OutboxRelay
 from services.reporting import schemas
@@ -43,9 +43,7 @@ class ScheduleClock(BackgroundLoop):
     """Sends the scheduled reports that are due (every REPORT_SCHEDULE_INTERVAL seconds)."""
     switch_env = "REPORT_SCHEDULES"
     interval_env = "REPORT_SCHEDULE_INTERVAL"
-
-    def __init__(self):
-        super().__init__(interval=60.0)
+    interval = 60.0
 
     def cycle(self):
         with self.database.session_factory() as session:
@@ -53,10 +51,13 @@ class ScheduleClock(BackgroundLoop):
             session.commit()
         if sent:
             log.info("scheduled reports sent: %s", sent)
-            for dependency in self.container.dependencies:
-                if isinstance(dependency, OutboxRelay):
-                    dependency.kick()
+            self.wake_relay()
         return False
+
+
+def records_fact(source, event_type):
+    """The handler `on_<event_type>`, which applies the event to the read model."""
+    return handler_for(source, event_type, lambda self, event: facts.record_event(self.db, event))
 
 
 class ReportingService(ServiceBase):
@@ -66,37 +67,14 @@ class ReportingService(ServiceBase):
     clock = ScheduleClock()
 
     # ---- the read model: every fact comes from an event
-    @event_handler("orders", "order_placed")
-    def on_order_placed(self, event):
-        facts.record_event(self.db, event)
-
-    @event_handler("orders", "order_status_changed")
-    def on_order_status_changed(self, event):
-        facts.record_event(self.db, event)
-
-    @event_handler("orders", "order_shipped")
-    def on_order_shipped(self, event):
-        facts.record_event(self.db, event)
-
-    @event_handler("orders", "order_delivered")
-    def on_order_delivered(self, event):
-        facts.record_event(self.db, event)
-
-    @event_handler("orders", "invoice_issued")
-    def on_invoice_issued(self, event):
-        facts.record_event(self.db, event)
-
-    @event_handler("approvals", "approval_requested")
-    def on_approval_requested(self, event):
-        facts.record_event(self.db, event)
-
-    @event_handler("approvals", "order_approved")
-    def on_order_approved(self, event):
-        facts.record_event(self.db, event)
-
-    @event_handler("approvals", "order_rejected")
-    def on_order_rejected(self, event):
-        facts.record_event(self.db, event)
+    on_order_placed = records_fact("orders", "order_placed")
+    on_order_status_changed = records_fact("orders", "order_status_changed")
+    on_order_shipped = records_fact("orders", "order_shipped")
+    on_order_delivered = records_fact("orders", "order_delivered")
+    on_invoice_issued = records_fact("orders", "invoice_issued")
+    on_approval_requested = records_fact("approvals", "approval_requested")
+    on_order_approved = records_fact("approvals", "order_approved")
+    on_order_rejected = records_fact("approvals", "order_rejected")
 
     # ---- reports
     @rpc
