@@ -63,23 +63,23 @@ class OrderLine(Lenient):
     line_total = fields.Nested(Money, required=True)
 
 
-class UserCreated(Lenient):
+class AccountMail(Lenient):
+    """What every email about a user's own account needs: who and in which language."""
     user_id = fields.Raw(load_default=None)
-    company_id = fields.Raw(load_default=None)
-    username = fields.String(required=True)
     email = fields.String(required=True, allow_none=True)
     first_name = _str()
-    last_name = _str()
     locale = _str()
+
+
+class UserCreated(AccountMail):
+    company_id = fields.Raw(load_default=None)
+    username = fields.String(required=True)
+    last_name = _str()
     set_password_token = fields.String(required=True)
     set_password_expires_at = _str()
 
 
-class PasswordResetRequested(Lenient):
-    user_id = fields.Raw(load_default=None)
-    email = fields.String(required=True, allow_none=True)
-    first_name = _str()
-    locale = _str()
+class PasswordResetRequested(AccountMail):
     token = fields.String(required=True)
     expires_at = _str()
 
@@ -100,11 +100,8 @@ class EmailChangeRequested(Lenient):
     expires_at = _str()
 
 
-class UserLocked(Lenient):
-    user_id = fields.Raw(load_default=None)
-    email = fields.String(required=True, allow_none=True)
-    first_name = _str()
-    locale = _str()
+class UserLocked(AccountMail):
+    """user_locked: whom to tell, nothing more."""
 
 
 class Preferences(Lenient):
@@ -119,11 +116,15 @@ class EmailPreferencesChanged(Lenient):
     preferences = fields.Nested(Preferences, required=True)
 
 
-class OrderPlaced(Lenient):
-    order_id = fields.Raw(load_default=None)
+class OrderMail(Lenient):
+    """What every email about an order needs: the order and the buyer it goes to."""
     order_number = fields.String(required=True)
     company_id = fields.Raw(load_default=None)
     buyer = fields.Nested(Person, required=True)
+
+
+class OrderPlaced(OrderMail):
+    order_id = fields.Raw(load_default=None)
     currency = _str()
     lines = fields.List(fields.Nested(OrderLine), required=True)
     totals = fields.Dict(keys=fields.String(), values=fields.Nested(Money, allow_none=True),
@@ -133,32 +134,23 @@ class OrderPlaced(Lenient):
     placed_at = _str()
 
 
-class ApprovalRequested(Lenient):
+class ApprovalRequested(OrderMail):
     """approval_requested, approval_reminder and approval_escalated."""
     approval_id = fields.Raw(required=True)
-    order_number = fields.String(required=True)
-    company_id = fields.Raw(load_default=None)
-    buyer = fields.Nested(Person, required=True)
     approvers = fields.List(fields.Nested(Person), required=True)
     rule = fields.String(load_default="", allow_none=True)
     rule_text = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     total = fields.Nested(Money, load_default=None, allow_none=True)
 
 
-class ApprovalDecided(Lenient):
+class ApprovalDecided(OrderMail):
     """order_approved and order_rejected."""
     approval_id = fields.Raw(load_default=None)
-    order_number = fields.String(required=True)
-    company_id = fields.Raw(load_default=None)
-    buyer = fields.Nested(Person, required=True)
     decided_by = fields.Nested(Person, load_default=None, allow_none=True)
     comment = fields.String(load_default="", allow_none=True)
 
 
-class OrderShipped(Lenient):
-    order_number = fields.String(required=True)
-    company_id = fields.Raw(load_default=None)
-    buyer = fields.Nested(Person, required=True)
+class OrderShipped(OrderMail):
     carrier = fields.String(load_default="", allow_none=True)
     tracking_number = fields.String(load_default="", allow_none=True)
     tracking_url = _str()
@@ -167,28 +159,21 @@ class OrderShipped(Lenient):
     complete = fields.Boolean(load_default=True)
 
 
-class OrderDelivered(Lenient):
-    order_number = fields.String(required=True)
-    company_id = fields.Raw(load_default=None)
-    buyer = fields.Nested(Person, required=True)
+class OrderDelivered(OrderMail):
     delivery_note = _str()
     delivered_at = _str()
 
 
-class InvoiceIssued(Lenient):
-    order_number = fields.String(required=True)
+class InvoiceMail(OrderMail):
     invoice_number = fields.String(required=True)
-    company_id = fields.Raw(load_default=None)
-    buyer = fields.Nested(Person, required=True)
+
+
+class InvoiceIssued(InvoiceMail):
     total = fields.Nested(Money, load_default=None, allow_none=True)
     issued_at = _str()
 
 
-class InvoiceCopyRequested(Lenient):
-    order_number = fields.String(required=True)
-    invoice_number = fields.String(required=True)
-    company_id = fields.Raw(load_default=None)
-    buyer = fields.Nested(Person, required=True)
+class InvoiceCopyRequested(InvoiceMail):
     billing_email = _str()
 
 
