@@ -13,7 +13,7 @@ from services.common.entrypoints import event_handler, rpc
 from services.common.rpc_client import RpcClient
 from services.common.errors import Forbidden
 from services.common.relay import OutboxRelay
-from services.common.schemas import PageQuery, load
+from services.common.schemas import dump_page, load, page_args
 from services.common.standalone import StandaloneRpc
 
 log = logging.getLogger(__name__)
@@ -98,9 +98,8 @@ class ApprovalsService(ServiceBase):
     @rpc
     def list_workflows(self, ctx, limit=50, cursor=None):
         _require_pas_admin(ctx)
-        page = load(PageQuery(), {"limit": limit, "cursor": cursor})
-        items, next_cursor = domain.list_workflows(self.db, ctx, **page)
-        return s.WorkflowList().dump({"items": items, "next_cursor": next_cursor})
+        return dump_page(s.WorkflowList(),
+                         domain.list_workflows(self.db, ctx, **page_args(limit, cursor)))
 
     @rpc
     def get_workflow(self, ctx, workflow_id):
@@ -142,8 +141,8 @@ class ApprovalsService(ServiceBase):
     def inbox(self, ctx, status=None, limit=50, cursor=None):
         _company(ctx)
         q = load(s.InboxQuery(), {"status": status, "limit": limit, "cursor": cursor})
-        items, next_cursor = domain.inbox(self.db, ctx, q["status"], q["limit"], q["cursor"])
-        return s.ApprovalList().dump({"items": items, "next_cursor": next_cursor})
+        return dump_page(s.ApprovalList(),
+                         domain.inbox(self.db, ctx, q["status"], q["limit"], q["cursor"]))
 
     @rpc
     def get_approval(self, ctx, approval_id):
@@ -200,9 +199,8 @@ class ApprovalsService(ServiceBase):
         q = load(s.AuditQuery(), {k: v for k, v in (("from", date_from), ("to", date_to),
                                                      ("action", action), ("limit", limit),
                                                      ("cursor", cursor)) if v is not None})
-        items, next_cursor = domain.list_audit(self.db, ctx, q["limit"], q["cursor"],
-                                               q["date_from"], q["date_to"], q["action"])
-        return s.AuditList().dump({"items": items, "next_cursor": next_cursor})
+        return dump_page(s.AuditList(), domain.list_audit(
+            self.db, ctx, q["limit"], q["cursor"], q["date_from"], q["date_to"], q["action"]))
 
     @rpc
     def audit_csv(self, ctx, date_from=None, date_to=None, action=None):

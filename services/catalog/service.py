@@ -15,7 +15,7 @@ from services.catalog.models import Base
 from services.common.base import ServiceBase
 from services.common.entrypoints import event_handler, rpc
 from services.common.relay import OutboxRelay
-from services.common.schemas import load, load_args
+from services.common.schemas import load, page_args
 from services.common.unit_of_work import Database
 
 PRODUCT_PAGE = schemas.ProductPage()
@@ -24,10 +24,6 @@ EPP, EPP_STAFF = schemas.EppOut(), schemas.EppStaffOut()
 CATALOG, CATALOG_PAGE = schemas.CatalogOut(), schemas.CatalogPage()
 SAVED_SEARCH, SAVED_SEARCH_PAGE = schemas.SavedSearchOut(), schemas.SavedSearchPage()
 FAVORITE, FAVORITE_PAGE = schemas.FavoriteOut(), schemas.FavoritePage()
-
-
-def page_args(limit, cursor):
-    return load_args(schemas.PageQuery(), limit=limit, cursor=cursor)
 
 
 class CatalogService(ServiceBase):

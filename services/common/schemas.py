@@ -103,7 +103,7 @@ def page_of(items, name):
                                   "next_cursor": fields.String(allow_none=True)})
 
 
-__all__ = ["Amount", "Boolean", "Id", "MoneySchema", "Text", "one_of_kinds", "PageQuery", "UtcDateTime", "load", "load_args"]
+__all__ = ["Amount", "Boolean", "Id", "MoneySchema", "Text", "one_of_kinds", "PageQuery", "UtcDateTime", "dump_page", "load", "load_args", "page_args"]
 
 
 def load(schema, data, partial=False):
@@ -119,3 +119,15 @@ def load_args(schema, **values):
     """RPC arguments validated together through `schema`; None stands for an argument the
     caller did not give (its default applies)."""
     return load(schema, {k: v for k, v in values.items() if v is not None})
+
+
+def page_args(limit, cursor):
+    """A list RPC's `limit` and `cursor`, validated: {"limit": ..., "cursor": ...}."""
+    return load_args(PageQuery(), limit=limit, cursor=cursor)
+
+
+def dump_page(schema, rows_and_cursor):
+    """One page of a list, as the domain returns it (rows, next cursor), dumped through the
+    page schema `schema` (made by `page_of`)."""
+    rows, next_cursor = rows_and_cursor
+    return schema.dump({"items": rows, "next_cursor": next_cursor})

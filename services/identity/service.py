@@ -17,7 +17,7 @@ from services.common.entrypoints import rpc
 from services.common.errors import DomainError, Forbidden
 from services.common.idempotency import once
 from services.common.relay import OutboxRelay
-from services.common.schemas import PageQuery, load, load_args
+from services.common.schemas import dump_page, load, load_args, page_args
 from services.common.unit_of_work import Database
 from services.identity import passwords, punchout_sessions, schemas as s
 from services.identity.domain import (auth, cards, companies, company_users, directory, groups,
@@ -74,11 +74,6 @@ def require_user(ctx):
 def require_staff(ctx):
     if not ctx.staff:
         raise Forbidden("this needs reseller staff")
-
-
-def dump_page(schema, rows_and_cursor):
-    rows, next_cursor = rows_and_cursor
-    return schema.dump({"items": rows, "next_cursor": next_cursor})
 
 
 class IdentityService(ServiceBase):
@@ -196,8 +191,7 @@ class IdentityService(ServiceBase):
     @localized
     def list_cards(self, ctx, limit=None, cursor=None):
         require_user(ctx)
-        page = load_args(PageQuery(), limit=limit, cursor=cursor)
-        return dump_page(CARDS, cards.list_cards(self.db, ctx, page["limit"], page["cursor"]))
+        return dump_page(CARDS, cards.list_cards(self.db, ctx, **page_args(limit, cursor)))
 
     @rpc
     @localized
@@ -289,8 +283,7 @@ class IdentityService(ServiceBase):
     @localized
     def list_groups(self, ctx, limit=None, cursor=None):
         require_role(ctx, "security_admin")
-        page = load_args(PageQuery(), limit=limit, cursor=cursor)
-        return dump_page(GROUPS, groups.list_groups(self.db, ctx, page["limit"], page["cursor"]))
+        return dump_page(GROUPS, groups.list_groups(self.db, ctx, **page_args(limit, cursor)))
 
     @rpc
     @localized

@@ -14,7 +14,7 @@ from services.common.idempotency import once, replay
 from services.common.money import Money
 from services.common.relay import OutboxRelay
 from services.common.context import CallerContext
-from services.common.schemas import PageQuery, load, load_args
+from services.common.schemas import dump_page, load, load_args, page_args
 from services.common.background import BackgroundLoop
 from services.common.clock import utcnow
 from services.common.standalone import StandaloneRpc
@@ -197,9 +197,8 @@ class OrdersService(ServiceBase):
 
     @rpc
     def list_quotes(self, ctx, limit=50, cursor=None):
-        page = load_args(PageQuery(), limit=limit, cursor=cursor)
-        rows, next_cursor = domain.list_quotes(self.db, ctx, page["limit"], page["cursor"])
-        return s.QuoteList().dump({"items": rows, "next_cursor": next_cursor})
+        return dump_page(s.QuoteList(),
+                         domain.list_quotes(self.db, ctx, **page_args(limit, cursor)))
 
     @rpc
     def get_quote(self, ctx, quote_id):
@@ -224,10 +223,9 @@ class OrdersService(ServiceBase):
         q = load_args(s.BackofficeOrdersQuery(), **{**(query or {}), **{
             k: v for k, v in (("status", status), ("limit", limit), ("cursor", cursor))
             if v is not None}})
-        rows, next_cursor = domain.list_orders(
+        return dump_page(s.OrderList(), domain.list_orders(
             self.db, ctx, q["status"], q["limit"], q["cursor"], q["date_from"], q["date_to"],
-            q["q"], q["company_id"] if ctx.staff else None)
-        return s.OrderList().dump({"items": rows, "next_cursor": next_cursor})
+            q["q"], q["company_id"] if ctx.staff else None))
 
     @rpc
     def get_order(self, ctx, number):
@@ -272,16 +270,14 @@ class OrdersService(ServiceBase):
 
     @rpc
     def list_invoices(self, ctx, limit=50, cursor=None):
-        page = load_args(PageQuery(), limit=limit, cursor=cursor)
-        rows, next_cursor = domain.list_invoices(self.db, ctx, page["limit"], page["cursor"])
-        return s.InvoiceList().dump({"items": rows, "next_cursor": next_cursor})
+        return dump_page(s.InvoiceList(),
+                         domain.list_invoices(self.db, ctx, **page_args(limit, cursor)))
 
     # ---- subscriptions
     @rpc
     def list_subscriptions(self, ctx, limit=50, cursor=None):
-        page = load_args(PageQuery(), limit=limit, cursor=cursor)
-        rows, next_cursor = subscriptions.list_for(self.db, ctx, page["limit"], page["cursor"])
-        return s.SubscriptionList().dump({"items": rows, "next_cursor": next_cursor})
+        return dump_page(s.SubscriptionList(),
+                         subscriptions.list_for(self.db, ctx, **page_args(limit, cursor)))
 
     @rpc
     def get_subscription(self, ctx, subscription_id):
