@@ -331,13 +331,17 @@ class CompanyUserListSchema(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
-class UserCreateSchema(RightsFields):
+class NewUserFields(Schema):
+    """Who a new user of a company is: a company's users and its first administrator."""
     username = Text(required=True, validate=USERNAME)
     email = fields.Email(required=True)
     first_name = required_text(100)
     last_name = required_text(100)
     phone = Text(allow_none=True, validate=validate.Length(max=40))
     locale = fields.String(load_default="en", validate=LOCALE)
+
+
+class UserCreateSchema(RightsFields, NewUserFields):
     groups = fields.List(GroupRef(), metadata={"description": "group ids or keys; "
                                                                "default: the users group"})
 
@@ -376,13 +380,8 @@ class CompanyGroupListSchema(Schema):
 
 # ---------------------------------------------------------------- back office
 
-class CompanyAdminSchema(Schema):
-    username = Text(required=True, validate=USERNAME)
-    email = fields.Email(required=True)
-    first_name = required_text(100)
-    last_name = required_text(100)
-    phone = Text(allow_none=True, validate=validate.Length(max=40))
-    locale = fields.String(load_default="en", validate=LOCALE)
+class CompanyAdminSchema(NewUserFields):
+    pass
 
 
 class CompanyCreateSchema(Schema):
