@@ -4,7 +4,8 @@ One `@endpoint(...)` does: the route under /api/v1, authentication (a locally ve
 access token), the right the endpoint needs, the body read as a JSON object, the
 body-size limit (413), request-id propagation, the Idempotency-Key header, mapping of
 domain errors and RPC timeouts to problem+json, and the endpoint's entry in the OpenAPI
-document. Handlers receive a `Call` and return the service's reply or a `Reply`.
+document. Handlers receive a `Call` and return the service's reply or a `Reply` (nothing
+at all for an endpoint declared with status 202 or 204 and no body).
 
 A request is validated once, by the service it is for: the gateway passes body and
 query on as they came, the service loads them through its schemas (a bad value is

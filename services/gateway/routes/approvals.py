@@ -45,7 +45,6 @@ class ApprovalsRoutes:
     def delete_workflow(self, call, workflow_id):
         """Delete a workflow; requests already open under it go on."""
         self.approvals_rpc.delete_workflow(call.ctx, workflow_id)
-        return Reply(status=204)
 
     # ---- settings
     @endpoint("GET", "/approval-settings", right=AUTHENTICATED, response=s.SettingsOut(),
@@ -121,7 +120,6 @@ class ApprovalsRoutes:
     def delete_delegation(self, call):
         """End the caller's delegation."""
         self.approvals_rpc.delete_delegation(call.ctx)
-        return Reply(status=204)
 
     # ---- audit
     @endpoint("GET", "/approval-audit", right=PAS_ADMIN, query=s.AuditQuery(),

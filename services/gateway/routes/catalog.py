@@ -13,7 +13,7 @@ from services.catalog import schemas as s
 from services.common.entrypoints import broadcast_handler
 from services.common.errors import DomainError, Invalid
 from services.common.schemas import PageQuery
-from services.gateway.api import Reply, endpoint
+from services.gateway.api import endpoint
 from services.gateway.currencies import CompanyCurrencies
 from services.gateway.price_cache import REPLIES, changing_prices, priced_reply, with_etag
 from services.gateway.rights import AUTHENTICATED, STAFF, role
@@ -122,7 +122,6 @@ class CatalogRoutes:
         """Delete a catalog; users granted only this catalog then see no products."""
         with changing_prices(call.ctx.company_id):
             self.catalog_rpc.delete_catalog(call.ctx, catalog_id)
-        return Reply(status=204)
 
     @endpoint("GET", "/catalogs/<int:catalog_id>/products", right=AUTHENTICATED,
               query=PageQuery(), response=s.ProductPage(), tags=("catalogs",), errors=(404,))
@@ -158,7 +157,6 @@ class CatalogRoutes:
         """Delete one of the caller's saved searches."""
         with changing_prices(call.ctx.company_id):  # a catalog's rule may name the search
             self.catalog_rpc.delete_saved_search(call.ctx, saved_search_id)
-        return Reply(status=204)
 
     # ---- company favorites (standards)
     @endpoint("GET", "/favorites", right=AUTHENTICATED, query=PageQuery(),
@@ -186,7 +184,6 @@ class CatalogRoutes:
         """Remove a company standard."""
         with changing_prices(call.ctx.company_id):
             self.catalog_rpc.delete_favorite(call.ctx, favorite_id)
-        return Reply(status=204)
 
     # ---- back office
     @endpoint("POST", "/backoffice/products/import", right=STAFF, raw_body=True,

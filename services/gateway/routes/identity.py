@@ -22,7 +22,7 @@ from services.common.entrypoints import broadcast_handler
 from services.common.errors import DomainError, Invalid
 from services.common.schemas import PageQuery, load
 from services.gateway.access_tokens import AccessTokens
-from services.gateway.api import Reply, endpoint
+from services.gateway.api import endpoint
 from services.gateway.rights import AUTHENTICATED, PUBLIC, STAFF, any_of, role
 from services.identity.payments import payment_gateway
 from services.identity.schemas import (BillingAccountSchema, CardInputSchema,
@@ -125,14 +125,12 @@ class IdentityRoutes:
     def forgot_username(self, call):
         """Email the usernames tied to an address (the reply never says whether any is)."""
         self.identity_rpc.forgot_username(call.ctx, call.body.get("email"))
-        return Reply(status=202)
 
     @endpoint("POST", "/auth/forgot-password", right=PUBLIC, body=ForgotPasswordSchema(),
               status=202, tags=("auth",))
     def forgot_password(self, call):
         """Email a one-time reset link valid 24 h (the reply never says whether the user exists)."""
         self.identity_rpc.forgot_password(call.ctx, call.body.get("username"))
-        return Reply(status=202)
 
     @endpoint("POST", "/auth/reset-password", right=PUBLIC, body=ResetPasswordSchema(),
               status=204, tags=("auth",), errors=(410,))

@@ -1,7 +1,7 @@
 """Gateway endpoints of the orders service: carts, checkout, orders, fulfilment."""
 from marshmallow import Schema
 
-from services.gateway.api import Reply, endpoint
+from services.gateway.api import endpoint
 from services.common.schemas import PageQuery
 from services.gateway.rights import AUTHENTICATED, STAFF, feature
 from services.orders import schemas as s
@@ -40,7 +40,6 @@ class OrdersRoutes:
     def delete_cart(self, call, cart_id):
         """Delete a cart."""
         self.orders_rpc.delete_cart(call.ctx, cart_id)
-        return Reply(status=204)
 
     @endpoint("POST", "/carts/<int:cart_id>/items", right=AUTHENTICATED, body=s.CartItem(),
               response=s.CartOut(), status=201, tags=("carts",), errors=(404,))
@@ -145,7 +144,6 @@ class OrdersRoutes:
     def invoice_copy(self, call, number):
         """Ask the reseller's billing desk for a copy of the invoice."""
         self.orders_rpc.request_invoice_copy(call.ctx, number)
-        return Reply(status=202)
 
     @endpoint("GET", "/invoices", right=feature("payment_reports"), query=PageQuery(),
               response=s.InvoiceList(), tags=("orders",))

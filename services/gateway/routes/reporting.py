@@ -72,7 +72,6 @@ class ReportingRoutes:
     def delete_custom_report(self, call, key):
         """Delete one of the caller's custom reports (and its schedules)."""
         self.reporting_rpc.delete_custom_report(call.ctx, key)
-        return Reply(status=204)
 
     @endpoint("GET", "/report-schedules", right=REPORTS, response=s.ScheduleList(),
               tags=("reports",))
@@ -92,7 +91,6 @@ class ReportingRoutes:
     def delete_schedule(self, call, schedule_id):
         """Stop a scheduled report."""
         self.reporting_rpc.delete_schedule(call.ctx, schedule_id)
-        return Reply(status=204)
 
     @endpoint("GET", "/assets", right=AUTHENTICATED, query=s.AssetQuery(),
               response=s.AssetList(), tags=("assets",))
