@@ -4,6 +4,7 @@ import logging
 from services.approvals import domain
 from services.approvals import schemas as s
 from services.approvals.models import Base
+from services.common.access import require_company_user, require_role
 from services.common.background import BackgroundLoop
 from services.common.base import ServiceBase
 from services.common.context import CallerContext
@@ -11,7 +12,6 @@ from services.common.csvout import csv_text
 from services.common.unit_of_work import Database
 from services.common.entrypoints import event_handler, rpc
 from services.common.rpc_client import RpcClient
-from services.common.errors import Forbidden
 from services.common.relay import OutboxRelay
 from services.common.schemas import dump_page, load, page_args
 from services.common.standalone import StandaloneRpc
@@ -60,16 +60,6 @@ class Reminders(BackgroundLoop):
         return False
 
 
-def _require_pas_admin(ctx):
-    if ctx.company_id is None or not ctx.has_role("pas_admin"):
-        raise Forbidden("this needs role pas_admin")
-
-
-def _company(ctx):
-    if ctx.company_id is None or ctx.user_id is None:
-        raise Forbidden("this needs a user of a company")
-
-
 class ApprovalsService(ServiceBase):
     name = "approvals"
     db = Database("approvals", Base)
@@ -97,61 +87,61 @@ class ApprovalsService(ServiceBase):
     # ---- workflows (PAS admins)
     @rpc
     def list_workflows(self, ctx, limit=50, cursor=None):
-        _require_pas_admin(ctx)
+        require_role(ctx, "pas_admin")
         return dump_page(s.WorkflowList(),
                          domain.list_workflows(self.db, ctx, **page_args(limit, cursor)))
 
     @rpc
     def get_workflow(self, ctx, workflow_id):
-        _require_pas_admin(ctx)
+        require_role(ctx, "pas_admin")
         return s.WorkflowOut().dump(domain.get_workflow(self.db, ctx, workflow_id))
 
     @rpc
     def create_workflow(self, ctx, data):
-        _require_pas_admin(ctx)
+        require_role(ctx, "pas_admin")
         wf = domain.create_workflow(self.db, ctx, _json(s.WorkflowIn(), data))
         return s.WorkflowOut().dump(wf)
 
     @rpc
     def update_workflow(self, ctx, workflow_id, changes):
-        _require_pas_admin(ctx)
+        require_role(ctx, "pas_admin")
         wf = domain.update_workflow(self.db, ctx, workflow_id,
                                     _json(s.WorkflowPatch(), changes))
         return s.WorkflowOut().dump(wf)
 
     @rpc
     def delete_workflow(self, ctx, workflow_id):
-        _require_pas_admin(ctx)
+        require_role(ctx, "pas_admin")
         domain.delete_workflow(self.db, ctx, workflow_id)
 
     # ---- settings
     @rpc
     def get_settings(self, ctx):
-        _company(ctx)
+        require_company_user(ctx)
         return s.SettingsOut().dump(domain.settings_of(self.db, ctx.company_id))
 
     @rpc
     def update_settings(self, ctx, changes):
-        _require_pas_admin(ctx)
+        require_role(ctx, "pas_admin")
         return s.SettingsOut().dump(domain.update_settings(
             self.db, ctx, load(s.SettingsIn(), changes, partial=True)))
 
     # ---- approvers
     @rpc
     def inbox(self, ctx, status=None, limit=50, cursor=None):
-        _company(ctx)
+        require_company_user(ctx)
         q = load(s.InboxQuery(), {"status": status, "limit": limit, "cursor": cursor})
         return dump_page(s.ApprovalList(),
                          domain.inbox(self.db, ctx, q["status"], q["limit"], q["cursor"]))
 
     @rpc
     def get_approval(self, ctx, approval_id):
-        _company(ctx)
+        require_company_user(ctx)
         return s.ApprovalOut().dump(domain.get_request(self.db, ctx, approval_id))
 
     @rpc
     def decide(self, ctx, approval_id, approve, comment=None):
-        _company(ctx)
+        require_company_user(ctx)
         body = load(s.DecisionIn(), {"comment": comment})
         request = domain.decide(self.db, ctx, approval_id, bool(approve), body["comment"],
                                 self.directory)
@@ -161,7 +151,7 @@ class ApprovalsService(ServiceBase):
     @rpc
     def preview(self, ctx, body):
         """Who must approve a cart (or lines) and why, by the evaluation checkout uses."""
-        _company(ctx)
+        require_company_user(ctx)
         body = load(s.PreviewIn(), body)
         if "cart_id" in body:
             cart = self.orders.get_cart(ctx, body["cart_id"])
@@ -177,25 +167,25 @@ class ApprovalsService(ServiceBase):
     # ---- delegations
     @rpc
     def get_delegation(self, ctx):
-        _company(ctx)
+        require_company_user(ctx)
         found = domain.get_delegation(self.db, ctx)
         return None if found is None else s.DelegationOut().dump(found)
 
     @rpc
     def set_delegation(self, ctx, data):
-        _company(ctx)
+        require_company_user(ctx)
         return s.DelegationOut().dump(domain.set_delegation(
             self.db, ctx, load(s.DelegationIn(), data), self.directory))
 
     @rpc
     def delete_delegation(self, ctx):
-        _company(ctx)
+        require_company_user(ctx)
         domain.delete_delegation(self.db, ctx)
 
     # ---- audit
     @rpc
     def audit(self, ctx, date_from=None, date_to=None, action=None, limit=50, cursor=None):
-        _require_pas_admin(ctx)
+        require_role(ctx, "pas_admin")
         q = load(s.AuditQuery(), {k: v for k, v in (("from", date_from), ("to", date_to),
                                                      ("action", action), ("limit", limit),
                                                      ("cursor", cursor)) if v is not None})
@@ -204,7 +194,7 @@ class ApprovalsService(ServiceBase):
 
     @rpc
     def audit_csv(self, ctx, date_from=None, date_to=None, action=None):
-        _require_pas_admin(ctx)
+        require_role(ctx, "pas_admin")
         q = load(s.AuditQuery(), {k: v for k, v in (("from", date_from), ("to", date_to),
                                                      ("action", action)) if v is not None})
         rows = domain.audit_rows(self.db, ctx, q["date_from"], q["date_to"], q["action"])

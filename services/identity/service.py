@@ -10,11 +10,12 @@ import functools
 from eventlet import tpool
 from nameko.timer import timer
 
+from services.common.access import require_role, require_staff, require_user
 from services.common.base import ServiceBase
 from services.common.caller_auth import current_publisher, grant_service_token
 from services.common.config import env
 from services.common.entrypoints import rpc
-from services.common.errors import DomainError, Forbidden
+from services.common.errors import DomainError
 from services.common.idempotency import once
 from services.common.relay import OutboxRelay
 from services.common.schemas import dump_page, load, load_args, page_args
@@ -59,21 +60,6 @@ def localized(fn):
             exc.keeps_changes = original.keeps_changes
             raise exc
     return wrapper
-
-
-def require_role(ctx, role):
-    if ctx.company_id is None or role not in ctx.roles:
-        raise Forbidden(f"this needs role {role}")
-
-
-def require_user(ctx):
-    if ctx.user_id is None:
-        raise Forbidden("this needs a signed-in user")
-
-
-def require_staff(ctx):
-    if not ctx.staff:
-        raise Forbidden("this needs reseller staff")
 
 
 class IdentityService(ServiceBase):

@@ -14,10 +14,10 @@ Configuration (environment):
 - BILLING_EMAIL (billing@procura.example) and BILLING_LOCALE (en) for invoice copy
   requests, UNSUBSCRIBE_MAILTO (unsubscribe@<MAIL_FROM's domain>), PUBLIC_URL for links.
 """
+from services.common.access import require_staff
 from services.common.base import ServiceBase
 from services.common.unit_of_work import Database
 from services.common.entrypoints import event_handler, handler_for, rpc
-from services.common.errors import Forbidden
 from services.common.schemas import load, load_args
 from services.notifications import domain, queue, schemas
 from services.notifications.delivery import MailDelivery
@@ -29,11 +29,6 @@ def queues_mail(source, event_type, schema):
     `schema` (a class) loads."""
     return handler_for(source, event_type,
                        lambda self, event: self._queue(source, event_type, event, schema()))
-
-
-def _staff_only(ctx):
-    if not ctx.staff:
-        raise Forbidden("this is for reseller staff")
 
 
 class NotificationsService(ServiceBase):
@@ -115,7 +110,7 @@ class NotificationsService(ServiceBase):
     @rpc
     def send_announcement(self, ctx, subject, body, recipients):
         """Marketing mail from reseller staff; honours preferences and unsubscribes."""
-        _staff_only(ctx)
+        require_staff(ctx)
         recipients = [{"email": r} if isinstance(r, str) else r for r in recipients or []] \
             if isinstance(recipients, list) else recipients
         data = load(schemas.Announcement(),
@@ -130,19 +125,19 @@ class NotificationsService(ServiceBase):
     def recipient_status(self, ctx, email):
         """An address's preferences, unsubscribes, and which optional mail it gets (staff):
         `{email, preferences: [...], suppressed: [stream], receives: {stream: bool}}`."""
-        _staff_only(ctx)
+        require_staff(ctx)
         return domain.recipient_status(self.db, email)
 
     @rpc
     def mail_queue_stats(self, ctx):
         """Messages by status and the age of the oldest one waiting (staff)."""
-        _staff_only(ctx)
+        require_staff(ctx)
         return queue.stats(self.db)
 
     @rpc
     def outgoing_mail(self, ctx, recipient=None, status=None, limit=50, cursor=None):
         """Outgoing messages, newest first (staff): `{items, next_cursor}`."""
-        _staff_only(ctx)
+        require_staff(ctx)
         query = load(schemas.MailQuery(), {"recipient": recipient, "status": status,
                                             "limit": limit, "cursor": cursor})
         return schemas.MailPage().dump(domain.list_mail(self.db, **query))
@@ -150,7 +145,7 @@ class NotificationsService(ServiceBase):
     @rpc
     def requeue_failed(self, ctx, mail_ids=None):
         """Give failed messages a fresh attempt budget (staff): `{requeued}`."""
-        _staff_only(ctx)
+        require_staff(ctx)
         count = queue.requeue(self.db, mail_ids)
         if count:
             self.db.info["after_commit"] = True

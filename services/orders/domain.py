@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import or_, select
 
+from services.common.access import require_staff
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.money import Money
 from services.common.outbox import emit
@@ -365,11 +366,6 @@ def cancel(session, ctx, number):
     move(session, order, "cancelled", "cancelled by the buyer" if by is None else
          "cancelled by an administrator", by)
     return order
-
-
-def require_staff(ctx):
-    if not ctx.staff:
-        raise Forbidden("this needs reseller staff", code="forbidden")
 
 
 def fulfil(session, ctx, number, status):

@@ -4,6 +4,7 @@ An entrypoint that asks catalog or identity reads what it needs first, then ends
 transaction (`_release`) before it calls them, and writes after their answer: on SQLite
 the process has one connection, whose write lock every other worker would wait for while
 the call is on its way; on PostgreSQL it holds no connection idle meanwhile."""
+from services.common.access import require_staff
 from services.common.base import ServiceBase
 from services.common.unit_of_work import Database
 from services.common.entrypoints import event_handler, rpc
@@ -184,7 +185,7 @@ class OrdersService(ServiceBase):
     # ---- quotes
     @rpc
     def create_quote(self, ctx, data):
-        domain.require_staff(ctx)
+        require_staff(ctx)
         data = load(s.QuoteIn(), data)
         company = self.identity.get_company(ctx, data["company_id"])
         company_ctx = CallerContext(staff=True, company_id=data["company_id"],

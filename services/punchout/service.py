@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from services.common.access import require_staff
 from services.common.background import BackgroundLoop
 from services.common.base import ServiceBase
 from services.common.config import env, public_url
@@ -119,12 +120,12 @@ class PunchoutService(ServiceBase):
     # ---- configuration (staff)
     @rpc
     def get_config(self, ctx, company_id):
-        domain.require_staff(ctx)
+        require_staff(ctx)
         return self._config_out(domain.get_config(self.db, int(company_id)))
 
     @rpc
     def put_config(self, ctx, company_id, data):
-        domain.require_staff(ctx)
+        require_staff(ctx)
         data = load(s.PunchoutConfigIn(), data)
         company_id = int(company_id)
         company_ctx = CallerContext(staff=True, company_id=company_id, request_id=ctx.request_id)

@@ -6,7 +6,6 @@
 - search: full-text search with filters, facets (facet_counts.py) and price sorts
 - contracts, epp (employee purchase programs), custom_catalogs, saved_searches, favorites
   (company standards), history (purchase history from orders' events)
-- rights: the checks every administrative rule repeats
 - changes: `catalog_changed` for one company whose visible products or prices changed
 
 Functions take a SQLAlchemy session and the caller context, return the domain's objects

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from services.catalog import importer
 from services.catalog.domain.pricing import ReadsThrough, contract_status
 from services.catalog.domain.products import SOURCE, existing_part_numbers
-from services.catalog.domain.rights import require_company, require_staff
+from services.common.access import require_company, require_staff
 from services.catalog.domain.visibility import normalise_part_number
 from services.catalog.models import Contract, ContractPrice
 from services.common.clock import utc_today

@@ -3,7 +3,7 @@ visibility.py for what a catalog allows) and grants to users."""
 from sqlalchemy import select
 
 from services.catalog.domain.changes import company_catalog_changed, removed
-from services.catalog.domain.rights import require_role
+from services.common.access import require_role
 from services.catalog.domain.search import search
 from services.catalog.domain.visibility import company_catalog
 from services.catalog.models import Contract, CustomCatalog, SavedSearch

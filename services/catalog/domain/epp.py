@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from services.catalog.domain.changes import company_catalog_changed
 from services.catalog.domain.pricing import ReadsThrough, epp_member
-from services.catalog.domain.rights import require_company, require_staff
+from services.common.access import require_company, require_staff
 from services.catalog.models import EppProgram
 from services.common.clock import utc_today
 from services.common.errors import Invalid, NotFound

@@ -4,8 +4,9 @@ from sqlalchemy import select
 
 from services.catalog.domain.changes import company_catalog_changed, removed
 from services.catalog.domain.products import existing_part_numbers
-from services.catalog.domain.rights import require_company, require_role
-from services.catalog.domain.visibility import company_row, normalise_part_number
+from services.common.access import require_company, require_role
+from services.catalog.domain.visibility import normalise_part_number
+from services.common.tenancy import company_row
 from services.catalog.models import Favorite
 from services.common.errors import Invalid
 from services.common.paging import keyset_page

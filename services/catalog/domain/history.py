@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from services.catalog.domain.changes import company_catalog_changed
-from services.catalog.domain.rights import require_company
+from services.common.access import require_company
 from services.catalog.domain.search import decode_cursor, encode_cursor
 from services.catalog.domain.visibility import normalise_part_number
 from services.catalog.models import PurchaseHistory

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from services.catalog import importer
 from services.catalog.domain.pricing import (PricedProduct, offers_for, priced, quote_product,
                                              tier_prices)
-from services.catalog.domain.rights import require_staff
+from services.common.access import require_staff
 from services.catalog.domain.visibility import (catalogs_holding, normalise_part_number,
                                                 scope_for, visible_products)
 from services.catalog.models import Product

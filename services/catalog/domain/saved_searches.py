@@ -2,8 +2,8 @@
 from sqlalchemy import select
 
 from services.catalog.domain.changes import company_catalog_changed, removed
-from services.catalog.domain.rights import require_company
-from services.catalog.domain.visibility import company_row
+from services.common.access import require_company
+from services.common.tenancy import company_row
 from services.catalog.models import SavedSearch
 from services.common.paging import keyset_page
 

@@ -20,7 +20,8 @@ from services.catalog.models import (Contract, ContractPrice, CustomCatalog, Epp
                                      Favorite, Product, PurchaseHistory, SavedSearch)
 from services.common.clock import utc_today
 from services.common.context import CallerContext
-from services.common.errors import Invalid, NotFound
+from services.common.errors import Invalid
+from services.common.tenancy import company_row
 
 
 @dataclass
@@ -177,16 +178,6 @@ def allows(catalog, values, on_contract) -> bool:
         if not wanted and any(hits):
             return False
     return True
-
-
-def company_row(session, ctx, model, row_id, what, *where):
-    """The caller's company's row of `model` (and `where`), else NotFound `{what}_not_found`:
-    another company's row is as absent as one that does not exist."""
-    row = session.scalar(select(model).where(model.id == row_id,
-                                             model.company_id == ctx.company_id, *where))
-    if row is None or ctx.company_id is None:
-        raise NotFound(f"no such {what.replace('_', ' ')}", code=f"{what}_not_found")
-    return row
 
 
 def company_catalog(session, ctx, catalog_id) -> CustomCatalog:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from services.common.clock import utcnow
 from services.common.context import CallerContext
 from services.common.errors import Conflict, Invalid, NotFound
+from services.common.tenancy import company_row
 from services.identity import passwords
 from services.identity.models import Credential, User
 
@@ -34,11 +35,7 @@ def by_username(session, username) -> User | None:
 
 def company_user(session, ctx: CallerContext, user_id) -> User:
     """A user of the caller's company; 404 for anyone else's."""
-    user = session.scalar(select(User).where(User.id == user_id,
-                                             User.company_id == ctx.company_id))
-    if user is None or ctx.company_id is None:
-        raise NotFound("no such user")
-    return user
+    return company_row(session, ctx, User, user_id, "user", code="not_found")
 
 
 def own_user(session, ctx: CallerContext) -> User:

@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from services.common.clock import utcnow
 from services.common.context import CallerContext
-from services.common.errors import Conflict, Invalid, NotFound
+from services.common.errors import Conflict, Invalid
 from services.common.paging import keyset_page
+from services.common.tenancy import company_row
 from services.identity.domain.revocations import revoke_if_rights_changed
 from services.identity.grants import STANDARD_GROUPS
 from services.identity.models import Company, Group
@@ -44,11 +45,7 @@ def resolve_groups(session, company_id, refs) -> list:
 
 
 def company_group(session, ctx: CallerContext, group_id) -> Group:
-    group = session.scalar(select(Group).where(Group.id == group_id,
-                                               Group.company_id == ctx.company_id))
-    if group is None or ctx.company_id is None:
-        raise NotFound("no such group")
-    return group
+    return company_row(session, ctx, Group, group_id, "group", code="not_found")
 
 
 def list_groups(session, ctx: CallerContext, limit=50, cursor=None):
