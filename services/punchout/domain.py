@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common.clock import utcnow
-from services.common.errors import Conflict, Forbidden, Gone, Invalid, NotFound, Unauthorized
+from services.common.errors import Conflict, Gone, Invalid, NotFound, Unauthorized
 from services.common.money import Money
 from services.punchout import credentials
 from services.punchout.models import (BuyerOrder, PunchedOutLine, PunchoutConfig,
@@ -458,21 +458,27 @@ STATUS_WORDS = {"pending_approval": "awaiting the buyer company's approval",
                 "the buyer company's approvers", "cancelled": "cancelled"}
 
 
-def _buyer_order(session, payload) -> BuyerOrder | None:
-    return session.scalar(select(BuyerOrder).where(
+def _order_to_tell(session, payload) -> tuple[BuyerOrder, PunchoutConfig] | None:
+    """The order of the event and its company's configuration, when the order came from a
+    buyer system whose company has an order status URL; else None."""
+    order = session.scalar(select(BuyerOrder).where(
         BuyerOrder.order_number == payload.get("order_number"),
         BuyerOrder.company_id == payload.get("company_id")))
-
-
-def status_changed(session, event_id: str, payload: dict, now=None) -> StatusDelivery | None:
-    """A StatusUpdateRequest to deliver, when the order came from a buyer system whose
-    company has an order status URL."""
-    order = _buyer_order(session, payload)
     if order is None:
         return None
     cfg = session.get(PunchoutConfig, order.company_id)
     if cfg is None or not cfg.order_status_url:
         return None
+    return order, cfg
+
+
+def status_changed(session, event_id: str, payload: dict, now=None) -> StatusDelivery | None:
+    """A StatusUpdateRequest to deliver, when the order came from a buyer system whose
+    company has an order status URL."""
+    found = _order_to_tell(session, payload)
+    if found is None:
+        return None
+    order, cfg = found
     status = payload["status"]
     code, text = STATUS_CODES.get(status, (200, "OK"))
     content = {"order_id": order.order_id, "order_payload_id": order.payload_id,
@@ -485,12 +491,10 @@ def status_changed(session, event_id: str, payload: dict, now=None) -> StatusDel
 
 def shipped(session, event_id: str, payload: dict, now=None) -> StatusDelivery | None:
     """A ShipNoticeRequest to deliver for a shipment of a buyer system's order."""
-    order = _buyer_order(session, payload)
-    if order is None:
+    found = _order_to_tell(session, payload)
+    if found is None:
         return None
-    cfg = session.get(PunchoutConfig, order.company_id)
-    if cfg is None or not cfg.order_status_url:
-        return None
+    order, cfg = found
     numbers = {}
     for line in order.lines or []:
         numbers.setdefault(line["part_number"].upper(), line["line_number"])
@@ -571,8 +575,3 @@ def delivery_document(row: StatusDelivery, cfg: PunchoutConfig, host: str = "pro
                                              "supplierOrderID": c["order_number"],
                                              "orderStatus": c["status"]},
                               supplier, buyer, supplier, secret, row.payload_id, host)
-
-
-def require_staff(ctx):
-    if not ctx.staff:
-        raise Forbidden("this needs reseller staff")
