@@ -249,14 +249,9 @@ class QuoteOut(Schema):
 QuoteList = page_of(QuoteOut, "QuoteList")
 
 
-class QuoteConvert(Schema):
+class QuoteConvert(Checkout):
     """Checkout's body; the quote's lines and prices are ordered, so a `cart_id` is ignored."""
     cart_id = Id(load_default=None, metadata={"description": "ignored"})
-    billing_account_id = Id(load_default=None)
-    shipping_address_id = Id(load_default=None)
-    shipping_address = fields.Nested(Address, load_default=None)
-    payment = fields.Nested(Payment, required=True)
-    notes = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
 class SubscriptionIn(Schema):
