@@ -63,43 +63,42 @@ function loginProblem(err) {
   return notice("error", errorText(err));
 }
 
-export async function forgotPassword({ main }) {
+// the two "forgot" pages: one field, one request, the same answer whatever the address
+function forgotPage(main, { name, input, path, title, text, sent, links }) {
   const out = h("div", { class: "form-out" });
   const button = h("button", { type: "submit", class: "primary" }, t("auth.forgot.send"));
-  const form = h("form", {},
-    field(t("auth.username"), { name: "username", autocomplete: "username", required: true, autocapitalize: "none" }),
-    out, button);
+  const form = h("form", {}, input, out, button);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const username = form.elements.username.value.trim();
-    if (!username) { clear(out, notice("error", t("auth.fill"))); return; }
+    const value = form.elements[name].value.trim();
+    if (!value) { clear(out, notice("error", t("auth.fill"))); return; }
     await busy(button, out, async () => {
-      await post("/auth/forgot-password", { username });
-      clear(out, notice("ok", t("auth.forgot.password.sent")));
+      await post(path, { [name]: value });
+      clear(out, notice("ok", sent));
     });
   });
-  clear(main, card(pageTitle(t("auth.forgot.password.title")), h("p", {}, t("auth.forgot.password.text")),
-    form, h("p", { class: "links" }, h("a", { href: "/login" }, t("auth.back")), " · ",
-      h("a", { href: "/forgot-username" }, t("auth.forgot.username")))));
+  clear(main, card(pageTitle(title), h("p", {}, text), form, h("p", { class: "links" }, ...links)));
+}
+
+export async function forgotPassword({ main }) {
+  forgotPage(main, {
+    name: "username", path: "/auth/forgot-password",
+    input: field(t("auth.username"), { name: "username", autocomplete: "username", required: true, autocapitalize: "none" }),
+    title: t("auth.forgot.password.title"), text: t("auth.forgot.password.text"),
+    sent: t("auth.forgot.password.sent"),
+    links: [h("a", { href: "/login" }, t("auth.back")), " · ",
+      h("a", { href: "/forgot-username" }, t("auth.forgot.username"))],
+  });
 }
 
 export async function forgotUsername({ main }) {
-  const out = h("div", { class: "form-out" });
-  const button = h("button", { type: "submit", class: "primary" }, t("auth.forgot.send"));
-  const form = h("form", {},
-    field(t("auth.email"), { name: "email", type: "email", autocomplete: "email", required: true }),
-    out, button);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const email = form.elements.email.value.trim();
-    if (!email) { clear(out, notice("error", t("auth.fill"))); return; }
-    await busy(button, out, async () => {
-      await post("/auth/forgot-username", { email });
-      clear(out, notice("ok", t("auth.forgot.username.sent")));
-    });
+  forgotPage(main, {
+    name: "email", path: "/auth/forgot-username",
+    input: field(t("auth.email"), { name: "email", type: "email", autocomplete: "email", required: true }),
+    title: t("auth.forgot.username.title"), text: t("auth.forgot.username.text"),
+    sent: t("auth.forgot.username.sent"),
+    links: [h("a", { href: "/login" }, t("auth.back"))],
   });
-  clear(main, card(pageTitle(t("auth.forgot.username.title")), h("p", {}, t("auth.forgot.username.text")),
-    form, h("p", { class: "links" }, h("a", { href: "/login" }, t("auth.back")))));
 }
 
 let heldToken = "";
