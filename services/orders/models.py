@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from sqlalchemy import (Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Text,
                         UniqueConstraint)
+from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import relationship
 
 from services.common.clock import utcnow
@@ -150,10 +151,7 @@ class OrderLine(PricedLine, Base):
     # the company's custom catalogs holding the product at checkout (approval rules)
     catalog_ids = Column(JSONText)
     order = relationship("Order", back_populates="lines")
-
-    @property
-    def currency(self):
-        return self.order.currency
+    currency = association_proxy("order", "currency")
 
     @property
     def shipped_quantity(self) -> int:
@@ -198,14 +196,8 @@ class ShipmentLine(Base):
                            nullable=False)
     quantity = Column(Integer, nullable=False)
     order_line = relationship("OrderLine")
-
-    @property
-    def part_number(self):
-        return self.order_line.part_number
-
-    @property
-    def name(self):
-        return self.order_line.name
+    part_number = association_proxy("order_line", "part_number")
+    name = association_proxy("order_line", "name")
 
 
 class Invoice(Base):
@@ -219,10 +211,7 @@ class Invoice(Base):
     total = Column(Numeric(14, 2), nullable=False)
     issued_at = Column(DateTime, nullable=False, default=utcnow)
     order = relationship("Order")
-
-    @property
-    def order_number(self):
-        return self.order.number
+    order_number = association_proxy("order", "number")
 
     @property
     def total_money(self):
@@ -284,10 +273,7 @@ class QuoteLine(PricedLine, Base):
     quantity = Column(Integer, nullable=False)
     unit_price = Column(Numeric(14, 2), nullable=False)
     quote = relationship("Quote", back_populates="lines")
-
-    @property
-    def currency(self):
-        return self.quote.currency
+    currency = association_proxy("quote", "currency")
 
 
 class Subscription(Base):
