@@ -129,28 +129,28 @@ class _Declarer:
             "declare it: run `procura declare-queues` as the broker administrator (or load "
             "the definitions of `procura broker-definitions`)")
 
-    def exchange(self, exchange):
+    def _declared(self, kind, entity, declare):
+        """`entity` bound to the channel and declared by its method `declare`; None when
+        this user may not declare it but it exists (the administrator's)."""
+        bound = entity(self.channel)
         try:
-            exchange(self.channel).declare()
+            getattr(bound, declare)()
+            return bound
         except AccessRefused:
             self._again()
-            try:
-                exchange(self.channel).declare(passive=True)
-            except NotFound:
-                self._again()
-                raise self._missing("exchange", exchange.name) from None
+        try:
+            getattr(entity(self.channel), declare)(passive=True)
+        except NotFound:
+            self._again()
+            raise self._missing(kind, entity.name) from None
+        return None
+
+    def exchange(self, exchange):
+        self._declared("exchange", exchange, "declare")
 
     def queue(self, queue):
-        bound = queue(self.channel)
-        try:
-            bound.queue_declare()
-        except AccessRefused:
-            self._again()
-            try:
-                queue(self.channel).queue_declare(passive=True)
-            except NotFound:
-                self._again()
-                raise self._missing("queue", queue.name) from None
+        bound = self._declared("queue", queue, "queue_declare")
+        if bound is None:
             return  # the administrator's, bound by the administrator
         try:
             bound.queue_bind()
