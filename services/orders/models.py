@@ -122,8 +122,16 @@ class Order(Base):
 
 
 class PricedLine:
-    """A line's unit price and total as Money, in the currency of the order or quote
-    holding it (its `currency`)."""
+    """What an order line and a quote line have alike: the product, its quantity and unit
+    price, and the price and total as Money in the currency of the order or quote holding
+    the line (its `currency`)."""
+    part_number = Column(String(64), nullable=False)
+    mfg_part_number = Column(String(64))
+    name = Column(String(300), nullable=False)
+    manufacturer = Column(String(120))
+    category = Column(String(120))
+    quantity = Column(Integer, nullable=False)
+    unit_price = Column(Numeric(14, 2), nullable=False)
 
     @property
     def unit_price_money(self):
@@ -138,13 +146,6 @@ class OrderLine(PricedLine, Base):
     __tablename__ = "order_lines"
     id = Column(Integer, primary_key=True)
     order_id = Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True)
-    part_number = Column(String(64), nullable=False)
-    mfg_part_number = Column(String(64))
-    name = Column(String(300), nullable=False)
-    manufacturer = Column(String(120))
-    category = Column(String(120))
-    quantity = Column(Integer, nullable=False)
-    unit_price = Column(Numeric(14, 2), nullable=False)
     line_total = Column(Numeric(14, 2), nullable=False)
     price_source = Column(String(16), nullable=False)
     on_contract = Column(Integer, nullable=False, default=0)
@@ -265,13 +266,6 @@ class QuoteLine(PricedLine, Base):
     id = Column(Integer, primary_key=True)
     quote_id = Column(Integer, ForeignKey("quotes.id", ondelete="CASCADE"), nullable=False,
                       index=True)
-    part_number = Column(String(64), nullable=False)
-    mfg_part_number = Column(String(64))
-    name = Column(String(300), nullable=False)
-    manufacturer = Column(String(120))
-    category = Column(String(120))
-    quantity = Column(Integer, nullable=False)
-    unit_price = Column(Numeric(14, 2), nullable=False)
     quote = relationship("Quote", back_populates="lines")
     currency = association_proxy("quote", "currency")
 
