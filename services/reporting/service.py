@@ -6,28 +6,19 @@ the domain checks the report's own right again (order or payment reports).
 """
 import logging
 
-from marshmallow import ValidationError
-
 from services.common.background import BackgroundLoop
 from services.common.base import ServiceBase
 from services.common.clock import utcnow
 from services.common.unit_of_work import Database
 from services.common.entrypoints import handler_for, rpc
-from services.common.errors import Invalid
 from services.common.relay import OutboxRelay
+from services.common.schemas import load
 from services.reporting import schemas
 from services.reporting.domain import assets, facts, licenses, reports, schedules
 from services.reporting.domain.engine import CSV_PAGE, parse_day
 from services.reporting.models import Base
 
 log = logging.getLogger(__name__)
-
-
-def load(schema, data, partial=False):
-    try:
-        return schema.load(data or {}, partial=partial)
-    except ValidationError as exc:
-        raise Invalid("some values are not valid", errors=exc.messages)
 
 
 def report_args(query):
