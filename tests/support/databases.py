@@ -1,41 +1,89 @@
 """Fresh databases for tests and benchmarks. Storage tests run on the database named by
-PROCURA_TEST_DB (`sqlite` or `postgresql`); `make test` runs the suite once on each."""
+PROCURA_TEST_DB (`sqlite` or `postgresql`); `make test` runs the suite once on each.
+
+A migrated database is a copy of a template migrated once per test process and service
+(PostgreSQL: `CREATE DATABASE ... TEMPLATE`; SQLite: a copy of the migrated file): the same
+tables as running every migration again, without running Alembic for every test."""
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
+from pathlib import Path
 
 PG_ADMIN_URL = os.environ.get("PROCURA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+_templates = {}  # (kind, service) -> template database name (PostgreSQL) or file (SQLite)
+# set by the tests' plugin: the tests' PostgreSQL databases commit without waiting for the
+# disk (benchmarks, which import this module without it, measure durable commits)
+QUICK_COMMITS = False
 
 
 def db_kind():
     return os.environ.get("PROCURA_TEST_DB", "sqlite")
 
 
-def _pg_run(sql):
+def _pg_run(*statements):
     import psycopg2
     conn = psycopg2.connect(PG_ADMIN_URL)
     conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
     try:
         with conn.cursor() as cur:
-            cur.execute(sql)
+            for sql in statements:
+                cur.execute(sql)
     finally:
         conn.close()
+
+
+def _pg_url(name):
+    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def _pg_create(service, template=None):
+    """A new PostgreSQL database (a copy of `template` if given); returns (url, drop). With
+    QUICK_COMMITS its commits do not wait for the disk (synchronous_commit off: only a crash
+    of the PostgreSQL server could lose the last ones, and no test crashes it)."""
+    name = f"procura_test_{service}_{uuid.uuid4().hex[:10]}"
+    statements = [f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")]
+    if QUICK_COMMITS:
+        statements.append(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
+    _pg_run(*statements)
+    return _pg_url(name), lambda: _pg_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def create_database(service, tmp_path):
     """A fresh, empty database for one service; returns (url, drop)."""
     if db_kind() == "postgresql":
-        name = f"procura_test_{service}_{uuid.uuid4().hex[:10]}"
-        _pg_run(f'CREATE DATABASE "{name}"')
-        base = PG_ADMIN_URL.rsplit("/", 1)[0]
-        return f"{base}/{name}", lambda: _pg_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return _pg_create(service)
     return f"sqlite:///{tmp_path / (service + '.db')}", lambda: None
 
 
-def migrated_database(service, tmp_path):
-    """`create_database`, upgraded to the service's latest migration; returns (url, drop)."""
+def _template(service):
+    """The migrated template of `service` for this process, made at its first use."""
     from services.common.migrations import upgrade
+    kind = db_kind()
+    if (kind, service) not in _templates:
+        if kind == "postgresql":
+            url, drop = _pg_create(f"template_{service}")
+            upgrade(service, url)  # Alembic's engine is disposed: nobody stays connected
+            atexit.register(drop)
+            _templates[kind, service] = url.rsplit("/", 1)[1]
+        else:
+            folder = Path(tempfile.mkdtemp(prefix="procura-templates-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            upgrade(service, f"sqlite:///{folder / (service + '.db')}")
+            _templates[kind, service] = folder / (service + ".db")
+    return _templates[kind, service]
+
+
+def migrated_database(service, tmp_path):
+    """A fresh database for one service at its latest migration; returns (url, drop)."""
+    template = _template(service)
+    if db_kind() == "postgresql":
+        return _pg_create(service, template)
     url, drop = create_database(service, tmp_path)
-    upgrade(service, url)
+    path = tmp_path / (service + ".db")
+    if not path.exists():  # the same service twice in one test: its one database, as before
+        shutil.copyfile(template, path)
     return url, drop
 
 
