@@ -5,7 +5,12 @@ import secrets
 import pytest
 
 from services.common.config import SERVICES, nameko_config
+from tests.support import databases
 from tests.support.databases import migrated_database
+
+
+def pytest_configure(config):
+    databases.QUICK_COMMITS = True
 
 
 @pytest.fixture
