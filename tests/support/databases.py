@@ -7,6 +7,7 @@ tables as running every migration again, without running Alembic for every test.
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -34,6 +35,45 @@ def _pg_run(*statements):
         conn.close()
 
 
+class _Dropper:
+    """Drops PostgreSQL databases in a thread of its own (a real one, also where eventlet has
+    patched threading), so that a test's teardown does not wait for PostgreSQL to remove a
+    database's files; `finish()` waits for every drop asked so far."""
+
+    def __init__(self):
+        self.thread, self.errors = None, []
+
+    def drop(self, name):
+        from eventlet import patcher
+        if self.thread is None:
+            self.queue = patcher.original("queue").Queue()
+            self.thread = patcher.original("threading").Thread(
+                target=self._run, name="drop-test-databases", daemon=True)
+            self.thread.start()
+            atexit.register(self.finish)  # after the templates' drops: atexit runs LIFO
+        self.queue.put(name)
+
+    def _run(self):
+        while True:
+            name = self.queue.get()
+            try:
+                _pg_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except Exception as exc:  # reported, as a synchronous drop's failure would be
+                self.errors.append(f"could not drop test database {name}: {exc}")
+            finally:
+                self.queue.task_done()
+
+    def finish(self):
+        if self.thread is not None:
+            self.queue.join()
+        for error in self.errors:
+            print(error, file=sys.stderr)
+        self.errors.clear()
+
+
+_dropper = _Dropper()
+
+
 def _pg_url(name):
     return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
 
@@ -47,7 +87,7 @@ def _pg_create(service, template=None):
     if QUICK_COMMITS:
         statements.append(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
     _pg_run(*statements)
-    return _pg_url(name), lambda: _pg_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return _pg_url(name), lambda: _dropper.drop(name)
 
 
 def create_database(service, tmp_path):
@@ -63,9 +103,10 @@ def _template(service):
     kind = db_kind()
     if (kind, service) not in _templates:
         if kind == "postgresql":
-            url, drop = _pg_create(f"template_{service}")
+            url, _ = _pg_create(f"template_{service}")
             upgrade(service, url)  # Alembic's engine is disposed: nobody stays connected
-            atexit.register(drop)
+            name = url.rsplit("/", 1)[1]
+            atexit.register(_pg_run, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             _templates[kind, service] = url.rsplit("/", 1)[1]
         else:
             folder = Path(tempfile.mkdtemp(prefix="procura-templates-"))
