@@ -1,6 +1,5 @@
 """Fixtures shared by the integration tests."""
 import os
-import signal
 import subprocess
 
 import pytest
@@ -87,14 +86,13 @@ def cluster(tmp_path):
         return procs[service]
 
     yield {"env": env, "start": start, "parts": parts, "procs": procs, "tmp": tmp_path}
+    # the test is over: no need to wait for a graceful stop (tests that stop a service
+    # gracefully do it themselves)
     for proc in procs.values():
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs.values():
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
             proc.kill()
+    for proc in procs.values():
+        proc.wait()
     drop_vhost()
     for drop in drops:
         drop()
