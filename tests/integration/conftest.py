@@ -10,8 +10,9 @@ from services.gateway.service import GatewayService
 from services.identity import demo as identity_demo
 from services.identity.models import Base as IdentityBase
 from services.identity.service import IdentityService
+from tests.integration.messaging_services import Base as MessagingBase
 from tests.support.broker import new_vhost
-from tests.support.databases import migrated_database
+from tests.support.databases import create_database, migrated_database
 from tests.support.system import BIN, ROOT, free_port, sign_in
 from tests.support.tokens import RING_JSON
 
@@ -94,5 +95,22 @@ def cluster(tmp_path):
     for proc in procs.values():
         proc.wait()
     drop_vhost()
+    for drop in drops:
+        drop()
+
+
+@pytest.fixture
+def messaging_dbs(tmp_path, monkeypatch):
+    """Databases for the test publisher and subscriber of messaging_services.py."""
+    from services.common.engines import make_engine
+    drops = []
+    for name in ("testpub", "testsub"):
+        url, drop = create_database(name, tmp_path)
+        engine = make_engine(url)
+        MessagingBase.metadata.create_all(engine)
+        engine.dispose()
+        monkeypatch.setenv(f"{name.upper()}_DATABASE_URL", url)
+        drops.append(drop)
+    yield
     for drop in drops:
         drop()

@@ -42,9 +42,9 @@ from services.common.runner import all_service_classes
 from services.common.standalone import StandaloneRpc
 from services.identity.models import Base as IdentityBase
 from services.identity.service import IdentityService
-from tests.integration.messaging_services import Base, Publisher, Subscriber
+from tests.integration.messaging_services import Publisher, Subscriber
 from tests.support.broker import AUTH, MGMT, new_vhost
-from tests.support.databases import create_database, migrated_database
+from tests.support.databases import migrated_database
 from tests.support.tokens import KEY, ServiceRpcProxy, service_token, user_token
 from tests.support.waiting import wait_for
 
@@ -236,28 +236,12 @@ def test_identity_gives_a_service_its_token_only_over_its_own_rabbitmq_user(
 
 # ---------------------------------------------------------------- events: who published
 
-@pytest.fixture
-def dbs(tmp_path, monkeypatch):
-    from services.common.engines import make_engine
-    drops = []
-    for name in ("testpub", "testsub"):
-        url, drop = create_database(name, tmp_path)
-        engine = make_engine(url)
-        Base.metadata.create_all(engine)
-        engine.dispose()
-        monkeypatch.setenv(f"{name.upper()}_DATABASE_URL", url)
-        drops.append(drop)
-    yield
-    for drop in drops:
-        drop()
-
-
 def effects(config):
     with ServiceRpcProxy("testsub", config) as sub:
         return [note for _, note in sub.effects({})]
 
 
-def test_an_event_its_sources_user_did_not_publish_is_refused(dbs, start_service, procura_env,
+def test_an_event_its_sources_user_did_not_publish_is_refused(messaging_dbs, start_service, procura_env,
                                                                monkeypatch):
     vhost = procura_env["vhost"]
     management = Management(MGMT, *AUTH)
@@ -310,7 +294,7 @@ def queue_types(vhost):
     return {q["name"]: q.get("type", "classic") for q in reply.json()}
 
 
-def test_queues_are_quorum_queues_when_queue_type_says_so(dbs, start_service, procura_env,
+def test_queues_are_quorum_queues_when_queue_type_says_so(messaging_dbs, start_service, procura_env,
                                                           monkeypatch):
     monkeypatch.setenv("QUEUE_TYPE", "quorum")
     start_service(Subscriber)

@@ -9,9 +9,8 @@ from nameko.events import get_event_exchange
 from services.common.broker import dead_letters, declare_topology, replay_dead_letters
 from services.common.context import CallerContext
 from services.common.errors import NotFound, Unavailable
-from tests.integration.messaging_services import Base, Publisher, Subscriber
+from tests.integration.messaging_services import Publisher, Subscriber
 from tests.support.broker import ready_messages
-from tests.support.databases import create_database
 from tests.support.tokens import ServiceRpcProxy
 from tests.support.waiting import wait_for
 
@@ -20,28 +19,12 @@ CTX = CallerContext(user_id=1, company_id=1).to_dict()
 QUEUE = "evt-testpub-thing_happened--testsub.on_thing"
 
 
-@pytest.fixture
-def dbs(tmp_path, monkeypatch):
-    from services.common.engines import make_engine
-    drops = []
-    for name in ("testpub", "testsub"):
-        url, drop = create_database(name, tmp_path)
-        engine = make_engine(url)
-        Base.metadata.create_all(engine)
-        engine.dispose()
-        monkeypatch.setenv(f"{name.upper()}_DATABASE_URL", url)
-        drops.append(drop)
-    yield
-    for drop in drops:
-        drop()
-
-
 def effects(config):
     with ServiceRpcProxy("testsub", config) as sub:
         return sub.effects(CTX)
 
 
-def test_event_published_before_consumer_first_started_is_delivered(dbs, start_service, procura_env):
+def test_event_published_before_consumer_first_started_is_delivered(messaging_dbs, start_service, procura_env):
     # The consumer's queue is declared at deploy time; the consumer itself is not running.
     declare_topology([Subscriber])
     start_service(Publisher)
@@ -54,7 +37,7 @@ def test_event_published_before_consumer_first_started_is_delivered(dbs, start_s
     assert [note for _, note in got] == ["early"]
 
 
-def test_event_not_emitted_when_transaction_rolls_back(dbs, start_service, procura_env):
+def test_event_not_emitted_when_transaction_rolls_back(messaging_dbs, start_service, procura_env):
     start_service(Publisher)
     # one worker handles events in the order they were published, so once the later
     # "real" has had its effect, a "ghost" published before it would have had its own
@@ -67,7 +50,7 @@ def test_event_not_emitted_when_transaction_rolls_back(dbs, start_service, procu
     assert [note for _, note in got] == ["real"]
 
 
-def test_failing_handler_is_retried_then_dead_lettered_then_replayed(dbs, start_service, procura_env):
+def test_failing_handler_is_retried_then_dead_lettered_then_replayed(messaging_dbs, start_service, procura_env):
     start_service(Publisher)
     start_service(Subscriber)
     with ServiceRpcProxy("testpub", procura_env) as pub:
@@ -85,7 +68,7 @@ def test_failing_handler_is_retried_then_dead_lettered_then_replayed(dbs, start_
     assert wait_for(lambda: dead_letters(uri), timeout=15, message="parked again")[0]["attempts"] == 3
 
 
-def test_rpc_to_a_stopped_service_times_out(dbs, start_service, procura_env, monkeypatch):
+def test_rpc_to_a_stopped_service_times_out(messaging_dbs, start_service, procura_env, monkeypatch):
     # testsub's queue exists (declared) but nothing consumes it: nameko alone would wait forever
     container = start_service(Subscriber)
     container.stop()
@@ -96,7 +79,7 @@ def test_rpc_to_a_stopped_service_times_out(dbs, start_service, procura_env, mon
                 pub.call_sub(CTX)
 
 
-def test_redelivered_event_has_its_effect_once(dbs, start_service, procura_env):
+def test_redelivered_event_has_its_effect_once(messaging_dbs, start_service, procura_env):
     # one worker: events are handled in the order they were published
     start_service(Subscriber, max_workers=1)
 
@@ -119,7 +102,7 @@ def test_redelivered_event_has_its_effect_once(dbs, start_service, procura_env):
     assert got == [[twice["event_id"], "twice"], [marker["event_id"], "marker"]]
 
 
-def test_entrypoint_metrics_count_outcomes_and_dead_letters(dbs, start_service, procura_env):
+def test_entrypoint_metrics_count_outcomes_and_dead_letters(messaging_dbs, start_service, procura_env):
     from prometheus_client import REGISTRY
 
     def sample(name, **labels):
