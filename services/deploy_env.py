@@ -17,7 +17,7 @@ import os
 import secrets
 from pathlib import Path
 
-from services.common.broker_access import definitions_from_env, read_env_file
+from services.common.broker_access import definitions_from_env, read_env_file, service_user
 from services.common.config import DATA_SERVICES, ROOT, SERVICES
 
 # beside docker-compose.yml, which reads both (the definitions file is mounted into RabbitMQ)
@@ -91,7 +91,7 @@ def kubernetes_secret(values: dict, rabbitmq="rabbitmq:5672/procura", postgres="
     """The keys of the Secret `procura-secrets`, made from `values` (compose_values()):
     what each Deployment reads, and nothing it does not."""
     secret_keys = {f"{s.upper()}_AMQP_URI":
-                   f"amqp://procura-{s}:{values[f'{s.upper()}_AMQP_PASSWORD']}@{rabbitmq}"
+                   f"amqp://{service_user(s)}:{values[f'{s.upper()}_AMQP_PASSWORD']}@{rabbitmq}"
                    for s in SERVICES}
     secret_keys.update({f"{s.upper()}_DATABASE_URL":
                         f"postgresql://{s}:{values[f'{s.upper()}_DB_PASSWORD']}@{postgres}/{s}"
