@@ -167,3 +167,22 @@ def test_staff_token_has_no_company(session):
     create_staff("ops.one", "Staff-password-1", session=session)
     ctx = context_from_claims(claims_of(sign_in(session, "ops.one", "Staff-password-1")))
     assert ctx.staff and ctx.company_id is None and ctx.roles == []
+
+
+def test_a_token_checked_once_is_refused_once_it_expires(monkeypatch):
+    """The signature is checked once per token; expiry is checked on every use."""
+    import services.common.tokens as token_module
+    from services.common.tokens import new_signing_key, verify_bus_token
+    private, public = KEYS.signing().private_pem, KEYS.signing().public_pem
+    import time
+    now = time.time() - 10  # PyJWT checks iat against the real clock
+    token = issue_access_token(CallerContext(user_id=7), private, "k", lifetime=60, now=now)
+    monkeypatch.setattr(token_module.time, "time", lambda: now + 30)
+    assert verify_access_token(token, public)["sub"] == "7"
+    assert verify_access_token(token, public)["sub"] == "7"
+    monkeypatch.setattr(token_module.time, "time", lambda: now + 61)
+    with pytest.raises(InvalidToken, match="expired"):
+        verify_access_token(token, public)
+    assert verify_bus_token(token, public, leeway=5)["sub"] == "7"  # a call still going on
+    with pytest.raises(InvalidToken):
+        verify_access_token(token, new_signing_key()[1])  # another key
