@@ -57,10 +57,20 @@ class InvalidToken(Exception):
 
 
 def token_kid(token: str) -> str | None:
+    """The `kid` header: which key signed the token."""
+    if not isinstance(token, str):
+        raise InvalidToken("a token is a string")
+    return _kid_of(token)
+
+
+@functools.lru_cache(maxsize=4096)
+def _kid_of(token: str) -> str | None:
+    # read once per token, like its signature
     try:
-        return jwt.get_unverified_header(token).get("kid")
+        kid = jwt.get_unverified_header(token).get("kid")
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc))
+    return kid if isinstance(kid, str) else None
 
 
 def verify_access_token(token: str, public_pem: str) -> dict:
