@@ -88,7 +88,8 @@ def main():
     parser.add_argument("--buyers", type=int, default=50)
     parser.add_argument("--orders", type=int, default=4, help="orders per buyer")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as var, launch_system(Path(var), products=50) as system:
+    with tempfile.TemporaryDirectory() as var, \
+            launch_system(Path(var), products=50, quick_timers=False) as system:
         staff = system.session("e2e.staff", "Staff-password-2026")
         staff.post(system.api + "/backoffice/products/import", data=CSV,
                    headers={"Content-Type": "text/csv"}).raise_for_status()

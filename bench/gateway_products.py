@@ -53,7 +53,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as var, launch_system(Path(var)) as system:
+    with tempfile.TemporaryDirectory() as var, launch_system(Path(var), quick_timers=False) as system:
         token = system.login("demo.buyer")["access_token"]
         products = requests.get(system.api + "/products", params={"limit": 1},
                                 headers={"Authorization": f"Bearer {token}"}).json()

@@ -90,7 +90,7 @@ def main():
 
     hash_ms, verify_ms = argon2_ms()
 
-    with tempfile.TemporaryDirectory() as var, launch_system(Path(var)) as system:
+    with tempfile.TemporaryDirectory() as var, launch_system(Path(var), quick_timers=False) as system:
         ports = identity_metrics_ports(system)
         token = system.login("demo.buyer")["access_token"]
         auth = {"Authorization": f"Bearer {token}"}

@@ -58,7 +58,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as var, launch_system(Path(var), products=300) as system:
+    with tempfile.TemporaryDirectory() as var, \
+            launch_system(Path(var), products=300, quick_timers=False) as system:
         settle()
         phases = {"idle at start": snapshot(system)}
         done = drive_checkouts(system, args.buyers, args.seconds)

@@ -61,7 +61,7 @@ def main():
         run(args.url.rstrip("/"), args.runs)
         return
     from tests.support.system import launch_system
-    with tempfile.TemporaryDirectory() as var, launch_system(Path(var)) as system:
+    with tempfile.TemporaryDirectory() as var, launch_system(Path(var), quick_timers=False) as system:
         run(system.url, args.runs)
 
 
