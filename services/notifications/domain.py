@@ -376,8 +376,17 @@ def _approval_kind(kind):
     return build
 
 
+def decision_is_news(payload) -> bool:
+    """Whether the buyer hears of an approval decision: not of the approval of an order no
+    workflow applied to (`auto`), which its confirmation covered (that email says approval
+    emails come only when an approval is needed)."""
+    return not payload.get("auto")
+
+
 def _decision_kind(kind):
     def build(p):
+        if not decision_is_news(p):
+            return []
         return [_person_mail(kind, p["buyer"], order_number=p["order_number"],
                              decided_by=p.get("decided_by"), comment=p.get("comment") or "",
                              order_url=order_url(p["order_number"]))]

@@ -148,6 +148,7 @@ class ApprovalDecided(OrderMail):
     approval_id = fields.Raw(load_default=None)
     decided_by = fields.Nested(Person, load_default=None, allow_none=True)
     comment = fields.String(load_default="", allow_none=True)
+    auto = fields.Boolean(load_default=False)
 
 
 class OrderShipped(OrderMail):

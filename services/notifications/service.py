@@ -24,11 +24,13 @@ from services.notifications.delivery import MailDelivery
 from services.notifications.models import Base
 
 
-def queues_mail(source, event_type, schema):
+def queues_mail(source, event_type, schema, when=None):
     """The handler `on_<event_type>`, which queues the emails of an event whose payload
-    `schema` (a class) loads."""
+    `schema` (a class) loads; with `when(payload)`, only of the events it says yes to (the
+    others are acknowledged with no transaction)."""
     return handler_for(source, event_type,
-                       lambda self, event: self._queue(source, event_type, event, schema()))
+                       lambda self, event: self._queue(source, event_type, event, schema()),
+                       when=when)
 
 
 class NotificationsService(ServiceBase):
@@ -85,7 +87,8 @@ class NotificationsService(ServiceBase):
     on_approval_reminder = queues_mail("approvals", "approval_reminder", schemas.ApprovalRequested)
     on_approval_escalated = queues_mail("approvals", "approval_escalated",
                                         schemas.ApprovalRequested)
-    on_order_approved = queues_mail("approvals", "order_approved", schemas.ApprovalDecided)
+    on_order_approved = queues_mail("approvals", "order_approved", schemas.ApprovalDecided,
+                                    when=domain.decision_is_news)
     on_order_rejected = queues_mail("approvals", "order_rejected", schemas.ApprovalDecided)
 
     # --- reporting ---------------------------------------------------------------------

@@ -242,3 +242,13 @@ def test_a_partial_shipment_says_so_and_lists_what_it_carries(session):
     (mail,) = handle(session, "orders", "order_shipped", payload)
     assert "le reste suivra" in mail.body_text
     assert "2 x Station USB-C (LEN-40B00135US)" in mail.body_text
+
+
+def test_an_order_no_workflow_applied_to_gets_no_approved_email(session):
+    """Its confirmation said approval emails come only when an approval is needed."""
+    decided = sample("approvals", "order_approved")
+    auto = dict(decided, decided_by=None, comment="", auto=True)
+    assert not domain.decision_is_news(auto) and domain.decision_is_news(decided)
+    assert handle(session, "approvals", "order_approved", auto) == []
+    mail, = handle(session, "approvals", "order_approved", decided)
+    assert mail.kind == "order_approved" and "has been approved by" in mail.body_text
