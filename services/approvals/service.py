@@ -9,10 +9,7 @@ from services.common.background import BackgroundLoop
 from services.common.base import ServiceBase
 from services.common.context import CallerContext
 from services.common.csvout import csv_text
-from services.common.unit_of_work import Database
 from services.common.entrypoints import event_handler, rpc
-from services.common.rpc_client import RpcClient
-from services.common.relay import OutboxRelay
 from services.common.schemas import dump_page, load, page_args
 from services.common.standalone import StandaloneRpc
 
@@ -60,14 +57,9 @@ class Reminders(BackgroundLoop):
         return False
 
 
-class ApprovalsService(ServiceBase):
-    name = "approvals"
-    db = Database("approvals", Base)
-    relay = OutboxRelay()
+class ApprovalsService(ServiceBase, name="approvals", models=Base,
+                       calls=("identity", "catalog", "orders")):
     reminders = Reminders()
-    identity = RpcClient("identity")
-    catalog = RpcClient("catalog")
-    orders = RpcClient("orders")
 
     @property
     def directory(self):

@@ -14,9 +14,7 @@ from services.catalog.indexer import SearchIndexer
 from services.catalog.models import Base
 from services.common.base import ServiceBase
 from services.common.entrypoints import event_handler, rpc
-from services.common.relay import OutboxRelay
 from services.common.schemas import load, page_args
-from services.common.unit_of_work import Database
 
 PRODUCT_PAGE = schemas.ProductPage()
 CONTRACT, CONTRACT_PAGE = schemas.ContractOut(), schemas.ContractPage()
@@ -26,10 +24,7 @@ SAVED_SEARCH, SAVED_SEARCH_PAGE = schemas.SavedSearchOut(), schemas.SavedSearchP
 FAVORITE, FAVORITE_PAGE = schemas.FavoriteOut(), schemas.FavoritePage()
 
 
-class CatalogService(ServiceBase):
-    name = "catalog"
-    db = Database("catalog", Base)
-    relay = OutboxRelay()
+class CatalogService(ServiceBase, name="catalog", models=Base):
     indexer = SearchIndexer()  # PostgreSQL's search word lists
 
     # ---- products and prices

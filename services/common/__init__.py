@@ -11,5 +11,6 @@ Adapters to nameko and RabbitMQ (used by the service classes, never by a domain)
   (RPC outside a worker), remote_errors (domain errors cross RPC as themselves),
   unit_of_work (the `Database` dependency that commits before the reply or ack), relay (the
   outbox relay), background (background loops), broker (queues, retries, dead letters),
-  base (`ServiceBase`), metrics, http, logs, runner, migrations.
+  base (`ServiceBase`: a service's database, relay and RPC clients), metrics, http, logs,
+  runner, migrations.
 """

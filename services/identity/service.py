@@ -17,9 +17,7 @@ from services.common.config import env
 from services.common.entrypoints import rpc
 from services.common.errors import DomainError
 from services.common.idempotency import once
-from services.common.relay import OutboxRelay
 from services.common.schemas import dump_page, load, load_args, page_args
-from services.common.unit_of_work import Database
 from services.identity import passwords, punchout_sessions, schemas as s
 from services.identity.domain import (auth, cards, companies, company_users, directory, groups,
                                       housekeeping, profile, recovery, revocations, tokens)
@@ -62,11 +60,8 @@ def localized(fn):
     return wrapper
 
 
-class IdentityService(ServiceBase):
-    name = "identity"
-    db = Database("identity", Base)
+class IdentityService(ServiceBase, name="identity", models=Base):
     keys = SigningKeys()
-    relay = OutboxRelay()
 
     # ---- authentication
     @rpc

@@ -16,7 +16,6 @@ Configuration (environment):
 """
 from services.common.access import require_staff
 from services.common.base import ServiceBase
-from services.common.unit_of_work import Database
 from services.common.entrypoints import event_handler, handler_for, rpc
 from services.common.schemas import load, load_args
 from services.notifications import domain, queue, schemas
@@ -33,9 +32,7 @@ def queues_mail(source, event_type, schema, when=None):
                        when=when)
 
 
-class NotificationsService(ServiceBase):
-    name = "notifications"
-    db = Database("notifications", Base)
+class NotificationsService(ServiceBase, name="notifications", models=Base, relay=False):
     delivery = MailDelivery()
 
     def _queue(self, source, event_type, event, schema):

@@ -6,14 +6,11 @@ the process has one connection, whose write lock every other worker would wait f
 the call is on its way; on PostgreSQL it holds no connection idle meanwhile."""
 from services.common.access import require_staff
 from services.common.base import ServiceBase
-from services.common.unit_of_work import Database
 from services.common.entrypoints import event_handler, rpc
-from services.common.rpc_client import RpcClient
 from services.common.errors import Invalid
 from services.common.errors import Conflict
 from services.common.idempotency import once, replay
 from services.common.money import Money
-from services.common.relay import OutboxRelay
 from services.common.context import CallerContext
 from services.common.schemas import dump_page, load, load_args, page_args
 from services.common.background import BackgroundLoop
@@ -45,13 +42,8 @@ class Renewals(BackgroundLoop):
         return False
 
 
-class OrdersService(ServiceBase):
-    name = "orders"
-    db = Database("orders", Base)
-    relay = OutboxRelay()
+class OrdersService(ServiceBase, name="orders", models=Base, calls=("catalog", "identity")):
     renewals = Renewals()
-    catalog = RpcClient("catalog")
-    identity = RpcClient("identity")
 
     def _quote(self, ctx, lines, with_catalogs=False):
         """Authoritative prices for the whole cart, in one call to catalog; at checkout with

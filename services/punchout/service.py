@@ -20,9 +20,7 @@ from services.common.config import env, public_url
 from services.common.context import CallerContext
 from services.common.entrypoints import event_handler, rpc
 from services.common.errors import DomainError, Invalid, Unavailable
-from services.common.rpc_client import RpcClient
 from services.common.schemas import load
-from services.common.unit_of_work import Database
 from services.punchout import cxml, domain, oci
 from services.punchout import schemas as s
 from services.punchout.models import Base, PunchoutConfig, StatusDelivery
@@ -109,13 +107,9 @@ def post_document(url: str, document: bytes) -> str | None:
     return None
 
 
-class PunchoutService(ServiceBase):
-    name = "punchout"
-    db = Database("punchout", Base)
+class PunchoutService(ServiceBase, name="punchout", models=Base, relay=False,
+                      calls=("identity", "catalog", "orders")):
     status_sender = StatusSender()
-    identity = RpcClient("identity")
-    catalog = RpcClient("catalog")
-    orders = RpcClient("orders")
 
     # ---- configuration (staff)
     @rpc

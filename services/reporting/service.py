@@ -9,9 +9,7 @@ import logging
 from services.common.background import BackgroundLoop
 from services.common.base import ServiceBase
 from services.common.clock import utcnow
-from services.common.unit_of_work import Database
 from services.common.entrypoints import handler_for, rpc
-from services.common.relay import OutboxRelay
 from services.common.schemas import load
 from services.reporting import schemas
 from services.reporting.domain import assets, facts, licenses, reports, schedules
@@ -51,10 +49,7 @@ def records_fact(source, event_type):
     return handler_for(source, event_type, lambda self, event: facts.record_event(self.db, event))
 
 
-class ReportingService(ServiceBase):
-    name = "reporting"
-    db = Database("reporting", Base)
-    relay = OutboxRelay()
+class ReportingService(ServiceBase, name="reporting", models=Base):
     clock = ScheduleClock()
 
     # ---- the read model: every fact comes from an event
