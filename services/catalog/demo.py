@@ -15,10 +15,12 @@ one in ten in USD). The same n and seed always give the same products. The first
 A reseller part number is the manufacturer's code, a dash, and the manufacturer part number
 without characters other than letters, digits and dashes.
 """
+import csv
 import random
 import re
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -34,43 +36,9 @@ CODES = {"Lenovo": "LEN", "HP": "HP", "Dell": "DEL", "Cisco": "CSC", "Microsoft"
          "Adobe": "ADB", "VMware": "VMW", "Fortinet": "FTN", "Ubiquiti": "UBQ",
          "Brother": "BRO", "Epson": "EPS"}
 
-# (mfg part number, manufacturer, category, name, description, list price, currency, language)
-SHOWCASE = [
-    ("20XW0042US", "Lenovo", "Notebooks",
-     'Lenovo ThinkPad X1 Carbon Gen 9 14" Intel Core i7-1165G7 16GB 512GB SSD Win 11 Pro',
-     "Ultralight 14-inch business notebook, 16 GB LPDDR4x, 512 GB PCIe SSD, Wi-Fi 6, 3-year warranty.",
-     "2149.00", "CAD", "en"),
-    ("N021L545014CA", "Dell", "Notebooks",
-     'Dell Latitude 5450 14" Intel Core Ultra 5 135U 16GB 512GB SSD Win 11 Pro',
-     "Business notebook, 14-inch FHD, 16 GB DDR5, 512 GB SSD, 3-year ProSupport.",
-     "1649.00", "CAD", "en"),
-    ("8A3F9UT#ABL", "HP", "Notebooks",
-     'HP EliteBook 840 G11 14" Intel Core Ultra 7 155U 32GB 1TB SSD Win 11 Pro',
-     "Business notebook with Wolf Security, 32 GB DDR5, 1 TB SSD, 5MP camera.",
-     "2399.00", "CAD", "en"),
-    ("C9200L-24P-4G-E", "Cisco", "Networking",
-     "Cisco Catalyst 9200L 24-port PoE+ 4x1G uplink switch, Network Essentials",
-     "Stackable access switch, 24 PoE+ ports, 370 W PoE budget, 4 x 1G SFP uplinks.",
-     "3895.00", "CAD", "en"),
-    ("920-011558", "Logitech", "Accessories", "Logitech MX Keys S wireless keyboard, graphite",
-     "Low-profile wireless keyboard, smart backlighting, Bluetooth and Logi Bolt, USB-C charging.",
-     "139.99", "CAD", "en"),
-    ("MRXN3LL/A", "Apple", "Notebooks", 'Apple MacBook Air 13" M3 8-core CPU 8-core GPU 16GB 512GB SSD, midnight',
-     "13.6-inch Liquid Retina display, Apple M3 chip, 16 GB unified memory, 512 GB SSD.",
-     "1749.00", "CAD", "en"),
-    ("KLQ-00211", "Microsoft", "Software Licenses", "Microsoft 365 Business Standard, 1 user, 1 year",
-     "Desktop Office apps, Teams, Exchange mailbox and 1 TB OneDrive per user, annual subscription.",
-     "189.00", "CAD", "en"),
-    ("SMT1500C", "APC", "Power", "APC Smart-UPS 1500VA LCD 120V with SmartConnect",
-     "Line-interactive tower UPS, 1000 W, 8 NEMA 5-15R outlets, LCD, cloud monitoring.",
-     "1129.00", "CAD", "en"),
-    ("26599-989-999", "Jabra", "Audio", "Jabra Evolve2 65 UC stereo headset, USB-A, black",
-     "Wireless headset with noise-cancelling microphones, busylight, 37 h battery, Link380 dongle.",
-     "329.00", "CAD", "en"),
-    ("LS27B800PXNXGO", "Samsung", "Monitors", 'Samsung ViewFinity S8 27" 4K UHD IPS monitor, USB-C 90W',
-     "27-inch 3840 x 2160 IPS, HDR10, USB-C with 90 W power delivery, height-adjustable stand.",
-     "549.99", "USD", "en"),
-]
+# the first products, as their manufacturers name them: the CSV import's columns but the
+# reseller part number, which comes from the manufacturer part number
+SHOWCASE = Path(__file__).with_name("demo_showcase.csv")
 
 # (manufacturer, category, line, base price CAD, kind)
 LINES = [
@@ -168,6 +136,31 @@ SSD_GB = [250, 500, 1000, 2000, 4000]
 COLOURS = [("black", "noir"), ("graphite", "graphite"), ("pale grey", "gris pâle"), ("white", "blanc")]
 AVAILABILITY = ["in_stock"] * 15 + ["limited"] * 2 + ["backorder"] * 2 + ["discontinued"]
 
+# manufacturer: (its part numbers' style, what `pick` is drawn from); `tag` stands for the
+# product line, `s4` and `s5` for the serial in 4 or 5 base-36 digits
+PART_NUMBER_STYLES = {
+    "Lenovo": ("21{tag}{s4}{pick}", ["US", "CA", "CD"]),
+    "HP": ("{tag[1]}{s5}UT#{pick}", ["ABA", "ABL"]),
+    "Dell": ("{tag}{s5}-{pick}", ["CA", "US"]),
+    "Cisco": ("C{tag}-{s5}-{pick}", ["E", "A", "L"]),
+    "Microsoft": ("{tag}{s4[0]}-{s4[1]}{s4[2]}{s4[3]}{pick}", "0123456789"),
+    "Apple": ("M{tag}{s4}LL/A", None),
+    "Logitech": ("9{tag}-{s5}", None),
+    "Samsung": ("MZ-{tag}{s5}/AM", None),
+    "APC": ("SR{tag}{s5}", None),
+    "Kingston": ("K{tag}{s5}/G", None),
+    "Seagate": ("ST{tag}{s5}", None),
+    "Western Digital": ("WD{tag}{s5}X", None),
+    "Jabra": ("2{tag}-{s5}-99", None),
+    "Poly": ("7{tag}{s4}AA", None),
+    "Adobe": ("65{tag}{s5}BA01", None),
+    "VMware": ("VCF-{tag}{s5}", None),
+    "Fortinet": ("FC-{tag}-{s5}", None),
+    "Ubiquiti": ("U{tag}-{s5}", None),
+    "Brother": ("BR{tag}{s5}", None),
+    "Epson": ("C11C{tag}{s5}", None),
+}
+
 _KEEP = re.compile(r"[^A-Z0-9-]")
 _B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -186,47 +179,9 @@ def _b36(value, width):
 
 def _mfg(manufacturer, line_no, serial, rng):
     """A manufacturer part number in that manufacturer's style, unique per (line, serial)."""
-    s4, s5 = _b36(serial, 4), _b36(serial, 5)
-    tag = _b36(line_no, 2)
-    if manufacturer == "Lenovo":
-        return f"21{tag}{s4}{rng.choice(['US', 'CA', 'CD'])}"
-    if manufacturer == "HP":
-        return f"{tag[1]}{s5}UT#{rng.choice(['ABA', 'ABL'])}"
-    if manufacturer == "Dell":
-        return f"{tag}{s5}-{rng.choice(['CA', 'US'])}"
-    if manufacturer == "Cisco":
-        return f"C{tag}-{s5}-{rng.choice(['E', 'A', 'L'])}"
-    if manufacturer == "Microsoft":
-        return f"{tag}{s4[0]}-{s4[1:]}{rng.randint(0, 9)}"
-    if manufacturer == "Apple":
-        return f"M{tag}{s4}LL/A"
-    if manufacturer == "Logitech":
-        return f"9{tag}-{s5}"
-    if manufacturer == "Samsung":
-        return f"MZ-{tag}{s5}/AM"
-    if manufacturer == "APC":
-        return f"SR{tag}{s5}"
-    if manufacturer == "Kingston":
-        return f"K{tag}{s5}/G"
-    if manufacturer == "Seagate":
-        return f"ST{tag}{s5}"
-    if manufacturer == "Western Digital":
-        return f"WD{tag}{s5}X"
-    if manufacturer == "Jabra":
-        return f"2{tag}-{s5}-99"
-    if manufacturer == "Poly":
-        return f"7{tag}{s4}AA"
-    if manufacturer == "Adobe":
-        return f"65{tag}{s5}BA01"
-    if manufacturer == "VMware":
-        return f"VCF-{tag}{s5}"
-    if manufacturer == "Fortinet":
-        return f"FC-{tag}-{s5}"
-    if manufacturer == "Ubiquiti":
-        return f"U{tag}-{s5}"
-    if manufacturer == "Brother":
-        return f"BR{tag}{s5}"
-    return f"C11C{tag}{s5}"
+    style, picks = PART_NUMBER_STYLES[manufacturer]
+    return style.format(tag=_b36(line_no, 2), s4=_b36(serial, 4), s5=_b36(serial, 5),
+                        pick=rng.choice(picks) if picks else "")
 
 
 def _variant(kind, line, base, rng, fr):
@@ -332,11 +287,10 @@ def _money(value) -> str:
 
 
 def _showcase_rows():
-    for mfg, manufacturer, category, name, description, price, currency, language in SHOWCASE:
-        yield {"part_number": reseller_part_number(manufacturer, mfg), "mfg_part_number": mfg,
-               "manufacturer": manufacturer, "category": category, "name": name,
-               "description": description, "list_price": price, "currency": currency,
-               "language": language, "availability": "in_stock", "epp_price": ""}
+    with SHOWCASE.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            part_number = reseller_part_number(row["manufacturer"], row["mfg_part_number"])
+            yield {"part_number": part_number, **row, "availability": "in_stock", "epp_price": ""}
 
 
 def generate_products(n, seed=1):
