@@ -1,8 +1,10 @@
 """What every service's models start from: a declarative base with the naming convention,
-the outbox, processed-events and idempotency-key tables every service has, and JSON as text."""
+the outbox, processed-events and idempotency-key tables every service has, JSON as text, and
+the column of a row that is part of another."""
 import json
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, PrimaryKeyConstraint, String, Text
+from sqlalchemy import (Column, DateTime, ForeignKey, Integer, MetaData, PrimaryKeyConstraint, String,
+                        Text)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -24,6 +26,13 @@ class JSONText(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else json.loads(value)
+
+
+def part_of(parent_table):
+    """The reference of a row that belongs to a row of `parent_table` (a cart's line, an
+    order's shipment): deleted with it, and indexed, since it is read through its parent."""
+    return Column(Integer, ForeignKey(f"{parent_table}.id", ondelete="CASCADE"), nullable=False,
+                  index=True)
 
 
 def make_base():

@@ -1,11 +1,11 @@
 """Notifications' own tables: the outgoing mail queue and its attempts, the email
 preferences read model (fed by identity's events), the suppression list and the
 unsubscribe tokens."""
-from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, String, Text,
                         UniqueConstraint)
 
 from services.common.clock import utcnow
-from services.common.tables import JSONText, make_base
+from services.common.tables import JSONText, make_base, part_of
 from services.notifications.statuses import QUEUED
 
 Base = make_base()
@@ -45,8 +45,7 @@ class MailAttempt(Base):
     """Each delivery attempt and how it ended, for operators."""
     __tablename__ = "mail_attempts"
     id = Column(Integer, primary_key=True)
-    mail_id = Column(Integer, ForeignKey("outgoing_mail.id", ondelete="CASCADE"), nullable=False,
-                     index=True)
+    mail_id = part_of("outgoing_mail")
     number = Column(Integer, nullable=False)
     at = Column(DateTime, nullable=False, default=utcnow)
     outcome = Column(String(12), nullable=False)  # sent, retry, failed

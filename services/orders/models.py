@@ -7,7 +7,7 @@ from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import relationship
 
 from services.common.clock import utcnow
-from services.common.tables import JSONText, make_base
+from services.common.tables import JSONText, make_base, part_of
 from services.common.errors import Conflict
 from services.common.money import Money
 
@@ -29,7 +29,7 @@ class Cart(Base):
 class CartLine(Base):
     __tablename__ = "cart_lines"
     id = Column(Integer, primary_key=True)
-    cart_id = Column(Integer, ForeignKey("carts.id", ondelete="CASCADE"), nullable=False, index=True)
+    cart_id = part_of("carts")
     part_number = Column(String(64), nullable=False)
     quantity = Column(Integer, nullable=False)
     # the price the buyer saw when adding, to flag a change at checkout
@@ -145,7 +145,7 @@ class PricedLine:
 class OrderLine(PricedLine, Base):
     __tablename__ = "order_lines"
     id = Column(Integer, primary_key=True)
-    order_id = Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True)
+    order_id = part_of("orders")
     line_total = Column(Numeric(14, 2), nullable=False)
     price_source = Column(String(16), nullable=False)
     on_contract = Column(Integer, nullable=False, default=0)
@@ -162,7 +162,7 @@ class OrderLine(PricedLine, Base):
 class StatusChange(Base):
     __tablename__ = "order_status_history"
     id = Column(Integer, primary_key=True)
-    order_id = Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True)
+    order_id = part_of("orders")
     status = Column(String(32), nullable=False)
     at = Column(DateTime, nullable=False, default=utcnow)
     note = Column(Text)
@@ -173,7 +173,7 @@ class StatusChange(Base):
 class Shipment(Base):
     __tablename__ = "shipments"
     id = Column(Integer, primary_key=True)
-    order_id = Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True)
+    order_id = part_of("orders")
     carrier = Column(String(60), nullable=False)
     tracking_number = Column(String(80), nullable=False)
     shipped_at = Column(DateTime, nullable=False, default=utcnow)
@@ -191,8 +191,7 @@ class ShipmentLine(Base):
     """How much of one order line a shipment carries."""
     __tablename__ = "shipment_lines"
     id = Column(Integer, primary_key=True)
-    shipment_id = Column(Integer, ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False,
-                         index=True)
+    shipment_id = part_of("shipments")
     order_line_id = Column(Integer, ForeignKey("order_lines.id", ondelete="CASCADE"),
                            nullable=False)
     quantity = Column(Integer, nullable=False)
@@ -222,8 +221,7 @@ class Invoice(Base):
 class InvoiceCopyRequest(Base):
     __tablename__ = "invoice_copy_requests"
     id = Column(Integer, primary_key=True)
-    invoice_id = Column(Integer, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False,
-                        index=True)
+    invoice_id = part_of("invoices")
     requested_by = Column(Integer, nullable=False)
     requested_at = Column(DateTime, nullable=False, default=utcnow)
 
@@ -264,8 +262,7 @@ class Quote(Base):
 class QuoteLine(PricedLine, Base):
     __tablename__ = "quote_lines"
     id = Column(Integer, primary_key=True)
-    quote_id = Column(Integer, ForeignKey("quotes.id", ondelete="CASCADE"), nullable=False,
-                      index=True)
+    quote_id = part_of("quotes")
     quote = relationship("Quote", back_populates="lines")
     currency = association_proxy("quote", "currency")
 
@@ -316,8 +313,7 @@ class SubscriptionRenewal(Base):
     __table_args__ = (UniqueConstraint("subscription_id", "due_on",
                                        name="uq_subscription_renewals_due"),)
     id = Column(Integer, primary_key=True)
-    subscription_id = Column(Integer, ForeignKey("subscriptions.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
+    subscription_id = part_of("subscriptions")
     due_on = Column(Date, nullable=False)
     order_number = Column(String(32), nullable=False)
     charge_id = Column(String(64), nullable=False)
