@@ -19,6 +19,33 @@ from services.common.tables import JSONText, make_base
 Base = make_base()
 
 
+class FactOfAnOrder:
+    """The columns every fact about an order has: its id, its company and its buyer."""
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, nullable=False)
+    buyer_id = Column(Integer)
+    buyer_name = Column(String(200))
+
+
+class FactOfAPlacedOrder(FactOfAnOrder):
+    """What an order's fact and its lines' facts have alike, copied from the order: when it
+    was placed, its status and currency, whom it is billed to and shipped to."""
+    buyer_email = Column(String(254))
+    status = Column(String(32), nullable=False)
+    currency = Column(String(3), nullable=False)
+    placed_at = Column(DateTime, nullable=False)
+    placed_month = Column(String(7), nullable=False)
+    placed_quarter = Column(String(7), nullable=False)
+    billing_account = Column(String(64))
+    ship_to = Column(String(200))
+
+
+def report_window(table, dated_by):
+    """A fact table's index on (company, date, id): a report's window and its pages."""
+    return Index(f"ix_{table}_company_{dated_by.removesuffix('_at')}", "company_id", dated_by,
+                 "id")
+
+
 class ReceivedEvent(Base):
     """Every event the read model was built from, in the order it was applied."""
     __tablename__ = "received_events"
@@ -31,50 +58,26 @@ class ReceivedEvent(Base):
     received_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class OrderFact(Base):
+class OrderFact(FactOfAPlacedOrder, Base):
     __tablename__ = "order_facts"
-    __table_args__ = (Index("ix_order_facts_company_placed", "company_id", "placed_at", "id"),)
-    id = Column(Integer, primary_key=True)
+    __table_args__ = (report_window("order_facts", "placed_at"),)
     order_number = Column(String(32), nullable=False, unique=True)
-    company_id = Column(Integer, nullable=False)
-    buyer_id = Column(Integer)
-    buyer_name = Column(String(200))
-    buyer_email = Column(String(254))
-    status = Column(String(32), nullable=False)
     status_at = Column(DateTime, nullable=False)
-    currency = Column(String(3), nullable=False)
     total_cents = Column(BigInteger, nullable=False)
     line_count = Column(Integer, nullable=False)
-    placed_at = Column(DateTime, nullable=False)
-    placed_month = Column(String(7), nullable=False)
-    placed_quarter = Column(String(7), nullable=False)
-    billing_account = Column(String(64))
-    ship_to = Column(String(200))
     payment_method = Column(String(32))
     po_number = Column(String(64))
     card_brand = Column(String(32))
     card_last4 = Column(String(4))
 
 
-class OrderLineFact(Base):
+class OrderLineFact(FactOfAPlacedOrder, Base):
     """One ordered line, with what reports group and filter by copied from its order."""
     __tablename__ = "order_line_facts"
     __table_args__ = (UniqueConstraint("order_number", "line_no"),
-                      Index("ix_order_line_facts_company_placed", "company_id", "placed_at", "id"))
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False)
+                      report_window("order_line_facts", "placed_at"))
     order_number = Column(String(32), nullable=False)
     line_no = Column(Integer, nullable=False)
-    placed_at = Column(DateTime, nullable=False)
-    placed_month = Column(String(7), nullable=False)
-    placed_quarter = Column(String(7), nullable=False)
-    buyer_id = Column(Integer)
-    buyer_name = Column(String(200))
-    buyer_email = Column(String(254))
-    billing_account = Column(String(64))
-    ship_to = Column(String(200))
-    status = Column(String(32), nullable=False)
-    currency = Column(String(3), nullable=False)
     part_number = Column(String(64), nullable=False)
     mfg_part_number = Column(String(64))
     name = Column(String(300))
@@ -118,14 +121,10 @@ class SpendRollup(Base):
     spend_cents = Column(BigInteger, nullable=False)
 
 
-class ShipmentFact(Base):
+class ShipmentFact(FactOfAnOrder, Base):
     __tablename__ = "shipment_facts"
-    __table_args__ = (Index("ix_shipment_facts_company_shipped", "company_id", "shipped_at", "id"),)
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False)
+    __table_args__ = (report_window("shipment_facts", "shipped_at"),)
     order_number = Column(String(32), nullable=False, index=True)
-    buyer_id = Column(Integer)
-    buyer_name = Column(String(200))
     ship_to = Column(String(200))
     carrier = Column(String(80))
     tracking_number = Column(String(120))
@@ -135,15 +134,11 @@ class ShipmentFact(Base):
     delivery_note = Column(Text)
 
 
-class InvoiceFact(Base):
+class InvoiceFact(FactOfAnOrder, Base):
     __tablename__ = "invoice_facts"
-    __table_args__ = (Index("ix_invoice_facts_company_issued", "company_id", "issued_at", "id"),)
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False)
+    __table_args__ = (report_window("invoice_facts", "issued_at"),)
     invoice_number = Column(String(32), nullable=False, unique=True)
     order_number = Column(String(32), nullable=False)
-    buyer_id = Column(Integer)
-    buyer_name = Column(String(200))
     billing_account = Column(String(64))
     currency = Column(String(3), nullable=False)
     total_cents = Column(BigInteger, nullable=False)
@@ -151,16 +146,12 @@ class InvoiceFact(Base):
     issued_month = Column(String(7), nullable=False)
 
 
-class ApprovalFact(Base):
+class ApprovalFact(FactOfAnOrder, Base):
     """An order's way through approvals: requested (or not, when no rule applied), decided."""
     __tablename__ = "approval_facts"
-    __table_args__ = (Index("ix_approval_facts_company_requested", "company_id", "requested_at", "id"),)
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False)
+    __table_args__ = (report_window("approval_facts", "requested_at"),)
     approval_id = Column(String(64), nullable=False, unique=True)
     order_number = Column(String(32), nullable=False)
-    buyer_id = Column(Integer)
-    buyer_name = Column(String(200))
     rule = Column(Text)
     currency = Column(String(3))
     total_cents = Column(BigInteger)
