@@ -15,6 +15,7 @@ so that no script ever holds a token:
 - `POST /portal/session/logout`: revokes the refresh token and clears the cookies (CSRF
   header needed).
 """
+import functools
 import hashlib
 import json
 import mimetypes
@@ -71,6 +72,18 @@ def _same_origin(request) -> bool:
     if origin and origin != "null":
         return origin.split("://", 1)[-1] == request.host
     return True
+
+
+def _with_csrf_check(handler):
+    """A handler that changes the signed-in session: only for the portal's own page, with
+    its CSRF value (403 `csrf_failed` otherwise)."""
+    @functools.wraps(handler)
+    def checked(self, request):
+        if not _same_origin(request) or not csrf_ok(request):
+            return _json_problem(request, 403, "csrf_failed",
+                                 "the X-CSRF-Token header is missing or wrong")
+        return handler(self, request)
+    return checked
 
 
 class PortalRoutes:
@@ -134,10 +147,8 @@ class PortalRoutes:
         return self._session_reply(request, pair)
 
     @http("POST", "/portal/session/refresh")
+    @_with_csrf_check
     def portal_refresh(self, request):
-        if not _same_origin(request) or not csrf_ok(request):
-            return _json_problem(request, 403, "csrf_failed",
-                                 "the X-CSRF-Token header is missing or wrong")
         refresh_token = request.cookies.get(REFRESH_COOKIE)
         if not refresh_token:
             return _json_problem(request, 401, "unauthorized", None)
@@ -152,10 +163,8 @@ class PortalRoutes:
         return self._session_reply(request, pair, csrf=request.cookies.get(CSRF_COOKIE))
 
     @http("POST", "/portal/session/logout")
+    @_with_csrf_check
     def portal_sign_out(self, request):
-        if not _same_origin(request) or not csrf_ok(request):
-            return _json_problem(request, 403, "csrf_failed",
-                                 "the X-CSRF-Token header is missing or wrong")
         refresh_token = request.cookies.get(REFRESH_COOKIE)
         if refresh_token:
             try:
