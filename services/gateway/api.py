@@ -5,7 +5,8 @@ access token), the right the endpoint needs, the body read as a JSON object, the
 body-size limit (413), request-id propagation, the Idempotency-Key header, mapping of
 domain errors and RPC timeouts to problem+json, and the endpoint's entry in the OpenAPI
 document. Handlers receive a `Call` and return the service's reply or a `Reply` (nothing
-at all for an endpoint declared with status 202 or 204 and no body).
+at all for an endpoint declared with status 202 or 204 and no body). Most endpoints only
+pass the request on to one RPC: `forward(...)` declares those without a handler.
 
 A request is validated once, by the service it is for: the gateway passes body and
 query on as they came, the service loads them through its schemas (a bad value is
@@ -183,12 +184,45 @@ def endpoint(method, path, *, right: Right, body=None, query=None, response=None
     return decorator
 
 
+PATH_NAMES = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def forward(method, path, rpc, *, passing=(), **declared):
+    """An endpoint that calls one RPC, `rpc` ("service.method"), and replies with its
+    reply: the arguments are the caller's context, the path's values in their order, then
+    what `passing` names: "body" (the request's JSON object), "page" (`limit` and `cursor`
+    as given in the query, as keywords), "idempotency_key" (as a keyword). `declared` as
+    for `endpoint`; the endpoint is named after the class attribute that holds it."""
+    service, method_name = rpc.split(".")
+    path_names = PATH_NAMES.findall(path)
+
+    def forwarding(self, call, **path_args):
+        args = [path_args[name] for name in path_names]
+        keywords = {}
+        if "body" in passing:
+            args.append(call.body)
+        if "page" in passing:
+            keywords.update(call.page())
+        if "idempotency_key" in passing:
+            keywords["idempotency_key"] = call.idempotency_key
+        return getattr(getattr(self, f"{service}_rpc"), method_name)(call.ctx, *args, **keywords)
+
+    handler = endpoint(method, path, **declared)(forwarding)
+    handler.endpoint_spec.name = ""  # endpoints_of names it
+    return handler
+
+
 def endpoints_of(service_cls):
     """Every endpoint a gateway class declares, in declaration order (the OpenAPI document
     and the authorisation matrix are built from them)."""
-    specs = [getattr(attr, "endpoint_spec", None) for klass in reversed(service_cls.__mro__)
-             for attr in vars(klass).values()]
-    return [spec for spec in specs if spec is not None]
+    specs = []
+    for klass in reversed(service_cls.__mro__):
+        for name, attr in vars(klass).items():
+            spec = getattr(attr, "endpoint_spec", None)
+            if spec is not None:
+                spec.name = spec.name or name  # a forward(...) is named by its attribute
+                specs.append(spec)
+    return specs
 
 
 def undeclared(schema, given) -> dict:

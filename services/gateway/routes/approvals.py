@@ -3,7 +3,7 @@ and decisions, the buyers' preview, delegations, settings and the audit trail.""
 from services.approvals import schemas as s
 from services.common.errors import NotFound
 from services.common.schemas import PageQuery
-from services.gateway.api import Reply, endpoint
+from services.gateway.api import Reply, endpoint, forward
 from services.gateway.openapi import CSV, also_answers
 from services.gateway.rights import AUTHENTICATED, role
 
@@ -12,53 +12,49 @@ PAS_ADMIN = role("pas_admin")
 
 class ApprovalsRoutes:
     # ---- workflows
-    @endpoint("GET", "/approval-workflows", right=PAS_ADMIN, query=PageQuery(),
-              response=s.WorkflowList(), tags=("approvals",))
-    def list_workflows(self, call):
-        """The company's approval workflows."""
-        return self.approvals_rpc.list_workflows(call.ctx, **call.page())
+    list_workflows = forward("GET", "/approval-workflows", "approvals.list_workflows",
+                             right=PAS_ADMIN, query=PageQuery(), response=s.WorkflowList(),
+                             tags=("approvals",), passing=("page",),
+                             summary="The company's approval workflows.")
 
-    @endpoint("POST", "/approval-workflows", right=PAS_ADMIN, body=s.WorkflowIn(),
-              response=s.WorkflowOut(), status=201, tags=("approvals",))
-    def create_workflow(self, call):
-        """Create a workflow: its buyers (users, groups), its rules (any matching one
-        triggers it) and its steps in order, each with approvers and how many must approve.
-        Amounts are in the company's currency. A workflow with no buyers applies to nobody."""
-        return self.approvals_rpc.create_workflow(call.ctx, call.body)
+    create_workflow = forward("POST", "/approval-workflows", "approvals.create_workflow",
+                              right=PAS_ADMIN, body=s.WorkflowIn(), response=s.WorkflowOut(),
+                              status=201, tags=("approvals",), passing=("body",),
+                              summary=("Create a workflow: its buyers (users, groups), its rules "
+                                       "(any matching one triggers it) and its steps in order, "
+                                       "each with approvers and how many must approve. Amounts "
+                                       "are in the company's currency. A workflow with no buyers "
+                                       "applies to nobody."))
 
-    @endpoint("GET", "/approval-workflows/<int:workflow_id>", right=PAS_ADMIN,
-              response=s.WorkflowOut(), tags=("approvals",), errors=(404,))
-    def get_workflow(self, call, workflow_id):
-        """One workflow."""
-        return self.approvals_rpc.get_workflow(call.ctx, workflow_id)
+    get_workflow = forward("GET", "/approval-workflows/<int:workflow_id>",
+                           "approvals.get_workflow", right=PAS_ADMIN, response=s.WorkflowOut(),
+                           tags=("approvals",), errors=(404,), summary="One workflow.")
 
-    @endpoint("PATCH", "/approval-workflows/<int:workflow_id>", right=PAS_ADMIN,
-              body=s.WorkflowPatch(), response=s.WorkflowOut(), tags=("approvals",), errors=(404,))
-    def update_workflow(self, call, workflow_id):
-        """Change, activate or deactivate a workflow. Requests already open keep the version
-        they started with."""
-        return self.approvals_rpc.update_workflow(call.ctx, workflow_id,
-                                                  call.body)
+    update_workflow = forward("PATCH", "/approval-workflows/<int:workflow_id>",
+                              "approvals.update_workflow", right=PAS_ADMIN, body=s.WorkflowPatch(),
+                              response=s.WorkflowOut(), tags=("approvals",), errors=(404,),
+                              passing=("body",),
+                              summary=("Change, activate or deactivate a workflow. Requests "
+                                       "already open keep the version they started with."))
 
-    @endpoint("DELETE", "/approval-workflows/<int:workflow_id>", right=PAS_ADMIN, status=204,
-              tags=("approvals",), errors=(404,))
-    def delete_workflow(self, call, workflow_id):
-        """Delete a workflow; requests already open under it go on."""
-        self.approvals_rpc.delete_workflow(call.ctx, workflow_id)
+    delete_workflow = forward("DELETE", "/approval-workflows/<int:workflow_id>",
+                              "approvals.delete_workflow", right=PAS_ADMIN, status=204,
+                              tags=("approvals",), errors=(404,),
+                              summary="Delete a workflow; requests already open under it go on.")
 
     # ---- settings
-    @endpoint("GET", "/approval-settings", right=AUTHENTICATED, response=s.SettingsOut(),
-              tags=("approvals",))
-    def get_approval_settings(self, call):
-        """The company's approval settings: self-approval, days before a reminder and
-        before an escalation to the PAS admins."""
-        return self.approvals_rpc.get_settings(call.ctx)
+    get_approval_settings = forward("GET", "/approval-settings", "approvals.get_settings",
+                                    right=AUTHENTICATED, response=s.SettingsOut(),
+                                    tags=("approvals",),
+                                    summary=("The company's approval settings: self-approval, "
+                                             "days before a reminder and before an escalation to "
+                                             "the PAS admins."))
 
-    @endpoint("PUT", "/approval-settings", right=PAS_ADMIN, body=s.SettingsIn(),
-              response=s.SettingsOut(), tags=("approvals",))
-    def set_approval_settings(self, call):
-        """Change the company's approval settings (the fields sent)."""
-        return self.approvals_rpc.update_settings(call.ctx, call.body)
+    set_approval_settings = forward("PUT", "/approval-settings", "approvals.update_settings",
+                                    right=PAS_ADMIN, body=s.SettingsIn(), response=s.SettingsOut(),
+                                    tags=("approvals",), passing=("body",),
+                                    summary=("Change the company's approval settings (the fields "
+                                             "sent)."))
 
     # ---- approvers
     @endpoint("GET", "/approvals", right=AUTHENTICATED, query=s.InboxQuery(),
@@ -69,11 +65,11 @@ class ApprovalsRoutes:
         triggered; other statuses list those the caller was asked to decide."""
         return self.approvals_rpc.inbox(call.ctx, **call.args("status", "limit", "cursor"))
 
-    @endpoint("GET", "/approvals/<int:approval_id>", right=AUTHENTICATED,
-              response=s.ApprovalOut(), tags=("approvals",), errors=(404,))
-    def get_approval(self, call, approval_id):
-        """One request, for its approvers, its buyer and the PAS admins."""
-        return self.approvals_rpc.get_approval(call.ctx, approval_id)
+    get_approval = forward("GET", "/approvals/<int:approval_id>", "approvals.get_approval",
+                           right=AUTHENTICATED, response=s.ApprovalOut(), tags=("approvals",),
+                           errors=(404,),
+                           summary=("One request, for its approvers, its buyer and the PAS "
+                                    "admins."))
 
     @endpoint("POST", "/approvals/<int:approval_id>/approve", right=AUTHENTICATED,
               body=s.DecisionIn(), response=s.ApprovalOut(), tags=("approvals",),
@@ -91,12 +87,12 @@ class ApprovalsRoutes:
         return self.approvals_rpc.decide(call.ctx, approval_id, False, call.body.get("comment"))
 
     # ---- buyers
-    @endpoint("POST", "/approvals/preview", right=AUTHENTICATED, body=s.PreviewIn(),
-              response=s.PreviewOut(), tags=("approvals",), errors=(404,))
-    def preview_approval(self, call):
-        """Who must approve this cart (`cart_id`) or these `lines`, and why: the workflows
-        that would apply, the rules that triggered each and their steps' approvers."""
-        return self.approvals_rpc.preview(call.ctx, call.body)
+    preview_approval = forward("POST", "/approvals/preview", "approvals.preview",
+                               right=AUTHENTICATED, body=s.PreviewIn(), response=s.PreviewOut(),
+                               tags=("approvals",), errors=(404,), passing=("body",),
+                               summary=("Who must approve this cart (`cart_id`) or these `lines`, "
+                                        "and why: the workflows that would apply, the rules that "
+                                        "triggered each and their steps' approvers."))
 
     # ---- delegations
     @endpoint("GET", "/approval-delegations", right=AUTHENTICATED, response=s.DelegationOut(),
@@ -108,18 +104,16 @@ class ApprovalsRoutes:
             raise NotFound("you have no delegation", code="delegation_not_found")
         return found
 
-    @endpoint("PUT", "/approval-delegations", right=AUTHENTICATED, body=s.DelegationIn(),
-              response=s.DelegationOut(), tags=("approvals",))
-    def set_delegation(self, call):
-        """Delegate your approvals to another user of your company from starts_on to ends_on
-        (inclusive); requests already waiting for you reach them too."""
-        return self.approvals_rpc.set_delegation(call.ctx, call.body)
+    set_delegation = forward("PUT", "/approval-delegations", "approvals.set_delegation",
+                             right=AUTHENTICATED, body=s.DelegationIn(),
+                             response=s.DelegationOut(), tags=("approvals",), passing=("body",),
+                             summary=("Delegate your approvals to another user of your company "
+                                      "from starts_on to ends_on (inclusive); requests already "
+                                      "waiting for you reach them too."))
 
-    @endpoint("DELETE", "/approval-delegations", right=AUTHENTICATED, status=204,
-              tags=("approvals",), errors=(404,))
-    def delete_delegation(self, call):
-        """End the caller's delegation."""
-        self.approvals_rpc.delete_delegation(call.ctx)
+    delete_delegation = forward("DELETE", "/approval-delegations", "approvals.delete_delegation",
+                                right=AUTHENTICATED, status=204, tags=("approvals",),
+                                errors=(404,), summary="End the caller's delegation.")
 
     # ---- audit
     @endpoint("GET", "/approval-audit", right=PAS_ADMIN, query=s.AuditQuery(),

@@ -13,7 +13,7 @@ from services.catalog import schemas as s
 from services.common.entrypoints import broadcast_handler
 from services.common.errors import DomainError, Invalid
 from services.common.schemas import PageQuery
-from services.gateway.api import endpoint
+from services.gateway.api import endpoint, forward
 from services.gateway.currencies import CompanyCurrencies
 from services.gateway.price_cache import REPLIES, changing_prices, priced_reply, with_etag
 from services.gateway.rights import AUTHENTICATED, STAFF, role
@@ -76,24 +76,22 @@ class CatalogRoutes:
                             lambda: self.catalog_rpc.get_product(call.ctx, currency, part_number))
 
     # ---- contracts and the employee purchase program
-    @endpoint("GET", "/contracts", right=AUTHENTICATED, query=PageQuery(),
-              response=s.ContractPage(), tags=("catalog",))
-    def list_contracts(self, call):
-        """The company's contracts: tiers, dates and status (scheduled, active, expired)."""
-        return self.catalog_rpc.list_contracts(call.ctx, **call.page())
+    list_contracts = forward("GET", "/contracts", "catalog.list_contracts", right=AUTHENTICATED,
+                             query=PageQuery(), response=s.ContractPage(), tags=("catalog",),
+                             passing=("page",),
+                             summary=("The company's contracts: tiers, dates and status "
+                                      "(scheduled, active, expired)."))
 
-    @endpoint("GET", "/epp", right=AUTHENTICATED, response=s.EppOut(), tags=("catalog",),
-              errors=(404,))
-    def get_epp(self, call):
-        """The company's employee purchase program, and whether the caller is a member."""
-        return self.catalog_rpc.get_epp(call.ctx)
+    get_epp = forward("GET", "/epp", "catalog.get_epp", right=AUTHENTICATED, response=s.EppOut(),
+                      tags=("catalog",), errors=(404,),
+                      summary=("The company's employee purchase program, and whether the caller "
+                               "is a member."))
 
     # ---- custom catalogs
-    @endpoint("GET", "/catalogs", right=role("catalog_admin"), query=PageQuery(),
-              response=s.CatalogPage(), tags=("catalogs",))
-    def list_catalogs(self, call):
-        """The company's custom catalogs."""
-        return self.catalog_rpc.list_catalogs(call.ctx, **call.page())
+    list_catalogs = forward("GET", "/catalogs", "catalog.list_catalogs",
+                            right=role("catalog_admin"), query=PageQuery(),
+                            response=s.CatalogPage(), tags=("catalogs",), passing=("page",),
+                            summary="The company's custom catalogs.")
 
     @endpoint("POST", "/catalogs", right=role("catalog_admin"), body=s.CatalogIn(),
               response=s.CatalogOut(), status=201, tags=("catalogs",), errors=(409,))
@@ -102,11 +100,9 @@ class CatalogRoutes:
         with changing_prices(call.ctx.company_id):
             return self.catalog_rpc.create_catalog(call.ctx, call.body)
 
-    @endpoint("GET", "/catalogs/<int:catalog_id>", right=role("catalog_admin"),
-              response=s.CatalogOut(), tags=("catalogs",), errors=(404,))
-    def get_catalog(self, call, catalog_id):
-        """One custom catalog."""
-        return self.catalog_rpc.get_catalog(call.ctx, catalog_id)
+    get_catalog = forward("GET", "/catalogs/<int:catalog_id>", "catalog.get_catalog",
+                          right=role("catalog_admin"), response=s.CatalogOut(), tags=("catalogs",),
+                          errors=(404,), summary="One custom catalog.")
 
     @endpoint("PATCH", "/catalogs/<int:catalog_id>", right=role("catalog_admin"),
               body=s.CatalogPatch(), response=s.CatalogOut(), tags=("catalogs",),
@@ -132,11 +128,10 @@ class CatalogRoutes:
                                                  catalog_id, **call.page())
 
     # ---- saved searches
-    @endpoint("GET", "/saved-searches", right=AUTHENTICATED, query=PageQuery(),
-              response=s.SavedSearchPage(), tags=("catalog",))
-    def list_saved_searches(self, call):
-        """The caller's saved searches."""
-        return self.catalog_rpc.list_saved_searches(call.ctx, **call.page())
+    list_saved_searches = forward("GET", "/saved-searches", "catalog.list_saved_searches",
+                                  right=AUTHENTICATED, query=PageQuery(),
+                                  response=s.SavedSearchPage(), tags=("catalog",),
+                                  passing=("page",), summary="The caller's saved searches.")
 
     @endpoint("POST", "/saved-searches", right=AUTHENTICATED, body=s.SavedSearchIn(),
               response=s.SavedSearchOut(), status=201, tags=("catalog",))
@@ -145,11 +140,10 @@ class CatalogRoutes:
         with changing_prices(call.ctx.company_id):  # a catalog's rule may name the search
             return self.catalog_rpc.create_saved_search(call.ctx, call.body)
 
-    @endpoint("GET", "/saved-searches/<int:saved_search_id>", right=AUTHENTICATED,
-              response=s.SavedSearchOut(), tags=("catalog",), errors=(404,))
-    def get_saved_search(self, call, saved_search_id):
-        """One of the caller's saved searches."""
-        return self.catalog_rpc.get_saved_search(call.ctx, saved_search_id)
+    get_saved_search = forward("GET", "/saved-searches/<int:saved_search_id>",
+                               "catalog.get_saved_search", right=AUTHENTICATED,
+                               response=s.SavedSearchOut(), tags=("catalog",), errors=(404,),
+                               summary="One of the caller's saved searches.")
 
     @endpoint("DELETE", "/saved-searches/<int:saved_search_id>", right=AUTHENTICATED,
               status=204, tags=("catalog",), errors=(404,))
@@ -159,11 +153,11 @@ class CatalogRoutes:
             self.catalog_rpc.delete_saved_search(call.ctx, saved_search_id)
 
     # ---- company favorites (standards)
-    @endpoint("GET", "/favorites", right=AUTHENTICATED, query=PageQuery(),
-              response=s.FavoritePage(), tags=("catalog",))
-    def list_favorites(self, call):
-        """The company's standards: products, comparisons, bundles and links."""
-        return self.catalog_rpc.list_favorites(call.ctx, **call.page())
+    list_favorites = forward("GET", "/favorites", "catalog.list_favorites", right=AUTHENTICATED,
+                             query=PageQuery(), response=s.FavoritePage(), tags=("catalog",),
+                             passing=("page",),
+                             summary=("The company's standards: products, comparisons, bundles "
+                                      "and links."))
 
     @endpoint("POST", "/favorites", right=role("eprocurement_admin"), body=s.FavoriteIn(),
               response=s.FavoriteOut(), status=201, tags=("catalog",))
@@ -172,11 +166,9 @@ class CatalogRoutes:
         with changing_prices(call.ctx.company_id):  # catalogs of the company's standards
             return self.catalog_rpc.create_favorite(call.ctx, call.body)
 
-    @endpoint("GET", "/favorites/<int:favorite_id>", right=AUTHENTICATED,
-              response=s.FavoriteOut(), tags=("catalog",), errors=(404,))
-    def get_favorite(self, call, favorite_id):
-        """One company standard."""
-        return self.catalog_rpc.get_favorite(call.ctx, favorite_id)
+    get_favorite = forward("GET", "/favorites/<int:favorite_id>", "catalog.get_favorite",
+                           right=AUTHENTICATED, response=s.FavoriteOut(), tags=("catalog",),
+                           errors=(404,), summary="One company standard.")
 
     @endpoint("DELETE", "/favorites/<int:favorite_id>", right=role("eprocurement_admin"),
               status=204, tags=("catalog",), errors=(404,))

@@ -22,7 +22,7 @@ from services.common.entrypoints import broadcast_handler
 from services.common.errors import DomainError, Invalid
 from services.common.schemas import PageQuery, load
 from services.gateway.access_tokens import AccessTokens
-from services.gateway.api import endpoint
+from services.gateway.api import endpoint, forward
 from services.gateway.rights import AUTHENTICATED, PUBLIC, STAFF, any_of, role
 from services.identity.payments import payment_gateway
 from services.identity.schemas import (BillingAccountSchema, CardInputSchema,
@@ -147,17 +147,16 @@ class IdentityRoutes:
         self.identity_rpc.confirm_email(call.ctx, call.body.get("token"))
 
     # ---- own account
-    @endpoint("GET", "/me", right=SIGNED_IN, response=MeSchema(), tags=("account",))
-    def get_me(self, call):
-        """The caller's profile and rights."""
-        return self.identity_rpc.get_me(call.ctx)
+    get_me = forward("GET", "/me", "identity.get_me", right=SIGNED_IN, response=MeSchema(),
+                     tags=("account",), summary="The caller's profile and rights.")
 
-    @endpoint("PATCH", "/me", right=SIGNED_IN, body=ProfileUpdateSchema(), response=MeSchema(), tags=("account",), errors=(429,))
-    def update_me(self, call):
-        """Change name, phone or locale; the username is read-only. A new email needs
-        `current_password`: a link goes to the new address (shown as `pending_email` until
-        it is used) and a notice to the old one."""
-        return self.identity_rpc.update_me(call.ctx, call.body)
+    update_me = forward("PATCH", "/me", "identity.update_me", right=SIGNED_IN,
+                        body=ProfileUpdateSchema(), response=MeSchema(), tags=("account",),
+                        errors=(429,), passing=("body",),
+                        summary=("Change name, phone or locale; the username is read-only. A new "
+                                 "email needs `current_password`: a link goes to the new address "
+                                 "(shown as `pending_email` until it is used) and a notice to the "
+                                 "old one."))
 
     @endpoint("POST", "/me/password", right=SIGNED_IN, body=ChangePasswordSchema(), status=204,
               tags=("account",), errors=(429,))
@@ -167,24 +166,23 @@ class IdentityRoutes:
         self.access_tokens.apply_revocation(self.identity_rpc.change_password(
             call.ctx, call.body.get("current_password"), call.body.get("new_password")))
 
-    @endpoint("GET", "/me/email-preferences", right=SIGNED_IN,
-              response=EmailPreferencesSchema(), tags=("account",))
-    def get_email_preferences(self, call):
-        """Which emails the caller receives."""
-        return self.identity_rpc.get_email_preferences(call.ctx)
+    get_email_preferences = forward("GET", "/me/email-preferences",
+                                    "identity.get_email_preferences", right=SIGNED_IN,
+                                    response=EmailPreferencesSchema(), tags=("account",),
+                                    summary="Which emails the caller receives.")
 
-    @endpoint("PUT", "/me/email-preferences", right=SIGNED_IN, body=EmailPreferencesSchema(),
-              response=EmailPreferencesSchema(), tags=("account",))
-    def put_email_preferences(self, call):
-        """Choose which emails the caller receives."""
-        return self.identity_rpc.set_email_preferences(call.ctx, call.body)
+    put_email_preferences = forward("PUT", "/me/email-preferences",
+                                    "identity.set_email_preferences", right=SIGNED_IN,
+                                    body=EmailPreferencesSchema(),
+                                    response=EmailPreferencesSchema(), tags=("account",),
+                                    passing=("body",),
+                                    summary="Choose which emails the caller receives.")
 
     # ---- payment cards
-    @endpoint("GET", "/me/payment-cards", right=AUTHENTICATED, query=PageQuery(),
-              response=PaymentCardListSchema(), tags=("account",))
-    def list_payment_cards(self, call):
-        """The caller's saved cards."""
-        return self.identity_rpc.list_cards(call.ctx, **call.page())
+    list_payment_cards = forward("GET", "/me/payment-cards", "identity.list_cards",
+                                 right=AUTHENTICATED, query=PageQuery(),
+                                 response=PaymentCardListSchema(), tags=("account",),
+                                 passing=("page",), summary="The caller's saved cards.")
 
     @endpoint("POST", "/me/payment-cards", right=AUTHENTICATED, body=CardInputSchema(),
               response=PaymentCardSchema(), status=201, idempotent=True,
@@ -205,25 +203,25 @@ class IdentityRoutes:
                 "consent": True}
         return self.identity_rpc.add_card(call.ctx, card, idempotency_key=call.idempotency_key)
 
-    @endpoint("DELETE", "/me/payment-cards/<int:id>", right=AUTHENTICATED, status=204,
-              tags=("account",), errors=(404,))
-    def remove_payment_card(self, call, id):
-        """Remove a saved card, which withdraws its consent."""
-        self.identity_rpc.remove_card(call.ctx, id)
+    remove_payment_card = forward("DELETE", "/me/payment-cards/<int:id>", "identity.remove_card",
+                                  right=AUTHENTICATED, status=204, tags=("account",),
+                                  errors=(404,),
+                                  summary="Remove a saved card, which withdraws its consent.")
 
     # ---- company administration
-    @endpoint("GET", "/company", right=AUTHENTICATED, response=CompanySchema(),
-              tags=("company",))
-    def get_company(self, call):
-        """The caller's company: customer number, currency, billing accounts, addresses."""
-        return self.identity_rpc.get_company(call.ctx)
+    get_company = forward("GET", "/company", "identity.get_company", right=AUTHENTICATED,
+                          response=CompanySchema(), tags=("company",),
+                          summary=("The caller's company: customer number, currency, billing "
+                                   "accounts, addresses."))
 
-    @endpoint("PATCH", "/company", right=role("eprocurement_admin"), body=CompanySettingsSchema(),
-              response=CompanySchema(), tags=("company",))
-    def update_company_settings(self, call):
-        """The company's settings (e-procurement admin, who keeps its favorites):
-        `favorites_home` makes the portal's home page show the company's favorites first."""
-        return self.identity_rpc.update_company_settings(call.ctx, call.body)
+    update_company_settings = forward("PATCH", "/company", "identity.update_company_settings",
+                                      right=role("eprocurement_admin"),
+                                      body=CompanySettingsSchema(), response=CompanySchema(),
+                                      tags=("company",), passing=("body",),
+                                      summary=("The company's settings (e-procurement admin, who "
+                                               "keeps its favorites): `favorites_home` makes the "
+                                               "portal's home page show the company's favorites "
+                                               "first."))
 
     @endpoint("GET", "/company/users", right=SECURITY_ADMIN, query=UserListQuerySchema(),
               response=CompanyUserListSchema(), tags=("company",))
@@ -232,49 +230,50 @@ class IdentityRoutes:
         return self.identity_rpc.list_users(call.ctx, **call.args("limit", "cursor", "q",
                                                                   "status"))
 
-    @endpoint("POST", "/company/users", right=SECURITY_ADMIN, body=UserCreateSchema(),
-              response=CompanyUserSchema(), status=201, idempotent=True,
-              tags=("company",), errors=(409,))
-    def create_company_user(self, call):
-        """Create a user; they get an email to set their password."""
-        return self.identity_rpc.create_user(call.ctx, call.body,
-                                             idempotency_key=call.idempotency_key)
+    create_company_user = forward("POST", "/company/users", "identity.create_user",
+                                  right=SECURITY_ADMIN, body=UserCreateSchema(),
+                                  response=CompanyUserSchema(), status=201, idempotent=True,
+                                  tags=("company",), errors=(409,),
+                                  passing=("body", "idempotency_key"),
+                                  summary=("Create a user; they get an email to set their "
+                                           "password."))
 
-    @endpoint("GET", "/company/users/<int:id>", right=SECURITY_ADMIN,
-              response=CompanyUserSchema(), tags=("company",), errors=(404,))
-    def get_company_user(self, call, id):
-        """One user of the company with their own and effective rights."""
-        return self.identity_rpc.get_user(call.ctx, id)
+    get_company_user = forward("GET", "/company/users/<int:id>", "identity.get_user",
+                               right=SECURITY_ADMIN, response=CompanyUserSchema(),
+                               tags=("company",), errors=(404,),
+                               summary=("One user of the company with their own and effective "
+                                        "rights."))
 
-    @endpoint("PATCH", "/company/users/<int:id>", right=SECURITY_ADMIN, body=UserUpdateSchema(),
-              response=CompanyUserSchema(), tags=("company",), errors=(404, 409))
-    def update_company_user(self, call, id):
-        """Disable or enable, unlock, and set groups and rights."""
-        return self.identity_rpc.update_user(call.ctx, id, call.body)
+    update_company_user = forward("PATCH", "/company/users/<int:id>", "identity.update_user",
+                                  right=SECURITY_ADMIN, body=UserUpdateSchema(),
+                                  response=CompanyUserSchema(), tags=("company",),
+                                  errors=(404, 409), passing=("body",),
+                                  summary="Disable or enable, unlock, and set groups and rights.")
 
-    @endpoint("GET", "/company/groups", right=SECURITY_ADMIN, query=PageQuery(),
-              response=CompanyGroupListSchema(), tags=("company",))
-    def list_company_groups(self, call):
-        """The standard and custom groups of the company."""
-        return self.identity_rpc.list_groups(call.ctx, **call.page())
+    list_company_groups = forward("GET", "/company/groups", "identity.list_groups",
+                                  right=SECURITY_ADMIN, query=PageQuery(),
+                                  response=CompanyGroupListSchema(), tags=("company",),
+                                  passing=("page",),
+                                  summary="The standard and custom groups of the company.")
 
-    @endpoint("POST", "/company/groups", right=SECURITY_ADMIN, body=CompanyGroupSchema(),
-              response=GroupSchema(), status=201, tags=("company",), errors=(409,))
-    def create_company_group(self, call):
-        """A custom group with its roles, features and catalogs."""
-        return self.identity_rpc.create_group(call.ctx, call.body)
+    create_company_group = forward("POST", "/company/groups", "identity.create_group",
+                                   right=SECURITY_ADMIN, body=CompanyGroupSchema(),
+                                   response=GroupSchema(), status=201, tags=("company",),
+                                   errors=(409,), passing=("body",),
+                                   summary=("A custom group with its roles, features and "
+                                            "catalogs."))
 
-    @endpoint("PATCH", "/company/groups/<int:id>", right=SECURITY_ADMIN, body=GroupUpdateSchema(),
-              response=GroupSchema(), tags=("company",), errors=(404, 409))
-    def update_company_group(self, call, id):
-        """Rename a group or change its rights (its members' tokens are then refused)."""
-        return self.identity_rpc.update_group(call.ctx, id, call.body)
+    update_company_group = forward("PATCH", "/company/groups/<int:id>", "identity.update_group",
+                                   right=SECURITY_ADMIN, body=GroupUpdateSchema(),
+                                   response=GroupSchema(), tags=("company",), errors=(404, 409),
+                                   passing=("body",),
+                                   summary=("Rename a group or change its rights (its members' "
+                                            "tokens are then refused)."))
 
-    @endpoint("DELETE", "/company/groups/<int:id>", right=SECURITY_ADMIN, status=204,
-              tags=("company",), errors=(404, 409))
-    def delete_company_group(self, call, id):
-        """Delete a custom group (standard groups: 409)."""
-        self.identity_rpc.delete_group(call.ctx, id)
+    delete_company_group = forward("DELETE", "/company/groups/<int:id>", "identity.delete_group",
+                                   right=SECURITY_ADMIN, status=204, tags=("company",),
+                                   errors=(404, 409),
+                                   summary="Delete a custom group (standard groups: 409).")
 
     # ---- back office
     @endpoint("GET", "/backoffice/companies", right=STAFF, query=CompanyListQuerySchema(),
@@ -284,10 +283,11 @@ class IdentityRoutes:
         customer number or billing account number."""
         return self.identity_rpc.list_companies(call.ctx, **call.args("q", "limit", "cursor"))
 
-    @endpoint("GET", "/backoffice/companies/<int:id>", right=STAFF, response=CompanySchema(), tags=("backoffice",), errors=(404,))
-    def backoffice_get_company(self, call, id):
-        """One company: customer number, currency, billing accounts, addresses, settings."""
-        return self.identity_rpc.get_company(call.ctx, id)
+    backoffice_get_company = forward("GET", "/backoffice/companies/<int:id>",
+                                     "identity.get_company", right=STAFF, response=CompanySchema(),
+                                     tags=("backoffice",), errors=(404,),
+                                     summary=("One company: customer number, currency, billing "
+                                              "accounts, addresses, settings."))
 
     @endpoint("GET", "/backoffice/companies/<int:id>/users", right=STAFF,
               query=UserListQuerySchema(), response=CompanyUserListSchema(),
@@ -298,17 +298,19 @@ class IdentityRoutes:
         return self.identity_rpc.list_company_users(
             call.ctx, id, **call.args("limit", "cursor", "q", "status"))
 
-    @endpoint("POST", "/backoffice/companies", right=STAFF, body=CompanyCreateSchema(),
-              response=CompanyCreatedSchema(), status=201, idempotent=True,
-              tags=("backoffice",), errors=(409,))
-    def backoffice_create_company(self, call):
-        """A company with its standard groups and first administrator (set-password email)."""
-        return self.identity_rpc.create_company(call.ctx, call.body,
-                                                idempotency_key=call.idempotency_key)
+    backoffice_create_company = forward("POST", "/backoffice/companies", "identity.create_company",
+                                        right=STAFF, body=CompanyCreateSchema(),
+                                        response=CompanyCreatedSchema(), status=201,
+                                        idempotent=True, tags=("backoffice",), errors=(409,),
+                                        passing=("body", "idempotency_key"),
+                                        summary=("A company with its standard groups and first "
+                                                 "administrator (set-password email)."))
 
-    @endpoint("POST", "/backoffice/companies/<int:id>/links", right=STAFF,
-              body=BillingAccountSchema(), response=BillingAccountSchema(), status=201,
-              tags=("backoffice",), errors=(404, 409))
-    def backoffice_link_billing_account(self, call, id):
-        """Link another billing account to the company."""
-        return self.identity_rpc.link_billing_account(call.ctx, id, call.body)
+    backoffice_link_billing_account = forward("POST", "/backoffice/companies/<int:id>/links",
+                                              "identity.link_billing_account", right=STAFF,
+                                              body=BillingAccountSchema(),
+                                              response=BillingAccountSchema(), status=201,
+                                              tags=("backoffice",), errors=(404, 409),
+                                              passing=("body",),
+                                              summary=("Link another billing account to the "
+                                                       "company."))

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError, Invalid, NotFound
-from services.gateway.api import Reply, endpoint
+from services.gateway.api import Reply, endpoint, forward
 from services.gateway.rights import AUTHENTICATED, PUBLIC, STAFF
 from services.gateway.routes.catalog import company_currency
 from services.gateway.routes.orders import Empty
@@ -89,23 +89,27 @@ def _form_fields(request, raw: bytes) -> dict:
 
 class PunchoutRoutes:
     # ---- back office: a company's PunchOut configuration
-    @endpoint("GET", "/backoffice/companies/<int:company_id>/punchout", right=STAFF,
-              response=s.PunchoutConfigOut(), tags=("e-procurement",),
-              errors=(404,))
-    def backoffice_get_punchout(self, call, company_id):
-        """A company's PunchOut configuration (secrets are never shown: only whether they
-        are set), with the URLs to give its procurement system."""
-        return self.punchout_rpc.get_config(call.ctx, company_id)
+    backoffice_get_punchout = forward("GET", "/backoffice/companies/<int:company_id>/punchout",
+                                      "punchout.get_config", right=STAFF,
+                                      response=s.PunchoutConfigOut(), tags=("e-procurement",),
+                                      errors=(404,),
+                                      summary=("A company's PunchOut configuration (secrets are "
+                                               "never shown: only whether they are set), with the "
+                                               "URLs to give its procurement system."))
 
-    @endpoint("PUT", "/backoffice/companies/<int:company_id>/punchout", right=STAFF,
-              body=s.PunchoutConfigIn(), response=s.PunchoutConfigOut(),
-              tags=("e-procurement",), errors=(404, 409))
-    def backoffice_put_punchout(self, call, company_id):
-        """Create or replace a company's PunchOut configuration: the buyer system's From
-        identities, its Sender identity and shared secret (needed the first time; left out
-        it stays), whom sessions act as (`fixed` user_id, or `user_email`: the company's
-        user with the UserEmail extrinsic), OCI login, and the URL order status updates go to."""
-        return self.punchout_rpc.put_config(call.ctx, company_id, call.body)
+    backoffice_put_punchout = forward("PUT", "/backoffice/companies/<int:company_id>/punchout",
+                                      "punchout.put_config", right=STAFF,
+                                      body=s.PunchoutConfigIn(), response=s.PunchoutConfigOut(),
+                                      tags=("e-procurement",), errors=(404, 409),
+                                      passing=("body",),
+                                      summary=("Create or replace a company's PunchOut "
+                                               "configuration: the buyer system's From "
+                                               "identities, its Sender identity and shared secret "
+                                               "(needed the first time; left out it stays), whom "
+                                               "sessions act as (`fixed` user_id, or "
+                                               "`user_email`: the company's user with the "
+                                               "UserEmail extrinsic), OCI login, and the URL "
+                                               "order status updates go to."))
 
     # ---- cXML, server to server
     @endpoint("POST", "/punchout/cxml/setup", right=PUBLIC, raw_body=True,

@@ -6,7 +6,7 @@ request still gets its problem+json), then each further page is fetched from rep
 the client reads, so neither process holds a whole export.
 """
 from services.common.schemas import load
-from services.gateway.api import Reply, endpoint
+from services.gateway.api import Reply, endpoint, forward
 from services.gateway.openapi import CSV, also_answers
 from services.gateway.rights import AUTHENTICATED, any_of, feature, role
 from services.reporting import schemas as s
@@ -42,10 +42,10 @@ def report_params(query):
 
 
 class ReportingRoutes:
-    @endpoint("GET", "/reports", right=REPORTS, response=s.ReportList(), tags=("reports",))
-    def list_reports(self, call):
-        """The standard reports and the caller's saved custom ones (those the caller may run)."""
-        return self.reporting_rpc.list_reports(call.ctx)
+    list_reports = forward("GET", "/reports", "reporting.list_reports", right=REPORTS,
+                           response=s.ReportList(), tags=("reports",),
+                           summary=("The standard reports and the caller's saved custom ones "
+                                    "(those the caller may run)."))
 
     @endpoint("GET", "/reports/<key>", right=REPORTS, query=s.ReportRunQuery(),
               response=s.ReportPage(), tags=("reports",), errors=(404, 422))
@@ -60,37 +60,33 @@ class ReportingRoutes:
                 call.ctx, key, params, cursor))
         return self.reporting_rpc.run_report(call.ctx, key, params, q["limit"], q["cursor"])
 
-    @endpoint("POST", "/reports/custom", right=REPORTS, body=s.CustomReportIn(),
-              response=s.ReportInfo(), status=201, tags=("reports",), errors=(422,))
-    def save_custom_report(self, call):
-        """Save a custom report: columns, filters and grouping chosen from one source's facts
-        (`source`: lines by default; GET /reports shows what the standard ones use)."""
-        return self.reporting_rpc.save_custom_report(call.ctx, call.body)
+    save_custom_report = forward("POST", "/reports/custom", "reporting.save_custom_report",
+                                 right=REPORTS, body=s.CustomReportIn(), response=s.ReportInfo(),
+                                 status=201, tags=("reports",), errors=(422,), passing=("body",),
+                                 summary=("Save a custom report: columns, filters and grouping "
+                                          "chosen from one source's facts (`source`: lines by "
+                                          "default; GET /reports shows what the standard ones "
+                                          "use)."))
 
-    @endpoint("DELETE", "/reports/<key>", right=REPORTS, status=204, tags=("reports",),
-              errors=(404,))
-    def delete_custom_report(self, call, key):
-        """Delete one of the caller's custom reports (and its schedules)."""
-        self.reporting_rpc.delete_custom_report(call.ctx, key)
+    delete_custom_report = forward("DELETE", "/reports/<key>", "reporting.delete_custom_report",
+                                   right=REPORTS, status=204, tags=("reports",), errors=(404,),
+                                   summary=("Delete one of the caller's custom reports (and its "
+                                            "schedules)."))
 
-    @endpoint("GET", "/report-schedules", right=REPORTS, response=s.ScheduleList(),
-              tags=("reports",))
-    def list_schedules(self, call):
-        """The company's scheduled reports."""
-        return self.reporting_rpc.list_schedules(call.ctx)
+    list_schedules = forward("GET", "/report-schedules", "reporting.list_schedules", right=REPORTS,
+                             response=s.ScheduleList(), tags=("reports",),
+                             summary="The company's scheduled reports.")
 
-    @endpoint("POST", "/report-schedules", right=REPORTS, body=s.ScheduleIn(),
-              response=s.ScheduleOut(), status=201, tags=("reports",), errors=(404, 422))
-    def create_schedule(self, call):
-        """Send a report as CSV to recipients at the start of every month or quarter, for
-        the period that just ended; `params` holds the report's filters."""
-        return self.reporting_rpc.create_schedule(call.ctx, call.body)
+    create_schedule = forward("POST", "/report-schedules", "reporting.create_schedule",
+                              right=REPORTS, body=s.ScheduleIn(), response=s.ScheduleOut(),
+                              status=201, tags=("reports",), errors=(404, 422), passing=("body",),
+                              summary=("Send a report as CSV to recipients at the start of every "
+                                       "month or quarter, for the period that just ended; "
+                                       "`params` holds the report's filters."))
 
-    @endpoint("DELETE", "/report-schedules/<int:schedule_id>", right=REPORTS, status=204,
-              tags=("reports",), errors=(404,))
-    def delete_schedule(self, call, schedule_id):
-        """Stop a scheduled report."""
-        self.reporting_rpc.delete_schedule(call.ctx, schedule_id)
+    delete_schedule = forward("DELETE", "/report-schedules/<int:schedule_id>",
+                              "reporting.delete_schedule", right=REPORTS, status=204,
+                              tags=("reports",), errors=(404,), summary="Stop a scheduled report.")
 
     @endpoint("GET", "/assets", right=AUTHENTICATED, query=s.AssetQuery(),
               response=s.AssetList(), tags=("assets",))
@@ -102,25 +98,21 @@ class ReportingRoutes:
                 call.ctx, call.query, cursor))
         return self.reporting_rpc.list_assets(call.ctx, call.query)
 
-    @endpoint("POST", "/assets", right=AUTHENTICATED, body=s.AssetIn(), response=s.AssetOut(),
-              status=201, tags=("assets",), errors=(422,))
-    def create_asset(self, call):
-        """Enter an asset bought elsewhere (delivered orders add theirs by themselves)."""
-        return self.reporting_rpc.create_asset(call.ctx, call.body)
+    create_asset = forward("POST", "/assets", "reporting.create_asset", right=AUTHENTICATED,
+                           body=s.AssetIn(), response=s.AssetOut(), status=201, tags=("assets",),
+                           errors=(422,), passing=("body",),
+                           summary=("Enter an asset bought elsewhere (delivered orders add theirs "
+                                    "by themselves)."))
 
-    @endpoint("GET", "/assets/<int:asset_id>", right=AUTHENTICATED, response=s.AssetOut(),
-              tags=("assets",), errors=(404,))
-    def get_asset(self, call, asset_id):
-        """One asset."""
-        return self.reporting_rpc.get_asset(call.ctx, asset_id)
+    get_asset = forward("GET", "/assets/<int:asset_id>", "reporting.get_asset",
+                        right=AUTHENTICATED, response=s.AssetOut(), tags=("assets",),
+                        errors=(404,), summary="One asset.")
 
-    @endpoint("PATCH", "/assets/<int:asset_id>", right=AUTHENTICATED,
-              body=s.AssetIn(partial=True), response=s.AssetOut(), tags=("assets",),
-              errors=(404, 422))
-    def update_asset(self, call, asset_id):
-        """Edit an asset: serial number, location, notes..."""
-        return self.reporting_rpc.update_asset(call.ctx, asset_id,
-                                               call.body)
+    update_asset = forward("PATCH", "/assets/<int:asset_id>", "reporting.update_asset",
+                           right=AUTHENTICATED, body=s.AssetIn(partial=True),
+                           response=s.AssetOut(), tags=("assets",), errors=(404, 422),
+                           passing=("body",),
+                           summary="Edit an asset: serial number, location, notes...")
 
     @endpoint("GET", "/licenses", right=LICENSES, query=s.LicenseQuery(),
               response=s.LicenseList(), tags=("licenses",))
