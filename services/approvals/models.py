@@ -5,22 +5,19 @@ from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, Pr
 from sqlalchemy.orm import relationship
 
 from services.common.clock import utcnow
-from services.common.tables import JSONText, make_base
+from services.common.tables import CompanyRow, CreatedAt, JSONText, make_base
 
 Base = make_base()
 
 
-class Workflow(Base):
+class Workflow(CompanyRow, CreatedAt, Base):
     """A PAS workflow. `definition` holds {buyers, rules, steps}; every change bumps
     `version`, and open requests keep the snapshot they started with."""
     __tablename__ = "approval_workflows"
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False, index=True)
     name = Column(String(200), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
     version = Column(Integer, nullable=False, default=1)
     definition = Column(JSONText, nullable=False)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
 
 
@@ -34,12 +31,10 @@ class Settings(Base):
     updated_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class ApprovalRequest(Base):
+class ApprovalRequest(CompanyRow, CreatedAt, Base):
     """One per placed order: pending until every track is approved, or one is rejected."""
     __tablename__ = "approval_requests"
-    id = Column(Integer, primary_key=True)
     order_number = Column(String(32), nullable=False, unique=True)
-    company_id = Column(Integer, nullable=False, index=True)
     buyer_user_id = Column(Integer)
     buyer = Column(JSONText, nullable=False)
     total = Column(JSONText, nullable=False)
@@ -48,7 +43,6 @@ class ApprovalRequest(Base):
     status = Column(String(16), nullable=False, index=True)  # pending|approved|rejected|cancelled
     rule = Column(Text)  # the triggering rules in words (English), for lists and exports
     comment = Column(Text)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
     decided_at = Column(DateTime)
     tracks = relationship("Track", order_by="Track.id", back_populates="request")
 
@@ -105,7 +99,7 @@ class Decision(Base):
     at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class Delegation(Base):
+class Delegation(CreatedAt, Base):
     """An approver's delegation to another user of their company while away."""
     __tablename__ = "approval_delegations"
     user_id = Column(Integer, primary_key=True, autoincrement=False)
@@ -114,7 +108,6 @@ class Delegation(Base):
     delegate = Column(JSONText, nullable=False)
     starts_on = Column(Date, nullable=False)
     ends_on = Column(Date, nullable=False)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class AuditEntry(Base):

@@ -10,7 +10,7 @@ from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Index, Inte
 from sqlalchemy.orm import relationship
 
 from services.common.clock import utcnow
-from services.common.tables import JSONText, make_base
+from services.common.tables import CompanyRow, CreatedAt, JSONText, make_base
 
 Base = make_base()
 
@@ -47,16 +47,13 @@ class CatalogState(Base):
     products_version = Column(Integer, nullable=False, default=0)
 
 
-class Contract(Base):
+class Contract(CompanyRow, CreatedAt, Base):
     __tablename__ = "contracts"
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False, index=True)
     name = Column(String(200), nullable=False)
     starts_on = Column(Date, nullable=False)
     ends_on = Column(Date, nullable=False)
     # [{"name", "min_quantity"}]: a contract_tier price applies from its min_quantity
     tiers = Column(JSONText, nullable=False, default=list)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
     prices = relationship("ContractPrice", cascade="all, delete-orphan", passive_deletes=True,
                           back_populates="contract")
 
@@ -78,41 +75,32 @@ class ContractPrice(Base):
     contract = relationship("Contract", back_populates="prices")
 
 
-class CustomCatalog(Base):
+class CustomCatalog(CompanyRow, CreatedAt, Base):
     __tablename__ = "custom_catalogs"
     __table_args__ = (UniqueConstraint("company_id", "name"),)
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False, index=True)
     name = Column(String(120), nullable=False)
     # [{"type": "standards" | "contract" | "part_numbers" | ..., ...}], combined with AND
     rules = Column(JSONText, nullable=False, default=list)
     include = Column(JSONText, nullable=False, default=dict)
     exclude = Column(JSONText, nullable=False, default=dict)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
 
-class SavedSearch(Base):
+class SavedSearch(CompanyRow, CreatedAt, Base):
     __tablename__ = "saved_searches"
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False, index=True)
     user_id = Column(Integer, nullable=False, index=True)
     name = Column(String(120), nullable=False)
     criteria = Column(JSONText, nullable=False, default=dict)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class Favorite(Base):
+class Favorite(CompanyRow, CreatedAt, Base):
     """A company standard: a product, a comparison of 2-4 products, a bundle or a link."""
     __tablename__ = "favorites"
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False, index=True)
     kind = Column(String(16), nullable=False)
     title = Column(String(200), nullable=False)
     # part_number | part_numbers | lines | url, by kind
     data = Column(JSONText, nullable=False, default=dict)
     created_by = Column(Integer)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class EppProgram(Base):

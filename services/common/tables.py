@@ -1,6 +1,7 @@
 """What every service's models start from: a declarative base with the naming convention,
 the outbox, processed-events and idempotency-key tables every service has, JSON as text, and
-the column of a row that is part of another."""
+the columns many tables share, defined once: a company's row (`CompanyRow`), its creation
+time (`CreatedAt`), the reference of a row that is part of another (`part_of`)."""
 import json
 
 from sqlalchemy import (Column, DateTime, ForeignKey, Integer, MetaData, PrimaryKeyConstraint, String,
@@ -26,6 +27,18 @@ class JSONText(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else json.loads(value)
+
+
+class CompanyRow:
+    """A row of one company in a table that holds every company's rows: its id, and its
+    company's, indexed since every read is scoped to one company (tenancy.company_row)."""
+    id = Column(Integer, primary_key=True)
+    company_id = Column(Integer, nullable=False, index=True)
+
+
+class CreatedAt:
+    """When the row was made (UTC)."""
+    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 def part_of(parent_table):

@@ -11,12 +11,12 @@ from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, S
 from sqlalchemy.orm import relationship
 
 from services.common.clock import utcnow
-from services.common.tables import make_base
+from services.common.tables import CreatedAt, make_base
 
 Base = make_base()
 
 
-class Company(Base):
+class Company(CreatedAt, Base):
     __tablename__ = "companies"
     id = Column(Integer, primary_key=True)
     name = Column(String(200), nullable=False)
@@ -25,26 +25,24 @@ class Company(Base):
     currency = Column(String(3), nullable=False)
     # the portal's home page opens on the company's favorites (its standards) first
     favorites_home = Column(Boolean, nullable=False, default=False, server_default=false())
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
     billing_accounts = relationship("BillingAccount", back_populates="company",
                                     order_by="BillingAccount.id")
     addresses = relationship("Address", back_populates="company", order_by="Address.id")
 
 
-class BillingAccount(Base):
+class BillingAccount(CreatedAt, Base):
     __tablename__ = "billing_accounts"
     id = Column(Integer, primary_key=True)
     company_id = Column(Integer, ForeignKey("companies.id"), nullable=False, index=True)
     account_number = Column(String(40), nullable=False, unique=True)
     name = Column(String(200), nullable=False)
     is_primary = Column(Boolean, nullable=False, default=False)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
     company = relationship("Company", back_populates="billing_accounts")
 
 
-class Address(Base):
+class Address(CreatedAt, Base):
     __tablename__ = "addresses"
     id = Column(Integer, primary_key=True)
     company_id = Column(Integer, ForeignKey("companies.id"), nullable=False, index=True)
@@ -56,12 +54,11 @@ class Address(Base):
     region = Column(String(100))
     postal_code = Column(String(20))
     country = Column(String(2), nullable=False)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
     company = relationship("Company", back_populates="addresses")
 
 
-class User(Base):
+class User(CreatedAt, Base):
     __tablename__ = "users"
     id = Column(Integer, primary_key=True)
     # null for reseller staff
@@ -80,7 +77,6 @@ class User(Base):
     # a new address waiting for its confirmation link to be used
     pending_email = Column(String(254))
     is_staff = Column(Boolean, nullable=False, default=False)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
     credential = relationship("Credential", uselist=False, back_populates="user")
     rights = relationship("UserRight", cascade="all, delete-orphan")
@@ -118,7 +114,7 @@ class Credential(Base):
     user = relationship("User", back_populates="credential")
 
 
-class Group(Base):
+class Group(CreatedAt, Base):
     __tablename__ = "groups"
     __table_args__ = (UniqueConstraint("company_id", "name", name="uq_groups_company_name"),
                       UniqueConstraint("company_id", "key", name="uq_groups_company_key"))
@@ -129,7 +125,6 @@ class Group(Base):
     key = Column(String(40))
     name = Column(String(100), nullable=False)
     standard = Column(Boolean, nullable=False, default=False)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
     rights = relationship("GroupRight", cascade="all, delete-orphan")
     members = relationship("User", secondary="group_members", back_populates="groups",
@@ -169,7 +164,7 @@ class UserRight(Base):
     value = Column(String(40), primary_key=True)
 
 
-class RefreshToken(Base):
+class RefreshToken(CreatedAt, Base):
     """Opaque refresh tokens, stored as a SHA-256 digest. Every rotation stays in the family
     of the login that started it, so that the reuse of a rotated token revokes them all."""
     __tablename__ = "refresh_tokens"
@@ -177,12 +172,11 @@ class RefreshToken(Base):
     token_hash = Column(String(64), nullable=False, unique=True)
     user_id = Column(Integer, ForeignKey("users.id"), nullable=False, index=True)
     family_id = Column(String(32), nullable=False, index=True)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
     expires_at = Column(DateTime, nullable=False)
     revoked_at = Column(DateTime)
 
 
-class ResetToken(Base):
+class ResetToken(CreatedAt, Base):
     """One-time links: set a new user's first password, reset a forgotten one, confirm a
     new email address. Only the SHA-256 of the token is kept."""
     __tablename__ = "reset_tokens"
@@ -190,7 +184,6 @@ class ResetToken(Base):
     token_hash = Column(String(64), nullable=False, unique=True)
     user_id = Column(Integer, ForeignKey("users.id"), nullable=False, index=True)
     purpose = Column(String(20), nullable=False)  # set_password | reset_password | confirm_email
-    created_at = Column(DateTime, nullable=False, default=utcnow)
     expires_at = Column(DateTime, nullable=False)
     used_at = Column(DateTime)
 
@@ -234,7 +227,7 @@ class EmailPreferences(Base):
     updated_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class PaymentCard(Base):
+class PaymentCard(CreatedAt, Base):
     """A saved card: what the payment gateway's token stands for, and the holder's consent.
     The card number and CVC are never stored."""
     __tablename__ = "payment_cards"
@@ -251,7 +244,6 @@ class PaymentCard(Base):
     consent_at = Column(DateTime, nullable=False)
     terms_version = Column(String(20), nullable=False)
     gateway_token = Column(String(200))  # cleared when the card is removed
-    created_at = Column(DateTime, nullable=False, default=utcnow)
     removed_at = Column(DateTime)
 
 

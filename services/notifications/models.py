@@ -5,13 +5,13 @@ from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, String, Text,
                         UniqueConstraint)
 
 from services.common.clock import utcnow
-from services.common.tables import JSONText, make_base, part_of
+from services.common.tables import CreatedAt, JSONText, make_base, part_of
 from services.notifications.statuses import QUEUED
 
 Base = make_base()
 
 
-class OutgoingMail(Base):
+class OutgoingMail(CreatedAt, Base):
     """One message to one recipient. The Message-ID is derived from the event and the
     recipient, so a redelivered event can never queue a second copy."""
     __tablename__ = "outgoing_mail"
@@ -37,7 +37,6 @@ class OutgoingMail(Base):
     claimed_at = Column(DateTime)
     claimed_by = Column(String(80))
     last_error = Column(Text)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
     sent_at = Column(DateTime)
 
 
@@ -66,7 +65,7 @@ class EmailPreference(Base):
     as_of = Column(DateTime, nullable=False)
 
 
-class Suppression(Base):
+class Suppression(CreatedAt, Base):
     """An address that must receive no optional mail of one stream (marketing,
     report_deliveries), by its own request."""
     __tablename__ = "suppressions"
@@ -75,15 +74,13 @@ class Suppression(Base):
     email = Column(String(320), nullable=False)
     stream = Column(String(30), nullable=False)
     reason = Column(String(30), nullable=False, default="unsubscribe")
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class UnsubscribeToken(Base):
+class UnsubscribeToken(CreatedAt, Base):
     """The token of one unsubscribe link, stored as its SHA-256 only."""
     __tablename__ = "unsubscribe_tokens"
     token_hash = Column(String(64), primary_key=True)
     email = Column(String(320), nullable=False)
     stream = Column(String(30), nullable=False)
     locale = Column(String(5), nullable=False, default="en")
-    created_at = Column(DateTime, nullable=False, default=utcnow)
     used_at = Column(DateTime)

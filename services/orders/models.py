@@ -7,20 +7,17 @@ from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import relationship
 
 from services.common.clock import utcnow
-from services.common.tables import JSONText, make_base, part_of
+from services.common.tables import CompanyRow, CreatedAt, JSONText, make_base, part_of
 from services.common.errors import Conflict
 from services.common.money import Money
 
 Base = make_base()
 
 
-class Cart(Base):
+class Cart(CompanyRow, CreatedAt, Base):
     __tablename__ = "carts"
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False, index=True)
     user_id = Column(Integer, nullable=False, index=True)
     name = Column(String(120), nullable=False)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     lines = relationship("CartLine", order_by="CartLine.id", cascade="all, delete-orphan",
                          back_populates="cart")
@@ -66,12 +63,10 @@ def money(amount, currency) -> dict:
     return Money(amount, currency).to_dict()
 
 
-class Order(Base):
+class Order(CompanyRow, Base):
     """The order aggregate: its status moves only through `become`, guarded by TRANSITIONS."""
     __tablename__ = "orders"
-    id = Column(Integer, primary_key=True)
     number = Column(String(32), unique=True)
-    company_id = Column(Integer, nullable=False, index=True)
     user_id = Column(Integer, nullable=False, index=True)
     buyer = Column(JSONText, nullable=False)
     status = Column(String(32), nullable=False, index=True)
@@ -200,13 +195,11 @@ class ShipmentLine(Base):
     name = association_proxy("order_line", "name")
 
 
-class Invoice(Base):
+class Invoice(CompanyRow, Base):
     __tablename__ = "invoices"
-    id = Column(Integer, primary_key=True)
     number = Column(String(32), unique=True)
     order_id = Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False,
                       unique=True)
-    company_id = Column(Integer, nullable=False, index=True)
     currency = Column(String(3), nullable=False)
     total = Column(Numeric(14, 2), nullable=False)
     issued_at = Column(DateTime, nullable=False, default=utcnow)
@@ -226,19 +219,16 @@ class InvoiceCopyRequest(Base):
     requested_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class Quote(Base):
+class Quote(CompanyRow, CreatedAt, Base):
     """Prices staff prepared for a company, optionally for one named buyer, until
     `expires_on`; converted once into an order at those prices."""
     __tablename__ = "quotes"
-    id = Column(Integer, primary_key=True)
     number = Column(String(32), unique=True)
-    company_id = Column(Integer, nullable=False, index=True)
     buyer_user_id = Column(Integer)
     currency = Column(String(3), nullable=False)
     expires_on = Column(Date, nullable=False)
     notes = Column(Text)
     created_by = Column(Integer)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
     converted_at = Column(DateTime)
     order_number = Column(String(32))
     lines = relationship("QuoteLine", order_by="QuoteLine.id", cascade="all, delete-orphan",
@@ -267,11 +257,9 @@ class QuoteLine(PricedLine, Base):
     currency = association_proxy("quote", "currency")
 
 
-class Subscription(Base):
+class Subscription(CompanyRow, Base):
     """An auto-renewing purchase, paid by a saved card that carries the owner's consent."""
     __tablename__ = "subscriptions"
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False, index=True)
     user_id = Column(Integer, nullable=False, index=True)
     owner = Column(JSONText, nullable=False)
     part_number = Column(String(64), nullable=False)

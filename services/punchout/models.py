@@ -5,7 +5,7 @@ from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Integer, Numeric,
                         UniqueConstraint)
 
 from services.common.clock import utcnow
-from services.common.tables import JSONText, make_base
+from services.common.tables import CompanyRow, CreatedAt, JSONText, make_base
 
 Base = make_base()
 
@@ -43,13 +43,11 @@ class SenderIdentity(Base):
                         index=True)
 
 
-class PunchoutSession(Base):
+class PunchoutSession(CompanyRow, CreatedAt, Base):
     """One punch-out: opened by a setup request (cXML) or an OCI login, started once by its
     single-use start token, then carried by the browser's session cookie until the cart is
     transferred or it expires."""
     __tablename__ = "punchout_sessions"
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False, index=True)
     user_id = Column(Integer)
     user_email = Column(String(320))
     protocol = Column(String(8), nullable=False)        # cxml | oci
@@ -74,10 +72,9 @@ class PunchoutSession(Base):
     handoff_form = Column(JSONText)
     handoff_expires_at = Column(DateTime)
     handed_off_at = Column(DateTime)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class PunchedOutLine(Base):
+class PunchedOutLine(CreatedAt, Base):
     """A line handed back to the buyer's system, as priced then: `aux_id` travels as
     SupplierPartAuxiliaryID (cXML) or EXT_QUOTE_ID/EXT_QUOTE_ITEM (OCI) and comes back on
     the order, where the price is checked against this one."""
@@ -91,10 +88,9 @@ class PunchedOutLine(Base):
     quantity = Column(Integer, nullable=False)
     unit_price = Column(Numeric(14, 2), nullable=False)
     currency = Column(String(3), nullable=False)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class BuyerOrder(Base):
+class BuyerOrder(CreatedAt, Base):
     """An OrderRequest received: the buyer system's orderID and the Procura order it became
     (idempotency: the same orderID again answers with the same order)."""
     __tablename__ = "punchout_buyer_orders"
@@ -110,18 +106,15 @@ class BuyerOrder(Base):
     cart_id = Column(Integer)  # the cart checkout takes, kept so that a retry reuses it
     buyer_credentials = Column(JSONText)
     lines = Column(JSONText)   # [{line_number, part_number, quantity}] as the buyer numbered them
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class StatusDelivery(Base):
+class StatusDelivery(CompanyRow, CreatedAt, Base):
     """A StatusUpdateRequest or ShipNoticeRequest to post to the company's order status URL:
     written in the transaction of the order event that causes it (one per event), then
     posted with retries and back-off until the buyer's system answers 2xx. Every attempt
     carries the same payloadID, so a repeated post is recognisably the same document."""
     __tablename__ = "punchout_deliveries"
     __table_args__ = (UniqueConstraint("event_id", "kind", name="uq_punchout_deliveries_event"),)
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False, index=True)
     order_number = Column(String(32), nullable=False, index=True)
     kind = Column(String(20), nullable=False)     # status_update | ship_notice
     event_id = Column(String(36), nullable=False)
@@ -135,4 +128,3 @@ class StatusDelivery(Base):
     delivered_at = Column(DateTime, index=True)
     failed_at = Column(DateTime)
     last_error = Column(Text)
-    created_at = Column(DateTime, nullable=False, default=utcnow)

@@ -14,7 +14,7 @@ from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Index, Inte
                         Text, UniqueConstraint)
 
 from services.common.clock import utcnow
-from services.common.tables import JSONText, make_base
+from services.common.tables import CompanyRow, CreatedAt, JSONText, make_base
 
 Base = make_base()
 
@@ -164,23 +164,18 @@ class ApprovalFact(FactOfAnOrder, Base):
     decide_seconds = Column(Integer)
 
 
-class CustomReport(Base):
+class CustomReport(CompanyRow, CreatedAt, Base):
     __tablename__ = "custom_reports"
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False, index=True)
     user_id = Column(Integer, nullable=False)
     name = Column(String(120), nullable=False)
     source = Column(String(32), nullable=False)
     columns = Column(JSONText, nullable=False)
     filters = Column(JSONText, nullable=False)
     group_by = Column(JSONText, nullable=False)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class ReportSchedule(Base):
+class ReportSchedule(CompanyRow, CreatedAt, Base):
     __tablename__ = "report_schedules"
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False, index=True)
     user_id = Column(Integer, nullable=False)
     features = Column(JSONText, nullable=False)  # the creator's, checked again at each run
     report_key = Column(String(64), nullable=False)
@@ -190,15 +185,12 @@ class ReportSchedule(Base):
     locale = Column(String(2), nullable=False, default="en")
     next_run_at = Column(DateTime, nullable=False, index=True)
     last_run_at = Column(DateTime)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class Asset(Base):
+class Asset(CompanyRow, CreatedAt, Base):
     """Equipment a company owns: from a delivered order line, or entered by hand."""
     __tablename__ = "assets"
     __table_args__ = (UniqueConstraint("order_number", "line_no"),)
-    id = Column(Integer, primary_key=True)
-    company_id = Column(Integer, nullable=False, index=True)
     origin = Column(String(16), nullable=False)  # purchased | manual
     order_number = Column(String(32))
     line_no = Column(Integer)
@@ -212,5 +204,4 @@ class Asset(Base):
     purchased_on = Column(Date)
     delivered_on = Column(Date)
     notes = Column(Text)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
