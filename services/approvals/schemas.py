@@ -3,7 +3,7 @@ delegations, settings and the audit trail."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.approvals.rules import RULE_TYPES
-from services.common.schemas import page_of, Boolean, Id, MoneySchema, one_of_kinds, Totals
+from services.common.schemas import page_of, Boolean, Id, MoneySchema, one_of_kinds, Person, Totals
 
 _ids = lambda: fields.List(Id(),  # noqa: E731
                            load_default=list, validate=validate.Length(max=500))
@@ -81,13 +81,6 @@ class WorkflowOut(Schema):
 
 
 WorkflowList = page_of(WorkflowOut, "WorkflowList")
-
-
-class Person(Schema):
-    user_id = fields.Integer()
-    email = fields.String(allow_none=True)
-    name = fields.String(allow_none=True)
-    locale = fields.String(allow_none=True)
 
 
 class Localized(Schema):

@@ -8,8 +8,8 @@ from marshmallow import (Schema, ValidationError, fields, pre_load, validate, va
 
 from services.catalog.models import AVAILABILITY, LANGUAGES
 from services.common.paging import MAX_ID
-from services.common.schemas import (page_of, AMOUNT_PATTERN, Boolean, MoneySchema, PageQuery, Text,
-                                     UtcDateTime, one_of_kinds)
+from services.common.schemas import (page_of, AMOUNT_PATTERN, Boolean, CompanyRowOut, MoneySchema,
+                                     PageQuery, Text, UtcDateTime, one_of_kinds)
 
 SORTS = ("relevance", "price_asc", "price_desc")
 PRICE_SOURCES = ("contract", "epp", "list")
@@ -226,10 +226,8 @@ class TierOut(Schema):
     min_quantity = fields.Integer()
 
 
-class ContractOut(Schema):
+class ContractOut(CompanyRowOut):
     """A domain.contracts.ContractOnDay."""
-    id = fields.Integer()
-    company_id = fields.Integer()
     name = fields.String()
     starts_on = fields.Date()
     ends_on = fields.Date()
@@ -442,10 +440,8 @@ class EppIn(Schema):
         return data
 
 
-class EppOut(Schema):
+class EppOut(CompanyRowOut):
     """A domain.epp.EppFor."""
-    id = fields.Integer()
-    company_id = fields.Integer()
     name = fields.String()
     description = fields.String()
     active = fields.Boolean()

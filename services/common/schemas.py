@@ -81,6 +81,21 @@ class Totals(Schema):
     total = fields.Nested(MoneySchema)
 
 
+class Person(Schema):
+    """A user as services name recipients, approvers and buyers to each other (identity's
+    `get_people`)."""
+    user_id = fields.Integer()
+    email = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    locale = fields.String(allow_none=True)
+
+
+class CompanyRowOut(Schema):
+    """A company's own row in a reply: its id and its company's (tables.CompanyRow)."""
+    id = fields.Integer()
+    company_id = fields.Integer()
+
+
 class UtcDateTime(fields.Field):
     """A naive UTC datetime as ISO 8601 with `Z`; a date as ISO 8601."""
 
@@ -103,7 +118,7 @@ def page_of(items, name):
                                   "next_cursor": fields.String(allow_none=True)})
 
 
-__all__ = ["Amount", "Boolean", "Id", "MoneySchema", "Text", "one_of_kinds", "PageQuery", "UtcDateTime", "dump_page", "load", "load_args", "page_args"]
+__all__ = ["Amount", "Boolean", "CompanyRowOut", "Id", "MoneySchema", "Person", "Text", "one_of_kinds", "PageQuery", "UtcDateTime", "dump_page", "load", "load_args", "page_args"]
 
 
 def load(schema, data, partial=False):

@@ -8,7 +8,7 @@ from marshmallow import (Schema, ValidationError, fields, post_load, pre_load,
                          validate)
 
 from services.common.roles import FEATURES, ROLES
-from services.common.schemas import Boolean, PageQuery, Text, UtcDateTime
+from services.common.schemas import Boolean, PageQuery, Person, Text, UtcDateTime, page_of
 from services.identity.payments import normalise_year
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$",
@@ -222,17 +222,13 @@ class ChargeSchema(Schema):
     last4 = fields.String()
 
 
-class PersonSchema(Schema):
-    """A user as other services name recipients and approvers."""
+class PersonSchema(Person):
+    """A user as other services name them, from the user's row."""
     user_id = fields.Integer(attribute="id")
-    email = fields.String(allow_none=True)
     name = fields.String(attribute="full_name")
-    locale = fields.String()
 
 
-class PaymentCardListSchema(Schema):
-    items = fields.List(fields.Nested(PaymentCardSchema))
-    next_cursor = fields.String(allow_none=True)
+PaymentCardListSchema = page_of(PaymentCardSchema, "PaymentCardListSchema")
 
 
 class UserListQuerySchema(PageQuery):
@@ -295,9 +291,7 @@ class CompanySummarySchema(Schema):
     user_count = fields.Integer()
 
 
-class CompanyListSchema(Schema):
-    items = fields.List(fields.Nested(CompanySummarySchema))
-    next_cursor = fields.String(allow_none=True)
+CompanyListSchema = page_of(CompanySummarySchema, "CompanyListSchema")
 
 
 class RightsSchema(Schema):
@@ -326,9 +320,7 @@ class CompanyUserSchema(Schema.from_dict(rights_of("grants"))):
     effective = fields.Nested(RightsSchema)
 
 
-class CompanyUserListSchema(Schema):
-    items = fields.List(fields.Nested(CompanyUserSchema))
-    next_cursor = fields.String(allow_none=True)
+CompanyUserListSchema = page_of(CompanyUserSchema, "CompanyUserListSchema")
 
 
 class NewUserFields(Schema):
@@ -373,9 +365,7 @@ class GroupSchema(Schema.from_dict(rights_of("grants"))):
     member_count = fields.Integer()
 
 
-class CompanyGroupListSchema(Schema):
-    items = fields.List(fields.Nested(GroupSchema))
-    next_cursor = fields.String(allow_none=True)
+CompanyGroupListSchema = page_of(GroupSchema, "CompanyGroupListSchema")
 
 
 # ---------------------------------------------------------------- back office

@@ -2,8 +2,8 @@
 from marshmallow import Schema, fields, validate
 
 from services.common.paging import MAX_ID
-from services.common.schemas import (page_of, Id, MoneySchema, PageQuery, Totals,
-                                     UtcDateTime)
+from services.common.schemas import (page_of, CompanyRowOut, Id, MoneySchema, PageQuery,
+                                     Totals, UtcDateTime)
 
 STATUSES = ("pending_approval", "approved", "submitted", "processing", "shipped", "delivered",
             "invoiced", "rejected", "cancelled")
@@ -231,10 +231,8 @@ class QuoteIn(Schema):
                         validate=validate.Length(min=1, max=500))
 
 
-class QuoteOut(Schema):
-    id = fields.Integer()
+class QuoteOut(CompanyRowOut):
     number = fields.String()
-    company_id = fields.Integer()
     buyer_user_id = fields.Integer(allow_none=True)
     status = fields.String(attribute="status_today",
                            metadata={"enum": ["open", "expired", "converted"]})

@@ -3,7 +3,7 @@ arguments (the service validates them again)."""
 from marshmallow import Schema, fields, pre_load, validate
 
 from services.common.paging import MAX_ID
-from services.common.schemas import PageQuery
+from services.common.schemas import PageQuery, page_of
 
 FORMAT = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
@@ -114,9 +114,7 @@ class AssetOut(AssetIn):
     delivered_on = fields.String(allow_none=True)
 
 
-class AssetList(Schema):
-    items = fields.List(fields.Nested(AssetOut))
-    next_cursor = fields.String(allow_none=True)
+AssetList = page_of(AssetOut, "AssetList")
 
 
 class AssetQuery(PageQuery):
