@@ -193,10 +193,14 @@ class CardRecordSchema(Schema):
     terms_version = fields.String(validate=validate.Length(max=20))
 
 
-class PaymentCardSchema(Schema):
-    id = fields.Integer()
+class CardShown(Schema):
+    """How a saved card is shown to people: its brand and last four digits."""
     brand = fields.String()
     last4 = fields.String()
+
+
+class PaymentCardSchema(CardShown):
+    id = fields.Integer()
     exp_month = fields.Integer()
     exp_year = fields.Integer()
     holder_first_name = fields.String()
@@ -214,12 +218,10 @@ class SavedCardSchema(PaymentCardSchema):
     gateway_token = fields.String(allow_none=True)
 
 
-class ChargeSchema(Schema):
-    """RPC `charge_card`'s reply."""
+class ChargeSchema(CardShown):
+    """RPC `charge_card`'s reply: the charge, and the card it was made on."""
     charge_id = fields.String()
     card_id = fields.Integer()
-    brand = fields.String()
-    last4 = fields.String()
 
 
 class PersonSchema(Person):
