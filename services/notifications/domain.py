@@ -315,7 +315,7 @@ def _person_mail(kind, person, **context):
 
 def mails_for(source: str, event_type: str, payload: dict) -> list[Mail]:
     """The emails one event causes."""
-    build = BUILDERS.get((source, event_type))
+    build = BUILDERS.get(source, {}).get(event_type)
     if build is None:
         raise KeyError(f"notifications has no email for {source}.{event_type}")
     return build(payload)
@@ -446,26 +446,35 @@ def _report_ready(p):
             for r in p.get("recipients") or []]
 
 
+# the emails of each event, by the service that publishes it
 BUILDERS = {
-    ("identity", "user_created"): _user_created,
-    ("identity", "password_reset_requested"): _password_reset,
-    ("identity", "username_recovery_requested"): _username_recovery,
-    ("identity", "user_locked"): _user_locked,
-    ("identity", "email_change_requested"): _email_change_requested,
-    ("orders", "order_placed"): _order_placed,
-    ("orders", "order_shipped"): _order_shipped,
-    ("orders", "order_delivered"): _order_delivered,
-    ("orders", "subscription_card_missing"): _subscription_kind("subscription_card_missing"),
-    ("orders", "subscription_renewed"): _subscription_kind("subscription_renewed"),
-    ("orders", "subscription_cancelled"): _subscription_kind("subscription_cancelled"),
-    ("orders", "invoice_issued"): _invoice_issued,
-    ("orders", "invoice_copy_requested"): _invoice_copy_requested,
-    ("approvals", "approval_requested"): _approval_kind("approval_request"),
-    ("approvals", "approval_reminder"): _approval_kind("approval_reminder"),
-    ("approvals", "approval_escalated"): _approval_kind("approval_escalated"),
-    ("approvals", "order_approved"): _decision_kind("order_approved"),
-    ("approvals", "order_rejected"): _decision_kind("order_rejected"),
-    ("reporting", "report_ready"): _report_ready,
+    "identity": {
+        "user_created": _user_created,
+        "password_reset_requested": _password_reset,
+        "username_recovery_requested": _username_recovery,
+        "user_locked": _user_locked,
+        "email_change_requested": _email_change_requested,
+    },
+    "orders": {
+        "order_placed": _order_placed,
+        "order_shipped": _order_shipped,
+        "order_delivered": _order_delivered,
+        "subscription_card_missing": _subscription_kind("subscription_card_missing"),
+        "subscription_renewed": _subscription_kind("subscription_renewed"),
+        "subscription_cancelled": _subscription_kind("subscription_cancelled"),
+        "invoice_issued": _invoice_issued,
+        "invoice_copy_requested": _invoice_copy_requested,
+    },
+    "approvals": {
+        "approval_requested": _approval_kind("approval_request"),
+        "approval_reminder": _approval_kind("approval_reminder"),
+        "approval_escalated": _approval_kind("approval_escalated"),
+        "order_approved": _decision_kind("order_approved"),
+        "order_rejected": _decision_kind("order_rejected"),
+    },
+    "reporting": {
+        "report_ready": _report_ready,
+    },
 }
 
 
