@@ -1,7 +1,8 @@
 """What every service's models start from: a declarative base with the naming convention,
 the outbox, processed-events and idempotency-key tables every service has, JSON as text, and
 the columns many tables share, defined once: a company's row (`CompanyRow`), its creation
-time (`CreatedAt`), the reference of a row that is part of another (`part_of`)."""
+time (`CreatedAt`), delivery retries (`Retried`), the reference of a row that is part of
+another (`part_of`)."""
 import json
 
 from sqlalchemy import (Column, DateTime, ForeignKey, Integer, MetaData, PrimaryKeyConstraint, String,
@@ -41,6 +42,15 @@ class CreatedAt:
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
+class Retried:
+    """A row something is sent from until it gets through (the outbox, the mail queue,
+    PunchOut's status posts): how many attempts were made, when the next is due, and the
+    last one's error."""
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    last_error = Column(Text)
+
+
 def part_of(parent_table):
     """The reference of a row that belongs to a row of `parent_table` (a cart's line, an
     order's shipment): deleted with it, and indexed, since it is read through its parent."""
@@ -55,7 +65,7 @@ def make_base():
     class Base(DeclarativeBase):
         metadata = MetaData(naming_convention=NAMING)
 
-    class OutboxEvent(Base):
+    class OutboxEvent(Retried, Base):
         __tablename__ = "outbox_events"
         id = Column(Integer, primary_key=True, autoincrement=True)
         event_id = Column(String(36), nullable=False, unique=True)
@@ -65,9 +75,6 @@ def make_base():
         request_id = Column(String(64))
         occurred_at = Column(DateTime, nullable=False, default=utcnow)
         sent_at = Column(DateTime, index=True)
-        attempts = Column(Integer, nullable=False, default=0)
-        next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
-        last_error = Column(Text)
         # no queue received it: given up on, in a state of its own (never `sent_at`)
         unroutable_at = Column(DateTime)
 

@@ -5,13 +5,13 @@ from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, String, Text,
                         UniqueConstraint)
 
 from services.common.clock import utcnow
-from services.common.tables import CreatedAt, JSONText, make_base, part_of
+from services.common.tables import CreatedAt, JSONText, Retried, make_base, part_of
 from services.notifications.statuses import QUEUED
 
 Base = make_base()
 
 
-class OutgoingMail(CreatedAt, Base):
+class OutgoingMail(CreatedAt, Retried, Base):
     """One message to one recipient. The Message-ID is derived from the event and the
     recipient, so a redelivered event can never queue a second copy."""
     __tablename__ = "outgoing_mail"
@@ -32,11 +32,8 @@ class OutgoingMail(CreatedAt, Base):
     attachment_content_type = Column(String(100))
     attachment = Column(Text)
     status = Column(String(12), nullable=False, default=QUEUED)
-    attempts = Column(Integer, nullable=False, default=0)
-    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
     claimed_at = Column(DateTime)
     claimed_by = Column(String(80))
-    last_error = Column(Text)
     sent_at = Column(DateTime)
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Integer, Numeric,
                         UniqueConstraint)
 
 from services.common.clock import utcnow
-from services.common.tables import CompanyRow, CreatedAt, JSONText, make_base
+from services.common.tables import CompanyRow, CreatedAt, JSONText, Retried, make_base
 
 Base = make_base()
 
@@ -108,7 +108,7 @@ class BuyerOrder(CreatedAt, Base):
     lines = Column(JSONText)   # [{line_number, part_number, quantity}] as the buyer numbered them
 
 
-class StatusDelivery(CompanyRow, CreatedAt, Base):
+class StatusDelivery(CompanyRow, CreatedAt, Retried, Base):
     """A StatusUpdateRequest or ShipNoticeRequest to post to the company's order status URL:
     written in the transaction of the order event that causes it (one per event), then
     posted with retries and back-off until the buyer's system answers 2xx. Every attempt
@@ -123,8 +123,7 @@ class StatusDelivery(CompanyRow, CreatedAt, Base):
     # what the document says; it is written at each attempt, with the shared secret, which
     # is never stored in clear
     content = Column(JSONText, nullable=False)
-    attempts = Column(Integer, nullable=False, default=0)
+    # the sender looks for the posts due and not yet delivered
     next_attempt_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     delivered_at = Column(DateTime, index=True)
     failed_at = Column(DateTime)
-    last_error = Column(Text)
