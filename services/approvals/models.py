@@ -1,11 +1,12 @@
 """Approvals' own tables: workflows, company settings, requests with one track per applying
 workflow, approver assignments, decisions, delegations and the audit trail."""
-from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, PrimaryKeyConstraint,
+from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Integer, PrimaryKeyConstraint,
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import relationship
 
 from services.common.clock import utcnow
-from services.common.tables import CompanyRow, CreatedAt, JSONText, make_base
+from services.common.tables import (CompanyRow, CreatedAt, HappenedAt, JSONText, Period,
+                                    make_base)
 
 Base = make_base()
 
@@ -80,7 +81,7 @@ class Assignment(Base):
     escalated = Column(Boolean, nullable=False, default=False)
 
 
-class Decision(Base):
+class Decision(HappenedAt, Base):
     """One approver's decision on one step. Unique per principal (the approver, whoever
     acted for them), so two approvals by one approver, or by them and their delegate,
     count once."""
@@ -96,21 +97,18 @@ class Decision(Base):
     person = Column(JSONText, nullable=False)
     decision = Column(String(10), nullable=False)  # approved | rejected
     comment = Column(Text)
-    at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class Delegation(CreatedAt, Base):
+class Delegation(CreatedAt, Period, Base):
     """An approver's delegation to another user of their company while away."""
     __tablename__ = "approval_delegations"
     user_id = Column(Integer, primary_key=True, autoincrement=False)
     company_id = Column(Integer, nullable=False, index=True)
     delegate_user_id = Column(Integer, nullable=False)
     delegate = Column(JSONText, nullable=False)
-    starts_on = Column(Date, nullable=False)
-    ends_on = Column(Date, nullable=False)
 
 
-class AuditEntry(Base):
+class AuditEntry(HappenedAt, Base):
     __tablename__ = "approval_audit"
     id = Column(Integer, primary_key=True)
     company_id = Column(Integer, index=True)
@@ -122,4 +120,3 @@ class AuditEntry(Base):
     actor = Column(JSONText)
     comment = Column(Text)
     details = Column(JSONText)
-    at = Column(DateTime, nullable=False, default=utcnow)

@@ -10,7 +10,7 @@ from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Index, Inte
 from sqlalchemy.orm import relationship
 
 from services.common.clock import utcnow
-from services.common.tables import CompanyRow, CreatedAt, JSONText, make_base
+from services.common.tables import CompanyRow, CreatedAt, JSONText, Period, make_base
 
 Base = make_base()
 
@@ -47,11 +47,9 @@ class CatalogState(Base):
     products_version = Column(Integer, nullable=False, default=0)
 
 
-class Contract(CompanyRow, CreatedAt, Base):
+class Contract(CompanyRow, CreatedAt, Period, Base):
     __tablename__ = "contracts"
     name = Column(String(200), nullable=False)
-    starts_on = Column(Date, nullable=False)
-    ends_on = Column(Date, nullable=False)
     # [{"name", "min_quantity"}]: a contract_tier price applies from its min_quantity
     tiers = Column(JSONText, nullable=False, default=list)
     prices = relationship("ContractPrice", cascade="all, delete-orphan", passive_deletes=True,

@@ -1,12 +1,13 @@
 """What every service's models start from: a declarative base with the naming convention,
 the outbox, processed-events and idempotency-key tables every service has, JSON as text, and
 the columns many tables share, defined once: a company's row (`CompanyRow`), its creation
-time (`CreatedAt`), delivery retries (`Retried`), the reference of a row that is part of
-another (`part_of`)."""
+time (`CreatedAt`), when a logged event happened (`HappenedAt`), the days a row applies
+(`Period`), delivery retries (`Retried`), the reference of a row that is part of another
+(`part_of`)."""
 import json
 
-from sqlalchemy import (Column, DateTime, ForeignKey, Integer, MetaData, PrimaryKeyConstraint, String,
-                        Text)
+from sqlalchemy import (Column, Date, DateTime, ForeignKey, Integer, MetaData, PrimaryKeyConstraint,
+                        String, Text)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -40,6 +41,19 @@ class CompanyRow:
 class CreatedAt:
     """When the row was made (UTC)."""
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class HappenedAt:
+    """When what a log or history row records happened (UTC): an attempt, a decision, a
+    status change."""
+    at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Period:
+    """The days a row applies, from starts_on to ends_on, both included (a contract, an
+    approver's delegation)."""
+    starts_on = Column(Date, nullable=False)
+    ends_on = Column(Date, nullable=False)
 
 
 class Retried:

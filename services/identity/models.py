@@ -11,7 +11,7 @@ from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, S
 from sqlalchemy.orm import relationship
 
 from services.common.clock import utcnow
-from services.common.tables import CreatedAt, make_base
+from services.common.tables import CreatedAt, HappenedAt, make_base
 
 Base = make_base()
 
@@ -188,7 +188,7 @@ class ResetToken(CreatedAt, Base):
     used_at = Column(DateTime)
 
 
-class LoginAttempt(Base):
+class LoginAttempt(HappenedAt, Base):
     """Every login attempt, for rate limiting by username and by client address."""
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),
@@ -198,7 +198,6 @@ class LoginAttempt(Base):
     client_address = Column(String(64))
     succeeded = Column(Boolean, nullable=False)
     outcome = Column(String(30), nullable=False)
-    at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class UsernameRecovery(Base):

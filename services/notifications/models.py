@@ -4,8 +4,7 @@ unsubscribe tokens."""
 from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, String, Text,
                         UniqueConstraint)
 
-from services.common.clock import utcnow
-from services.common.tables import CreatedAt, JSONText, Retried, make_base, part_of
+from services.common.tables import CreatedAt, HappenedAt, JSONText, Retried, make_base, part_of
 from services.notifications.statuses import QUEUED
 
 Base = make_base()
@@ -37,13 +36,12 @@ class OutgoingMail(CreatedAt, Retried, Base):
     sent_at = Column(DateTime)
 
 
-class MailAttempt(Base):
+class MailAttempt(HappenedAt, Base):
     """Each delivery attempt and how it ended, for operators."""
     __tablename__ = "mail_attempts"
     id = Column(Integer, primary_key=True)
     mail_id = part_of("outgoing_mail")
     number = Column(Integer, nullable=False)
-    at = Column(DateTime, nullable=False, default=utcnow)
     outcome = Column(String(12), nullable=False)  # sent, retry, failed
     smtp_code = Column(Integer)
     error = Column(Text)

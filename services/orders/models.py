@@ -7,7 +7,7 @@ from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import relationship
 
 from services.common.clock import utcnow
-from services.common.tables import CompanyRow, CreatedAt, JSONText, make_base, part_of
+from services.common.tables import CompanyRow, CreatedAt, HappenedAt, JSONText, make_base, part_of
 from services.common.errors import Conflict
 from services.common.money import Money
 
@@ -154,12 +154,11 @@ class OrderLine(PricedLine, Base):
         return self.order.shipped_quantity(self)
 
 
-class StatusChange(Base):
+class StatusChange(HappenedAt, Base):
     __tablename__ = "order_status_history"
     id = Column(Integer, primary_key=True)
     order_id = part_of("orders")
     status = Column(String(32), nullable=False)
-    at = Column(DateTime, nullable=False, default=utcnow)
     note = Column(Text)
     # who made the change when it was a person (an approver's decision)
     by = Column(JSONText)
@@ -295,7 +294,7 @@ class Subscription(CompanyRow, Base):
         return self.next_renewal_on if self.status == "active" else None
 
 
-class SubscriptionRenewal(Base):
+class SubscriptionRenewal(HappenedAt, Base):
     """One renewal per due date, whatever the restarts."""
     __tablename__ = "subscription_renewals"
     __table_args__ = (UniqueConstraint("subscription_id", "due_on",
@@ -305,4 +304,3 @@ class SubscriptionRenewal(Base):
     due_on = Column(Date, nullable=False)
     order_number = Column(String(32), nullable=False)
     charge_id = Column(String(64), nullable=False)
-    at = Column(DateTime, nullable=False, default=utcnow)
