@@ -7,7 +7,7 @@ of each Procura process (RabbitMQ's is not counted: it serves other users too), 
 messages the broker took and delivered on the run's own vhost, and on PostgreSQL the
 transactions committed in the services' databases.
 
-    .venv/bin/python bench/checkout.py [--buyers 20] [--seconds 20]
+    .venv/bin/python bench/checkout.py [--buyers 20] [--seconds 20] [--idle 20]
     PROCURA_TEST_DB=postgresql .venv/bin/python bench/checkout.py   # on PostgreSQL
 """
 import argparse
@@ -61,6 +61,16 @@ def show_cpu_per_checkout(before, after, checkouts):
                       for name, ms in sorted(used.items(), key=lambda kv: -kv[1]))
     print(f"CPU per checkout (with its cart): {total / max(checkouts, 1) * 1000:.1f} ms "
           f"= {parts} (ms)")
+
+
+def show_idle_cpu(system, seconds):
+    """What the system costs while nobody uses it (timers, the relays' polling)."""
+    before, started = cpu_seconds(system), time.perf_counter()
+    time.sleep(seconds)
+    after, elapsed = cpu_seconds(system), time.perf_counter() - started
+    used = {name: (after[name] - before.get(name, 0.0)) / elapsed * 1000 for name in after}
+    parts = "  ".join(f"{name} {ms:.1f}" for name, ms in sorted(used.items(), key=lambda kv: -kv[1]))
+    print(f"CPU per second, idle for {elapsed:.0f} s: {sum(used.values()):.1f} ms = {parts} (ms)")
 
 
 def broker_messages(system) -> dict:
@@ -152,10 +162,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--buyers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--idle", type=float, default=0,
+                        help="first, the CPU each process uses for this long with no load")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as var, \
             launch_system(Path(var), products=300, quick_timers=False) as system:
         time.sleep(6)  # the start's own messages reach the management API's figures
+        if args.idle:
+            show_idle_cpu(system, args.idle)
         before = counters(system)
         result = drive_checkouts(system, args.buyers, args.seconds)
         time.sleep(6)  # the events and emails of the last checkouts, and the figures' lag
