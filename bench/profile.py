@@ -54,11 +54,26 @@ def services_under(root_pid):
     return procs
 
 
+# where a sample's innermost frame is, by the library that holds it
+LIBRARIES = (("sqlalchemy", "SQLAlchemy"), ("sqlite3", "SQLite"), ("psycopg2", "psycopg2"),
+             ("/amqp/", "amqp+kombu"), ("/kombu/", "amqp+kombu"), ("/nameko/", "nameko"),
+             ("/eventlet/", "eventlet"), ("greenlet", "eventlet"), ("marshmallow", "marshmallow"),
+             ("/jwt/", "PyJWT"), ("cryptography", "PyJWT"), ("/jinja2/", "Jinja2"),
+             ("/email/", "email"), ("smtplib", "email"), ("/werkzeug/", "werkzeug"),
+             ("prometheus", "prometheus"), ("/services/", "Procura"), ("/json/", "json"),
+             ("/logging/", "logging"))
+
+
+def library_of(file):
+    return next((name for part, name in LIBRARIES if part in file), "other")
+
+
 def summarise(path, top):
     # py-spy writes weights in seconds, one profile per thread, stacks root first
     data = json.loads(Path(path).read_text())
     frames = data["shared"]["frames"]
     self_time, inclusive, total = collections.Counter(), collections.Counter(), 0.0
+    libraries = collections.Counter()
     for profile in data["profiles"]:
         for stack, weight in zip(profile["samples"], profile["weights"]):
             if not stack:  # a thread py-spy saw with no Python frame: not our CPU
@@ -67,13 +82,14 @@ def summarise(path, top):
             if stack:
                 f = frames[stack[-1]]
                 self_time[f"{f['name']} ({Path(f.get('file') or '?').name})"] += weight
+                libraries[library_of(f.get("file") or "")] += weight
             seen = set()
             for idx in stack:
                 f = frames[idx]
                 if "/services/" in (f.get("file") or "") and idx not in seen:
                     seen.add(idx)
                     inclusive[f"{f['name']} ({f['file'].split('/services/')[1]})"] += weight
-    return total, self_time.most_common(top), inclusive.most_common(top)
+    return total, self_time.most_common(top), inclusive.most_common(top), libraries
 
 
 def main():
@@ -113,19 +129,26 @@ def main():
         if proc.poll() is None:
             proc.terminate()
     print(f"\n== profiles ({args.seconds} s at {args.rate} Hz, speedscope files in {out}) ==")
+    everything = collections.Counter()
     for name in sorted(recorders):
         path = out / f"{name}.json"
         if not path.exists():
             print(f"\n{name}: no profile")
             continue
-        total, selfs, incl = summarise(path, args.top)
+        total, selfs, incl, libraries = summarise(path, args.top)
+        everything.update(libraries)
         print(f"\n{name}: {total:.1f} s on CPU over {args.seconds} s")
+        print("  by library: " + ", ".join(f"{lib} {w / total:.0%}"
+                                           for lib, w in libraries.most_common(6)))
         print("  self:")
         for frame, w in selfs:
             print(f"    {w / total:6.1%}  {frame}")
         print("  inclusive (Procura's code):")
         for frame, w in incl:
             print(f"    {w / total:6.1%}  {frame}")
+    whole = sum(everything.values()) or 1
+    print("\nall processes, by library: " + ", ".join(
+        f"{lib} {w / whole:.0%}" for lib, w in everything.most_common(10)))
 
 
 if __name__ == "__main__":
