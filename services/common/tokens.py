@@ -63,7 +63,7 @@ def token_kid(token: str) -> str | None:
     return _kid_of(token)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _kid_of(token: str) -> str | None:
     # read once per token, like its signature
     try:
@@ -111,13 +111,14 @@ def _verified(token: str, public_pem: str, audiences: tuple, leeway: float) -> d
     return dict(claims)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _signed_claims(token: str, public_pem: str, audiences: tuple) -> dict:
     """Signature, issuer, audience and the times that cannot change their verdict later
     (iat, nbf), checked once per token: a buyer's token comes with every call for its 15
     minutes, and parsing the key and checking the signature were a tenth of a service's
     CPU. Only `exp` changes its verdict with time; `_verified` checks it on every use.
-    A refused token is not remembered (an exception is not cached)."""
+    A refused token is not remembered (an exception is not cached). 1,024 tokens (a few MB
+    at most): a process with more callers at once checks some signatures again."""
     return jwt.decode(token, public_pem, algorithms=[ALGORITHM], issuer=ISSUER,
                       audience=list(audiences),
                       options={"require": ["exp", "iat", "sub", "iss", "aud"],
