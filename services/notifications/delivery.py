@@ -160,18 +160,32 @@ class MailDelivery(DependencyProvider):
                 if busy:
                     eventlet.sleep(0)  # let handlers and the other senders in
                     continue
-                if sender.idle_for() > self.connection_idle:
-                    sender.close()  # do not hold a connection the server will time out
-                wakeup = self.wakeups[number]
-                self.waiting.add(number)
-                try:
-                    with eventlet.Timeout(self.poll_interval(number), False):
-                        wakeup.wait()
-                finally:
-                    self.waiting.discard(number)
-                self.wakeups[number] = Event()
+                while self.running:
+                    if sender.idle_for() > self.connection_idle:
+                        sender.close()  # do not hold a connection the server will time out
+                    if self._wait(number) or self.looks_on_its_own(number):
+                        break
         finally:
             sender.close()
+
+    def _wait(self, number) -> bool:
+        """Wait for a kick, at most the sender's poll interval; True if it was kicked."""
+        wakeup = self.wakeups[number]
+        self.waiting.add(number)
+        try:
+            with eventlet.Timeout(self.poll_interval(number), False):
+                wakeup.wait()
+        finally:
+            self.waiting.discard(number)
+        self.wakeups[number] = Event()
+        return wakeup.ready()
+
+    def looks_on_its_own(self, number) -> bool:
+        """Whether a sender whose poll interval passed with no kick looks at the queue: the
+        first one always; another only while the first one is busy. An idle first sender
+        looks often itself and sends over its open connection what another would open a
+        second connection for."""
+        return number == 0 or 0 not in self.waiting
 
     def _session(self):
         return self.database.session_factory()

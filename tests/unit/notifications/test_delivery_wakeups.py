@@ -42,3 +42,11 @@ def test_only_the_first_sender_looks_at_the_queue_every_poll_interval():
     d = delivery()
     d.interval = 1.0
     assert [d.poll_interval(n) for n in range(3)] == [1.0, 10.0, 10.0]
+
+
+def test_a_later_sender_whose_interval_passed_leaves_the_queue_to_an_idle_first_one():
+    d = delivery(waiting={0})
+    assert d.looks_on_its_own(0)
+    assert not d.looks_on_its_own(1)
+    d.waiting.discard(0)  # the first one is busy (or stuck on a slow server)
+    assert d.looks_on_its_own(1)
