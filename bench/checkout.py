@@ -1,7 +1,9 @@
 """Benchmark: sustained checkouts through the whole system started as `make run` starts it.
 20 buyers at once, each checkout a fresh cart of 1-3 lines paid by purchase order; prints
 checkouts per second and the p50/p99 of `POST /orders`, beside a bare nameko HTTP->RPC echo
-pair measured the same way in the same run, and the ratio. Also what each checkout (with
+pair measured the same way in the same run, and the ratio; and the same checkouts through
+nameko services that do nothing (bench/saga_floor.py), the most any change inside
+Procura's handlers could reach. Also what each checkout (with
 its cart) cost, less dependent on what else the machine is doing than rates: the CPU time
 of each Procura process (RabbitMQ's is not counted: it serves other users too), the
 messages the broker took and delivered on the run's own vhost, and on PostgreSQL the
@@ -12,28 +14,23 @@ transactions committed in the services' databases.
 """
 import argparse
 import os
-import random
 import sys
 import tempfile
-import threading
 import time
-import uuid
 from pathlib import Path
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.buyers import checkout_loop  # noqa: E402
 from bench.gateway_products import echo_pair  # noqa: E402
 from bench.loadgen import percentile, show  # noqa: E402
+from bench.saga_floor import saga_floor, show_checkouts  # noqa: E402
 from bench.profile import descendants  # noqa: E402
 from tests.support.broker import AUTH, MGMT  # noqa: E402
 from tests.support.databases import PG_ADMIN_URL, db_kind  # noqa: E402
 from tests.support.system import launch_system  # noqa: E402
-
-ADDRESS = {"name": "HQ", "line1": "1 King St W", "city": "Toronto", "region": "ON",
-           "postal_code": "M5H 1A1", "country": "CA"}
-
 
 def cpu_seconds(system) -> dict:
     """{process name: CPU seconds so far} of every process honcho started (the services,
@@ -125,37 +122,7 @@ def drive_checkouts(system, buyers=20, seconds=20.0, token=None):
     parts = [p["part_number"] for p in requests.get(
         system.api + "/products", params={"limit": 50}, headers=headers).json()["items"]
         if p["orderable"] and float(p["price"]["amount"]) < 1000]
-    latencies, errors, lock = [], [], threading.Lock()
-    stop_at = time.perf_counter() + seconds
-
-    def buyer(seed):
-        rnd = random.Random(seed)
-        s = requests.Session()
-        s.headers.update(headers)
-        while time.perf_counter() < stop_at:
-            cart = s.post(system.api + "/carts", json={"name": "bench"}).json()
-            for part in rnd.sample(parts, rnd.randint(1, 3)):
-                s.post(system.api + f"/carts/{cart['id']}/items",
-                       json={"part_number": part, "quantity": rnd.randint(1, 3)})
-            t0 = time.perf_counter()
-            r = s.post(system.api + "/orders", headers={"Idempotency-Key": uuid.uuid4().hex},
-                       json={"cart_id": cart["id"], "shipping_address": ADDRESS,
-                             "payment": {"method": "purchase_order", "po_number": "PO-B"}})
-            t1 = time.perf_counter()
-            with lock:
-                if r.status_code == 201:
-                    latencies.append(t1 - t0)
-                else:
-                    errors.append(f"{r.status_code}: {r.text[:200]}")
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=buyer, args=(i,)) for i in range(buyers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    latencies.sort()
-    return {"latencies": latencies, "errors": errors, "elapsed": time.perf_counter() - started}
+    return checkout_loop(system.api, headers, parts, buyers, seconds)
 
 
 def main():
@@ -175,6 +142,7 @@ def main():
         time.sleep(6)  # the events and emails of the last checkouts, and the figures' lag
         after = counters(system)
     baseline = echo_pair(args.seconds / 2, args.buyers)
+    floor = saga_floor(args.buyers, args.seconds / 2)
     latencies, errors, elapsed = result["latencies"], result["errors"], result["elapsed"]
     rate = len(latencies) / elapsed
     print(f"database: {db_kind()}; {args.buyers} buyers for {elapsed:.1f} s (each checkout a "
@@ -185,6 +153,9 @@ def main():
     show(f"bare nameko HTTP->RPC echo pair, {args.buyers} conns", baseline)
     print(f"ratio: checkouts/s = {rate / baseline['rps']:.2f}x the echo pair's req/s "
           f"(target of the performance work: 0.2x, p99 under 250 ms)")
+    show_checkouts("the same checkouts, empty nameko services", floor)
+    print(f"  (bench/saga_floor.py) = {floor['rate'] / baseline['rps']:.2f}x the echo pair's "
+          f"req/s; Procura does {rate / floor['rate']:.2f}x the empty services' checkouts/s")
     show_costs(before, after, len(latencies))
     if errors:
         print(f"first error: {errors[0]}")
