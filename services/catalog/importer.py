@@ -33,7 +33,7 @@ from sqlalchemy import func, select, text
 from services.catalog import columns
 from services.catalog.models import AVAILABILITY, LANGUAGES, Product
 from services.common.clock import utcnow
-from services.common.engines import is_postgres
+from services.common.engines import dialect_insert, is_postgres
 from services.common.errors import Invalid
 
 CSV_COLUMNS = ("part_number", "mfg_part_number", "manufacturer", "category", "name",
@@ -271,11 +271,7 @@ def upsert_products(session, rows: list) -> tuple[int, int]:
     now = utcnow()
     for row in rows:
         row["updated_at"] = now
-    if is_postgres(session):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table)
+    statement = dialect_insert(session)(table)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.part_number],
         set_={c: statement.excluded[c] for c in UPDATABLE})

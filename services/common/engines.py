@@ -84,6 +84,16 @@ def open_session(service: str, base, url: str | None = None):
     return session_factory(make_engine(url or database_url(service)), base)()
 
 
+def dialect_insert(session):
+    """The `insert` of the session's database, which has `on_conflict_do_nothing` and
+    `on_conflict_do_update` (both SQLite and PostgreSQL say `ON CONFLICT`)."""
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def is_postgres(session_or_engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"

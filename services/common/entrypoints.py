@@ -33,8 +33,7 @@ from nameko.events import BROADCAST, SERVICE_POOL, EventHandler
 from nameko.exceptions import ContainerBeingKilled, MalformedRequest
 from nameko.extensions import SharedExtension
 from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, RpcConsumer
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete
 
 from services.common.broker import (ATTEMPTS_HEADER, DEAD_LETTER_EXCHANGE, delay_exchange_name,
                                     queue_arguments, retry_delays)
@@ -43,6 +42,7 @@ from services.common.caller_auth import (TOKEN_KEY, IncomingCall, authenticate, 
 from services.common.clock import utcnow
 from services.common.config import amqp_user, broker_admin_user, env, uri_user
 from services.common.context import CallerContext, set_request_id
+from services.common.engines import dialect_insert
 from services.common.errors import DomainError, Unauthorized
 from services.common.metrics import BUS_REFUSED, EVENT_RETRIES, EVENTS_DEAD_LETTERED
 from services.common.remote_errors import register_domain_errors
@@ -327,18 +327,15 @@ def event_handler(source_service, event_type, when=None, **kwargs):
             session = session_of(self)
             handler = f"{type(self).name}.{fn.__name__}"
             if session is not None:
-                model = session.info["base"].ProcessedEvent
-                seen = session.scalar(select(model).where(model.event_id == event["event_id"],
-                                                          model.handler == handler))
-                if seen is not None:
+                # one statement: on PostgreSQL a concurrent delivery of the same event waits
+                # here for the first one's transaction, and inserts nothing if it commits
+                table = session.info["base"].ProcessedEvent.__table__
+                recorded = session.execute(
+                    dialect_insert(session)(table)
+                    .values(event_id=event["event_id"], handler=handler)
+                    .on_conflict_do_nothing()).rowcount
+                if not recorded:
                     log.info("skipping duplicate event %s for %s", event["event_id"], handler)
-                    return None
-                session.add(model(event_id=event["event_id"], handler=handler))
-                try:
-                    session.flush()
-                except IntegrityError:
-                    # a concurrent delivery of the same event got there first
-                    session.rollback()
                     return None
             return fn(self, event)
 

@@ -1,4 +1,5 @@
 """Two small services on the common messaging layer, used to test it on the real broker."""
+import eventlet
 from sqlalchemy import Column, Integer, String
 
 from services.common.base import ServiceBase
@@ -49,6 +50,9 @@ class Subscriber(ServiceBase):
     def on_thing(self, event):
         note = event["payload"]["note"]
         self.db.add(Effect(event_id=event["event_id"], note=note))
+        if note.startswith("slow"):
+            self.db.flush()
+            eventlet.sleep(0.5)  # its transaction stays open while another copy arrives
         if note.startswith("poison"):
             raise RuntimeError("cannot handle " + note)
 

@@ -9,6 +9,7 @@ from nameko.events import get_event_exchange
 from services.common.broker import dead_letters, declare_topology, replay_dead_letters
 from services.common.context import CallerContext
 from services.common.errors import NotFound, Unavailable
+from services.common.metrics import REQUESTS
 from tests.integration.messaging_services import Publisher, Subscriber
 from tests.support.broker import ready_messages
 from tests.support.tokens import ServiceRpcProxy
@@ -100,6 +101,28 @@ def test_redelivered_event_has_its_effect_once(messaging_dbs, start_service, pro
     got = wait_for(lambda: any(note == "marker" for _, note in effects(procura_env)) and
                    effects(procura_env), message="the marker")
     assert got == [[twice["event_id"], "twice"], [marker["event_id"], "marker"]]
+
+
+def test_concurrent_deliveries_of_one_event_have_its_effect_once(messaging_dbs, start_service,
+                                                                procura_env):
+    # two workers: both copies are handled at once, the second while the first one's
+    # transaction, which recorded the event, is still open
+    start_service(Subscriber, max_workers=2)
+    handled = REQUESTS.labels("testsub", "on_thing", "event", "ok")
+    before = handled._value.get()
+    slow = {"event_id": "0b7c3f0e-1111-4a8c-9a9e-000000000003", "type": "thing_happened",
+            "source": "testpub", "occurred_at": "2026-11-22T10:00:00Z", "request_id": "r2",
+            "payload": {"note": "slow"}}
+    exchange = get_event_exchange("testpub", {})
+    with Connection(procura_env["AMQP_URI"]) as conn:
+        producer = conn.Producer(serializer="json")
+        for _ in range(2):
+            producer.publish(slow, exchange=exchange, routing_key="thing_happened",
+                             declare=[exchange], user_id="guest")
+    # both copies were handled (the second skipped, with no error) ...
+    wait_for(lambda: handled._value.get() - before == 2, message="both copies handled")
+    # ... and the effect happened once
+    assert effects(procura_env) == [[slow["event_id"], "slow"]]
 
 
 def test_entrypoint_metrics_count_outcomes_and_dead_letters(messaging_dbs, start_service, procura_env):
