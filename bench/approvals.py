@@ -3,7 +3,8 @@ starts it. 50 buyers check out at once; one two-step workflow (orders over 1,000
 first approver, then a second) applies to every other order. Prints, for orders that need no
 approval, the time from `POST /orders` to `approved` and, for the others, from the last
 `approve` call to `approved` (target: p99 under 300 ms for both), beside a bare nameko
-HTTP→RPC echo pair at the same concurrency measured in the same run. The moment an order
+HTTP→RPC echo pair at the same concurrency measured in the same run, and the checkouts of
+as many buyers through nameko services that do nothing (bench/saga_floor.py). The moment an order
 becomes `approved` is read from the `orders.order_status_changed` event (its `changed_at`,
 the commit of the move), on a queue of the bench's own, so that nothing polls the system.
 
@@ -26,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.gateway_products import echo_pair  # noqa: E402
 from bench.loadgen import percentile, show  # noqa: E402
+from bench.saga_floor import saga_floor, show_checkouts  # noqa: E402
 from tests.support.databases import db_kind  # noqa: E402
 from tests.support.system import launch_system  # noqa: E402
 from tests.support.waiting import wait_for  # noqa: E402
@@ -170,6 +172,7 @@ def main():
         after_approve = [approved.at[n] - t0 for n, t0 in last_approve.items()]
 
     baseline = echo_pair(5, args.buyers)
+    floor = saga_floor(args.buyers, 10)
     print(f"database: {db_kind()}; {args.buyers} buyers x {args.orders} orders in {elapsed:.1f} s; "
           f"{len(auto)} without approval, {len(after_approve)} through two steps")
     for label, values in (("POST /orders (checkout reply)", checkout),
@@ -180,6 +183,9 @@ def main():
         print(f"{label:<44} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
               f"(p99 = {p99 / baseline['p99_ms']:.1f}x the echo pair's p99)")
     show(f"bare nameko HTTP->RPC echo pair, {args.buyers} conns", baseline)
+    show_checkouts("the same buyers' checkouts, empty services", floor)
+    print("  (bench/saga_floor.py: nameko services that do nothing; their checkout reply "
+          "alone is the least any of the figures above can be)")
     if errors:
         print(f"{len(errors)} failed requests, first: {errors[0]}")
     print("target: p99 under 300 ms for both saga figures")

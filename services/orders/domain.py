@@ -9,6 +9,7 @@ from decimal import Decimal
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from services.common.access import require_staff
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
@@ -41,12 +42,15 @@ def buyer_of(ctx):
 # ---- carts ---------------------------------------------------------------------------
 
 def list_carts(session, ctx):
+    # their lines in one more query (a summary counts them), not one per cart
     return session.scalars(select(Cart).where(Cart.company_id == ctx.company_id,
-                                              Cart.user_id == ctx.user_id).order_by(Cart.id)).all()
+                                              Cart.user_id == ctx.user_id)
+                           .order_by(Cart.id).options(selectinload(Cart.lines))).all()
 
 
 def get_cart(session, ctx, cart_id) -> Cart:
-    cart = session.get(Cart, cart_id)
+    # with its lines in the same query: every use of a cart reads them
+    cart = session.get(Cart, cart_id, options=(joinedload(Cart.lines),))
     if cart is None or cart.company_id != ctx.company_id or cart.user_id != ctx.user_id:
         raise NotFound("no such cart", code="cart_not_found")
     return cart

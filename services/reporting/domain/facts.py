@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import delete, insert, select, text, update
 
 from services.common.clock import utcnow
-from services.common.engines import is_postgres
+from services.common.engines import dialect_insert, is_postgres
 
 from services.reporting.domain import assets, rollups
 from services.reporting.models import (ApprovalFact, InvoiceFact, OrderFact, OrderLineFact,
@@ -241,15 +241,16 @@ def apply_event(session, event):
 
 def record_event(session, event):
     """Apply an event to the read model and log it for rebuilds (caller commits)."""
-    if session.scalar(select(ReceivedEvent.id).where(
-            ReceivedEvent.event_id == event["event_id"])) is not None:
+    # logged first: writing to the log is what a rebuild's lock waits for (see rebuild);
+    # an event logged before is not applied again
+    logged = session.execute(
+        dialect_insert(session)(ReceivedEvent.__table__)
+        .values(event_id=event["event_id"], source=event["source"], type=event["type"],
+                occurred_at=parse_time(event.get("occurred_at")) or utcnow(),
+                payload=event["payload"])
+        .on_conflict_do_nothing()).rowcount
+    if not logged:
         return False
-    # logged first: writing to the log is what a rebuild's lock waits for (see rebuild)
-    session.add(ReceivedEvent(event_id=event["event_id"], source=event["source"],
-                              type=event["type"],
-                              occurred_at=parse_time(event.get("occurred_at")) or utcnow(),
-                              payload=event["payload"]))
-    session.flush()
     # only these change whether an order's lines count as spent
     order_number = (event["payload"].get("order_number") if (event["source"], event["type"])
                     in (("orders", "order_placed"), ("orders", "order_status_changed")) else None)
