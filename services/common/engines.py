@@ -1,6 +1,9 @@
 """SQLAlchemy engines and sessions for SQLite and PostgreSQL, the same in a service, a
 command-line tool or a test."""
+import time
+
 from sqlalchemy import create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -70,8 +73,37 @@ def _make_engine(url: str, pool_size: int):
 
         return engine
     make_postgres_green()
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                         pool_recycle=1800)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE = 2.0  # seconds
+
+
+def ping_when_idle(engine):
+    """Check a pooled PostgreSQL connection before use only when it has been idle for
+    PING_AFTER_IDLE seconds (a server restart or an idle timeout may have closed it), not
+    on every checkout as `pool_pre_ping` does: that round trip came with every transaction,
+    half of a checkout's statements. A connection closed while busy fails its statement
+    once; SQLAlchemy then replaces every pooled connection."""
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, proxy):
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_conn.rollback()
+        except Exception as exc:
+            # the pool drops this connection and checks out another (or opens one)
+            raise DisconnectionError(f"pooled connection closed while idle: {exc}") from exc
 
 
 def session_factory(engine, base):
