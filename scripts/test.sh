@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, once on SQLite and once on PostgreSQL, against the real RabbitMQ.
+# The whole test suite, on SQLite and on PostgreSQL, against the real RabbitMQ.
 # Sets up what it can (RabbitMQ's management plugin, which the test fixtures use to make a
 # private vhost per test) and stops at once, with one line, at what it cannot.
 set -uo pipefail
@@ -26,14 +26,36 @@ if ! .venv/bin/python -c "import psycopg2, sys; psycopg2.connect(sys.argv[1], co
   exit 1
 fi
 
-status=0
+# The two passes run at once (they share nothing: each test has its own vhost, databases,
+# ports and temporary directory): about 13 minutes on a 2-core machine, 15 one after the
+# other. SQLite's output streams; PostgreSQL's follows when both are done. The PostgreSQL
+# pass runs in a session of its own with SIGINT handled, so that Ctrl-C (passed on by the
+# trap) stops it the way it stops the SQLite pass: fixtures torn down, systems stopped.
+temp=$(mktemp -d)
+pg=
+trap '[ -n "$pg" ] && kill -INT -- "-$pg" 2>/dev/null' INT TERM
+trap 'rm -rf "$temp"' EXIT
+setsid env --default-signal=INT PROCURA_TEST_DB=postgresql \
+  .venv/bin/pytest -q --basetemp="$temp/postgresql" "$@" > "$temp/postgresql.log" 2>&1 &
+pg=$!
+echo "=== tests on sqlite (the PostgreSQL pass runs meanwhile) ==="
+PROCURA_TEST_DB=sqlite .venv/bin/pytest -q --basetemp="$temp/sqlite" "$@"
+sqlite_status=$?
+wait "$pg"
+pg_status=$?
+while kill -0 "$pg" 2>/dev/null; do  # a trap interrupted the wait
+  wait "$pg"
+  pg_status=$?
+done
+echo "=== tests on postgresql ==="
+cat "$temp/postgresql.log"
 results=()
-for db in sqlite postgresql; do
-  echo "=== tests on $db ==="
-  if PROCURA_TEST_DB=$db .venv/bin/pytest -q "$@"; then
-    results+=("$db: passed")
+status=0
+for pass in "sqlite:$sqlite_status" "postgresql:$pg_status"; do
+  if [ "${pass#*:}" = 0 ]; then
+    results+=("${pass%%:*}: passed")
   else
-    results+=("$db: FAILED")
+    results+=("${pass%%:*}: FAILED")
     status=1
   fi
 done
