@@ -1,6 +1,10 @@
 """Two small services on the common messaging layer, used to test it on the real broker."""
-import eventlet
+import collections
+
+from nameko.extensions import DependencyProvider
 from sqlalchemy import Column, Integer, String
+
+from tests.support.waiting import wait_for
 
 from services.common.base import ServiceBase
 from services.common.entrypoints import event_handler, rpc
@@ -42,17 +46,39 @@ class Publisher(ServiceBase):
         return self.sub.ping(ctx)
 
 
+class Arrivals(DependencyProvider):
+    """How many deliveries of each event have reached the service, counted as each worker
+    starts (before the handler records the event as processed)."""
+    seen = collections.Counter()
+
+    def worker_setup(self, worker_ctx):
+        event = worker_ctx.args[0] if worker_ctx.args else None
+        if isinstance(event, dict) and "event_id" in event:
+            self.seen[event["event_id"]] += 1
+
+    def get_dependency(self, worker_ctx):
+        return self.seen
+
+
 class Subscriber(ServiceBase):
     name = "testsub"
     db = Database("testsub", Base)
+    arrivals = Arrivals()
 
     @event_handler("testpub", "thing_happened")
     def on_thing(self, event):
         note = event["payload"]["note"]
-        self.db.add(Effect(event_id=event["event_id"], note=note))
-        if note.startswith("slow"):
+        effect = Effect(event_id=event["event_id"], note=note)
+        self.db.add(effect)
+        if note.startswith("together"):
+            # this transaction, which recorded the event, stays open until a second copy of
+            # the event is being handled; "alone" says it never came
             self.db.flush()
-            eventlet.sleep(0.5)  # its transaction stays open while another copy arrives
+            try:
+                wait_for(lambda: self.arrivals[event["event_id"]] >= 2,
+                         message="the event's second copy")
+            except AssertionError:
+                effect.note = note + ", alone"
         if note.startswith("poison"):
             raise RuntimeError("cannot handle " + note)
 

@@ -105,24 +105,25 @@ def test_redelivered_event_has_its_effect_once(messaging_dbs, start_service, pro
 
 def test_concurrent_deliveries_of_one_event_have_its_effect_once(messaging_dbs, start_service,
                                                                 procura_env):
-    # two workers: both copies are handled at once, the second while the first one's
-    # transaction, which recorded the event, is still open
+    # two workers: the first copy's handler keeps its transaction, which recorded the
+    # event, open until the second copy is being handled (tests/integration/
+    # messaging_services.py: Subscriber.on_thing, "together")
     start_service(Subscriber, max_workers=2)
     handled = REQUESTS.labels("testsub", "on_thing", "event", "ok")
     before = handled._value.get()
-    slow = {"event_id": "0b7c3f0e-1111-4a8c-9a9e-000000000003", "type": "thing_happened",
-            "source": "testpub", "occurred_at": "2026-11-22T10:00:00Z", "request_id": "r2",
-            "payload": {"note": "slow"}}
+    event = {"event_id": "0b7c3f0e-1111-4a8c-9a9e-000000000003", "type": "thing_happened",
+             "source": "testpub", "occurred_at": "2026-11-22T10:00:00Z", "request_id": "r2",
+             "payload": {"note": "together"}}
     exchange = get_event_exchange("testpub", {})
     with Connection(procura_env["AMQP_URI"]) as conn:
         producer = conn.Producer(serializer="json")
         for _ in range(2):
-            producer.publish(slow, exchange=exchange, routing_key="thing_happened",
+            producer.publish(event, exchange=exchange, routing_key="thing_happened",
                              declare=[exchange], user_id="guest")
     # both copies were handled (the second skipped, with no error) ...
     wait_for(lambda: handled._value.get() - before == 2, message="both copies handled")
-    # ... and the effect happened once
-    assert effects(procura_env) == [[slow["event_id"], "slow"]]
+    # ... at the same time, and the effect happened once
+    assert effects(procura_env) == [[event["event_id"], "together"]]
 
 
 def test_entrypoint_metrics_count_outcomes_and_dead_letters(messaging_dbs, start_service, procura_env):
