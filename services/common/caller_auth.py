@@ -111,33 +111,69 @@ def authenticate(incoming: IncomingCall, key_for, token_free=False) -> CallerCon
 # ---------------------------------------------------------------- identity's public keys
 
 class PublicKeys:
-    """identity's public keys in this process, {kid: PEM}: fetched when a token names a key
-    not known here (at most once a second) and when older than KEYS_MAX_AGE."""
+    """identity's public keys in one process, {kid: PEM}, fetched with `fetch()` (a list of
+    {"kid", "public_key"}) when a token names a key not known here and when older than
+    KEYS_MAX_AGE, by one caller at a time.
 
-    def __init__(self, fetch):
-        self.fetch = fetch
+    A caller whose key is unknown waits for a fetch under way rather than being refused
+    while it runs (the first calls after a start come together); a caller whose key is only
+    stale goes on with it while another fetches, and keeps it if identity cannot be reached.
+    After an attempt, none is made for RETRY_AFTER seconds: a token naming a key nobody has
+    costs identity one call a second at most. A key that cannot be known because identity
+    could not be reached is `Unavailable` (try again), not unknown."""
+
+    RETRY_AFTER = 1.0
+
+    def __init__(self, keys=None):
         self.keys = {}
-        self.fetched_at = 0.0
-        self.tried_at = 0.0
+        self.fetched_at = float("-inf")
+        self.tried_at = float("-inf")  # when the last attempt ended
+        self.failure = None  # why the last attempt failed; None if it succeeded
         self.lock = threading.Lock()
+        if keys:
+            self.remember(keys)
 
-    def get(self, kid, service=None):
-        stale = time.monotonic() - self.fetched_at > KEYS_MAX_AGE
-        if (kid not in self.keys or stale) and time.monotonic() - self.tried_at > 1:
-            with self.lock:
-                if kid not in self.keys or time.monotonic() - self.fetched_at > KEYS_MAX_AGE:
-                    self._refresh(service)
+    def _stale(self):
+        return time.monotonic() - self.fetched_at > KEYS_MAX_AGE
+
+    def _due(self, kid):
+        return ((kid not in self.keys or self._stale())
+                and time.monotonic() - self.tried_at > self.RETRY_AFTER)
+
+    def get(self, kid, fetch):
+        """The public key `kid`, or None if identity does not have it."""
+        known = self.keys.get(kid)
+        if known is not None and not self._stale():
+            return known
+        if known is not None:
+            if self.lock.acquire(blocking=False):
+                try:
+                    if self._due(kid):
+                        self._refresh(fetch)
+                finally:
+                    self.lock.release()
+            # fetched afresh: a key identity no longer lists is no longer good
+            return known if self._stale() else self.keys.get(kid)
+        with self.lock:
+            if self._due(kid):
+                self._refresh(fetch)
+        if kid not in self.keys and self.failure is not None:
+            raise Unavailable(f"identity's public keys could not be fetched: {self.failure}",
+                              code="service_unavailable", extra={"retry_after": 5})
         return self.keys.get(kid)
 
-    def _refresh(self, service):
-        self.tried_at = time.monotonic()
+    def _refresh(self, fetch):
         try:
-            keys = {k["kid"]: k["public_key"] for k in self.fetch(service)}
+            keys = {k["kid"]: k["public_key"] for k in fetch()}
         except Exception as exc:  # identity unreachable: keep what is known
             log.warning("could not fetch identity's public keys: %s", exc)
+            self.failure = f"{type(exc).__name__}: {exc}"
             return
+        finally:
+            self.tried_at = time.monotonic()
         self.keys = keys
         self.fetched_at = time.monotonic()
+        self.failure = None
 
     def remember(self, keys: dict):
         """Keys known without asking identity (tests that run no identity)."""
@@ -145,13 +181,14 @@ class PublicKeys:
         self.fetched_at = time.monotonic()
 
 
-def _fetch_public_keys(service):
+def fetch_public_keys(service):
+    """identity's public keys, asked over the bus as `service`."""
     from services.common.standalone import StandaloneRpc
     with StandaloneRpc(service, tokens=False) as rpc:
         return rpc.identity.public_keys({})
 
 
-public_keys = PublicKeys(_fetch_public_keys)
+public_keys = PublicKeys()
 
 
 # ---------------------------------------------------------------- service tokens

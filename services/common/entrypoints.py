@@ -37,8 +37,8 @@ from sqlalchemy import delete
 
 from services.common.broker import (ATTEMPTS_HEADER, DEAD_LETTER_EXCHANGE, delay_exchange_name,
                                     queue_arguments, retry_delays)
-from services.common.caller_auth import (TOKEN_KEY, IncomingCall, authenticate, public_keys,
-                                         set_publisher)
+from services.common.caller_auth import (TOKEN_KEY, IncomingCall, authenticate,
+                                         fetch_public_keys, public_keys, set_publisher)
 from services.common.clock import utcnow
 from services.common.config import amqp_user, broker_admin_user, env, uri_user
 from services.common.context import CallerContext, set_request_id
@@ -91,7 +91,8 @@ class ProcuraRpc(Rpc):
             lookup = getattr(provider, "token_public_key", None)
             if lookup is not None:
                 return lookup(kid)
-        return public_keys.get(kid, self.container.service_name)
+        return public_keys.get(kid, functools.partial(fetch_public_keys,
+                                                      self.container.service_name))
 
     def handle_message(self, body, message):
         # runs in its own green thread (nameko's QueueConsumer spawns one per message), so

@@ -1,7 +1,7 @@
 """What one gateway process needs to verify access tokens without calling identity:
-identity's public keys (fetched by RPC when first needed and when a token names an unknown
-key) and the users whose older tokens are refused (rights changed, password changed or
-reset, disabled).
+identity's public keys (`PublicKeys`: fetched by RPC when first needed, when a token names
+an unknown key and when old) and the users whose older tokens are refused (rights changed,
+password changed or reset, disabled).
 
 The `AccessTokens` dependency keeps one `TokenKeys` per service container, shared by its
 workers (a container's workers are green threads of one process)."""
@@ -9,24 +9,21 @@ import time
 
 from nameko.extensions import DependencyProvider
 
+from services.common.caller_auth import PublicKeys
 from services.common.tokens import (ACCESS_TOKEN_SECONDS, InvalidToken, token_kid,
                                     verify_access_token)
 
 
 class TokenKeys:
     def __init__(self, keys=None):
-        self.keys = dict(keys or {})  # kid -> public key (PEM)
-        self.last_fetch = 0.0
+        self.public_keys = PublicKeys(keys)
         # user id -> tokens issued at or before this time are refused
         self.revoked_before = {}
 
     def verify(self, token, fetch_keys) -> dict:
         """The token's claims; `fetch_keys()` gives identity's keys when one is missing."""
         kid = token_kid(token)
-        if kid not in self.keys and time.time() - self.last_fetch > 1:
-            self.last_fetch = time.time()
-            self.keys = {k["kid"]: k["public_key"] for k in fetch_keys()}
-        public = self.keys.get(kid)
+        public = self.public_keys.get(kid, fetch_keys) if kid else None
         if public is None:
             raise InvalidToken("unknown signing key")
         claims = verify_access_token(token, public)
