@@ -70,9 +70,10 @@ class MailDelivery(DependencyProvider):
     """Sends the queue. MAIL_SENDERS green threads per instance (default 4), each with its
     own SMTP connection; MAIL_DELIVERY=off runs an instance that only queues.
 
-    A committed handler wakes one waiting sender, not all of them (the others would only
-    claim nothing), the first one: under a light load one sender sends everything over one
-    connection; a sender whose claim came back full wakes another to share the queue.
+    A committed handler wakes one sender, not all of them (the others would only claim
+    nothing): the first one not sending a batch, waiting or only looking at the queue, so
+    under a light load one sender sends everything over one connection; a sender whose claim
+    came back full wakes another to share the queue.
     A sender keeps its connection open while it waits, for MAIL_CONNECTION_IDLE seconds
     (default 30): a message every few seconds reuses it rather than opening one each time."""
 
@@ -83,6 +84,7 @@ class MailDelivery(DependencyProvider):
         self.threads = []
         self.wakeups = []
         self.waiting = set()  # the numbers of the senders waiting for work
+        self.sending = set()  # the numbers of the senders sending a batch they claimed
 
     def setup(self):
         self.database = next(d for d in self.container.dependencies if isinstance(d, Database))
@@ -122,10 +124,11 @@ class MailDelivery(DependencyProvider):
         self.threads = []
 
     def kick(self, every=False):
-        """Wake one sender (all of them with `every`): the first waiting one, whose
-        connection is the likeliest to be open, else the first busy one (it looks again
-        before it waits)."""
-        numbers = sorted(range(len(self.wakeups)), key=lambda n: (n not in self.waiting, n))
+        """Wake one sender (all of them with `every`): the first one not sending, whose
+        connection is the likeliest to be open (one only looking at the queue is as good as
+        a waiting one: a kick while it looks makes it look again at once), else the first
+        sending one (it looks again before it waits)."""
+        numbers = sorted(range(len(self.wakeups)), key=lambda n: (n in self.sending, n))
         for number in numbers:
             wakeup = self.wakeups[number]
             if not wakeup.ready():
@@ -150,7 +153,7 @@ class MailDelivery(DependencyProvider):
             while self.running:
                 busy = False
                 try:
-                    busy = self._cycle(worker, sender)
+                    busy = self._cycle(number, worker, sender)
                 except Exception:
                     log.exception("mail delivery cycle of %s failed; retrying", worker)
                     sender.close()
@@ -182,21 +185,29 @@ class MailDelivery(DependencyProvider):
 
     def looks_on_its_own(self, number) -> bool:
         """Whether a sender whose poll interval passed with no kick looks at the queue: the
-        first one always; another only while the first one is busy. An idle first sender
+        first one always; another only while the first one is sending. An idle first sender
         looks often itself and sends over its open connection what another would open a
         second connection for."""
-        return number == 0 or 0 not in self.waiting
+        return number == 0 or 0 in self.sending
 
     def _session(self):
         return self.database.session_factory()
 
-    def _cycle(self, worker, sender) -> bool:
+    def _cycle(self, number, worker, sender) -> bool:
         """Claim a batch and send it; True if there may be more to do right away."""
         with self._session() as session:
             batch = claim(session, worker, self.policy)
             session.commit()
         if not batch:
             return False
+        self.sending.add(number)
+        try:
+            return self._send_batch(batch, worker, sender)
+        finally:
+            self.sending.discard(number)
+
+    def _send_batch(self, batch, worker, sender) -> bool:
+        """Send a claimed batch; True if there may be more to do right away."""
         if len(batch) == self.policy.batch:
             self.kick()  # there may be more: another sender can take the next batch
         started = time.monotonic()
