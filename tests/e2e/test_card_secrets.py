@@ -189,8 +189,10 @@ def test_card_numbers_and_cvcs_are_never_stored_or_logged(system, buyer):
     assert added["Mastercard"]["id"] not in {c["id"] for c in listed} and len(listed) == 3
 
     # let every event about the cards be published and handled before searching
-    wait_for(lambda: relayed(system, "identity"), message="identity's outbox to be relayed")
-    wait_for(lambda: system.handled("identity"), message="identity's events to be handled")
+    wait_for(lambda: relayed(system, "identity"), timeout=30,
+             message="identity's outbox to be relayed")
+    wait_for(lambda: system.handled("identity"), timeout=30,
+             message="identity's events to be handled")
     found = findings(system)
     assert found == [], "card secrets found:\n" + "\n".join(found)
 

@@ -66,7 +66,7 @@ def reset(system, token, password=PASSWORD):
     return post(system, "/auth/reset-password", {"token": token, "new_password": password})
 
 
-def wait_status(fn, status, timeout=5.0):
+def wait_status(fn, status, timeout=20.0):
     """`fn()` (a response) once it has `status`."""
     def reply():
         r = fn()

@@ -79,5 +79,5 @@ def test_a_price_change_heard_from_catalog_shows_before_the_kept_reply_expires(s
     csv = tmp_path / "reprice.csv"
     csv.write_text("\n".join((HEADER, product_line(part, "45.00"))) + "\n")
     system.cli("import-products", str(csv))
-    wait_for(lambda: price(buyer.get(url)) == "45.00", timeout=10,
+    wait_for(lambda: price(buyer.get(url)) == "45.00", timeout=20,
              message="the new list price on the product page")

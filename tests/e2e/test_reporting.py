@@ -111,12 +111,21 @@ def test_report_figures_and_csv(system, company):
     assert len(rows) == 4
     assert "'=Microsoft 365 Business" in [r[product] for r in rows[1:]]
 
-    # the rebuilt read model gives the same reports, once every event of the fixture is in
+    # the rebuilt read model gives the same reports, once every event of the fixture is in:
+    # each order decided (the second one's approval was not waited for), and every event
+    # orders wrote up to then handled by reporting
+    def decided():
+        return all(admin.get(system.api + f"/orders/{o['number']}").json()["status"]
+                   != "pending_approval" for o in company["orders"])
+
     def settled():
         get = lambda key: admin.get(system.api + f"/reports/{key}").json()["items"]  # noqa: E731
         return (get("invoices") and any(r["status"] == "invoiced" for r in get("orders_summary"))
                 and any(r["delivered_on"] for r in get("shipments")))
-    wait_for(settled, timeout=30)
+    wait_for(settled, timeout=30, message="the first order's invoice and delivery reported")
+    wait_for(decided, timeout=30, message="both orders to be decided")
+    wait_for(lambda: system.handled("orders", by="reporting"), timeout=30, interval=0.3,
+             message="reporting to handle every event of orders")
     keys = ("order_lines", "spend_by_manufacturer", "shipments", "invoices", "orders_summary")
     before = {k: admin.get(system.api + f"/reports/{k}", params={"format": "csv"}).content
               for k in keys}

@@ -86,7 +86,7 @@ def test_order_from_import_to_report(system, staff, company):
     number = order["number"]
     approved = wait_for(lambda: admin.get(system.api + f"/orders/{number}").json()
                           if admin.get(system.api + f"/orders/{number}").json()["status"] == "approved"
-                          else None)
+                          else None, timeout=30)
     assert [h["status"] for h in approved["status_history"]] == ["pending_approval", "approved"]
     assert len(admin.get(system.api + "/orders").json()["items"]) == 1
 
@@ -96,7 +96,7 @@ def test_order_from_import_to_report(system, staff, company):
     def reported():
         rows = admin.get(system.api + "/reports/orders_summary").json()["items"]
         return rows if rows and rows[0]["status"] == "approved" else None
-    rows = wait_for(reported)
+    rows = wait_for(reported, timeout=30)
     assert rows[0]["orders"] == 1 and rows[0]["total"] == "3298.00"
     csv = admin.get(system.api + "/reports/orders_summary", params={"format": "csv"})
     assert csv.headers["Content-Type"].startswith("text/csv")
@@ -115,7 +115,8 @@ def test_fulfilment_ship_deliver_invoice(system, staff, company):
                              "city": "Montréal", "region": "QC", "postal_code": "H3A 3C6",
                              "country": "CA"}}).json()
     number = order["number"]
-    wait_for(lambda: admin.get(system.api + f"/orders/{number}").json()["status"] == "approved")
+    wait_for(lambda: admin.get(system.api + f"/orders/{number}").json()["status"] == "approved",
+             timeout=30)
     assert admin.get(system.api + f"/orders/{number}/delivery-note").status_code == 404
     assert staff.post(system.api + f"/backoffice/orders/{number}/invoice", json={}).status_code == 409
     # a buyer is not staff

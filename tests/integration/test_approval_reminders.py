@@ -35,17 +35,26 @@ def test_a_request_waiting_too_long_is_escalated_to_the_pas_admins_once(cluster)
         def pas_admins(self, company_id):
             return []
 
-    with open_session("approvals", Base, env["APPROVALS_DATABASE_URL"]) as session:
-        approvals_demo.seed(session, 1, users)
-        total = {"amount": "9000.00", "currency": "CAD"}
-        domain.order_placed(session, {
-            "order_number": "SO-0000042", "company_id": 1, "user_id": users["demo.buyer"],
-            "currency": "CAD", "buyer": {"user_id": users["demo.buyer"], "email": "b@x.test",
-                                         "name": "B", "locale": "en"},
-            "lines": [], "totals": {"subtotal": total, "total": total}},
-            Directory(), now=utcnow() - timedelta(days=10))
-        session.commit()
+    def place(order_number, seed=False):
+        """A request for approval waiting ten days, opened by hand."""
+        with open_session("approvals", Base, env["APPROVALS_DATABASE_URL"]) as session:
+            if seed:
+                approvals_demo.seed(session, 1, users)
+            total = {"amount": "9000.00", "currency": "CAD"}
+            domain.order_placed(session, {
+                "order_number": order_number, "company_id": 1, "user_id": users["demo.buyer"],
+                "currency": "CAD", "buyer": {"user_id": users["demo.buyer"], "email": "b@x.test",
+                                             "name": "B", "locale": "en"},
+                "lines": [], "totals": {"subtotal": total, "total": total}},
+                Directory(), now=utcnow() - timedelta(days=10))
+            session.commit()
 
+    def escalations():
+        with open_session("approvals", Base, env["APPROVALS_DATABASE_URL"]) as session:
+            return session.scalars(select(Base.OutboxEvent).where(
+                Base.OutboxEvent.type == "approval_escalated")).all()
+
+    place("SO-0000042", seed=True)
     for service in ("identity", "approvals"):
         cluster["start"](service, APPROVAL_REMINDER_INTERVAL="0.5")
     for service in ("identity", "approvals"):
@@ -53,15 +62,20 @@ def test_a_request_waiting_too_long_is_escalated_to_the_pas_admins_once(cluster)
 
     def escalated():
         with open_session("approvals", Base, env["APPROVALS_DATABASE_URL"]) as session:
-            return session.scalar(select(Track.escalated_at)) is not None
+            tracks = session.scalars(select(Track)).all()
+            return tracks and all(t.escalated_at is not None for t in tracks)
     wait_for(escalated, timeout=30, message="the escalation")
-    with open_session("approvals", Base, env["APPROVALS_DATABASE_URL"]) as session:
-        rows = session.scalars(select(Base.OutboxEvent).where(
-            Base.OutboxEvent.type == "approval_escalated")).all()
-        assert len(rows) == 1
-        # demo.admin holds every admin role through the administrators group
-        assert [p["user_id"] for p in rows[0].payload["approvers"]] == [users["demo.admin"]]
-    # published once; later cycles find the step already escalated (unit-tested with a clock)
+    rows = escalations()
+    assert len(rows) == 1
+    # demo.admin holds every admin role through the administrators group
+    assert [p["user_id"] for p in rows[0].payload["approvers"]] == [users["demo.admin"]]
+
+    # a second request, opened now, is escalated by a later cycle, which saw the first one
+    # again and left it alone
+    place("SO-0000043")
+    wait_for(escalated, timeout=30, message="the second escalation")
+    assert sorted(r.payload["order_number"] for r in escalations()) == ["SO-0000042",
+                                                                        "SO-0000043"]
     wait_for(lambda: count(env, "approvals", Base, Base.OutboxEvent, sent_at=None) == 0,
-             timeout=20, message="the escalation to be published")
-    assert count(env, "approvals", Base, Base.OutboxEvent, type="approval_escalated") == 1
+             timeout=20, message="the escalations to be published")
+    assert count(env, "approvals", Base, Base.OutboxEvent, type="approval_escalated") == 2

@@ -41,11 +41,12 @@ def smtp_server():
 
 @pytest.fixture
 def mail_env(procura_env, smtp_server, notifications_db, source_db, monkeypatch):
-    """Fast retries and a short lease, the test's SMTP server, a known public URL."""
+    """Fast retries and a short lease, the test's SMTP server, a known public URL. The SMTP
+    timeout leaves a loaded machine time to answer: a reply that times out is sent again."""
     for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_server.port),
-                        "SMTP_TIMEOUT": "2", "MAIL_POLL_INTERVAL": "0.2",
+                        "SMTP_TIMEOUT": "5", "MAIL_POLL_INTERVAL": "0.2",
                         "MAIL_RETRY_BASE": "0.2", "MAIL_RETRY_MAX": "1",
-                        "MAIL_CLAIM_LEASE": "20", "PUBLIC_URL": PUBLIC_URL}.items():
+                        "MAIL_CLAIM_LEASE": "30", "PUBLIC_URL": PUBLIC_URL}.items():
         monkeypatch.setenv(name, value)
     for name in ("MAIL_FROM", "BILLING_EMAIL", "SMTP_TLS", "SMTP_USERNAME", "MAIL_DELIVERY"):
         monkeypatch.delenv(name, raising=False)

@@ -71,7 +71,9 @@ def test_smtp_server_down_during_a_burst_then_back(notifications, publish, smtp_
 def test_service_restarted_mid_delivery_sends_each_email_once(notifications, publish,
                                                               smtp_server, notifications_rpc,
                                                               start_service):
-    smtp_server.recorder.delay = 0.02
+    # slow enough that the rest of the burst cannot go out while the stop reaches the
+    # senders (nameko stops the entrypoints and waits for running workers first)
+    smtp_server.recorder.delay = 0.1
     publish(burst())
     wait_for(lambda: len(smtp_server.received) >= 40, timeout=30, message="delivery to start")
     notifications.stop()  # graceful: finishes the message in flight, gives the batch back
