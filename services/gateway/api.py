@@ -129,6 +129,20 @@ class Endpoint:
         return re.sub(r"<(int:|\w+:)?(\w+)>", fill, API_PREFIX + self.path)
 
 
+def _not_json(constant):
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def parse_json(raw):
+    """A request body's JSON (bytes or str). ValueError if it is not JSON as RFC 8259 has it
+    (NaN and Infinity are not), or nests so deep that the parser would run out of stack
+    (about a thousand levels: a body of a few kilobytes)."""
+    try:
+        return json.loads(raw, parse_constant=_not_json)
+    except RecursionError:
+        raise ValueError("the JSON nests too deeply") from None
+
+
 def problem(status, code, detail, errors=None, headers=None, locale="en", request_id=None):
     body = {"type": f"/problems/{code}", "title": TITLES.get(status, "Error"), "status": status,
             "detail": detail or message(code, locale), "code": code}
@@ -278,8 +292,8 @@ def dispatch(service, spec: Endpoint, fn, request, path_args):
                 payload = {}
             else:
                 try:
-                    payload = json.loads(raw)
-                except (ValueError, UnicodeDecodeError):
+                    payload = parse_json(raw)
+                except ValueError:  # UnicodeDecodeError is one
                     return problem(400, "malformed_json", None, locale=locale, request_id=request_id)
             if not isinstance(payload, dict):
                 return problem(422, "validation_failed", "the body must be a JSON object",

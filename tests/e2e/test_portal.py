@@ -113,6 +113,10 @@ def test_session_cookies_csrf_refresh_and_sign_out(system):
     r = s.post(url + "/portal/session", json={"username": "demo.buyer", "password": "wrong"})
     assert r.status_code == 401 and r.json()["code"] == "invalid_credentials"
     assert not s.cookies
+    r = s.post(url + "/portal/session", data="[" * 5000 + "]" * 5000,
+               headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["code"] == "malformed_json"
+    assert r.headers["Content-Type"] == "application/problem+json"
     r = s.post(url + "/portal/session", data="username=demo.buyer&password=" + DEMO_PASSWORD,
                headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code == 403  # a cross-site form cannot sign anyone in

@@ -41,6 +41,22 @@ def test_errors_are_problem_json(system, company):
     r = admin.post(system.api + "/carts", data="{not json", headers={"X-Request-Id": "req-e2e-1"})
     assert r.status_code == 400 and r.json()["code"] == "malformed_json"
     assert r.headers["X-Request-Id"] == "req-e2e-1"
+    # nested past what the parser can follow (a 10 KB body), or NaN, which JSON does not have
+    deep = "[" * 5000 + "]" * 5000
+    for body in (deep, '{"name": NaN}', '{"name": "x", "n": Infinity}'):
+        r = admin.post(system.api + "/carts", data=body,
+                       headers={"Content-Type": "application/json"})
+        assert r.status_code == 400 and r.json()["code"] == "malformed_json", (body[:20], r.text)
+    r = requests.post(system.api + "/auth/login", data=deep,
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["code"] == "malformed_json"
+    # PunchOut's OCI login reads what fields it can: none in it, as in an empty body
+    empty = requests.post(system.api + "/punchout/oci", data="{}",
+                          headers={"Content-Type": "application/json"}, allow_redirects=False)
+    r = requests.post(system.api + "/punchout/oci", data=deep,
+                      headers={"Content-Type": "application/json"}, allow_redirects=False)
+    assert r.status_code == empty.status_code == 422
+    assert r.headers["Content-Type"] == empty.headers["Content-Type"]
     r = admin.post(system.api + "/carts", json={"name": ""})
     assert r.status_code == 422 and "name" in r.json()["errors"]
     r = admin.post(system.api + "/carts", data="x" * (1024 * 1024 + 10),

@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 from services.common.context import CallerContext, new_request_id
 from services.common.errors import DomainError
 from services.common.http import http
-from services.gateway.api import _locale, problem, problem_from_error
+from services.gateway.api import _locale, parse_json, problem, problem_from_error
 from services.gateway.routes.identity import client_address
 from services.gateway.session import (CSRF_COOKIE, REFRESH_COOKIE, clear_session_cookies,
                                       csrf_ok, set_session_cookies)
@@ -128,7 +128,7 @@ class PortalRoutes:
         if not _same_origin(request):
             return _json_problem(request, 403, "cross_origin", "sign in from the portal")
         try:
-            payload = json.loads(request.get_data() or b"{}")
+            payload = parse_json(request.get_data() or b"{}")
             if not isinstance(payload, dict):
                 raise ValueError
         except ValueError:

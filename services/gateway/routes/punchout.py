@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError, Invalid, NotFound
-from services.gateway.api import Reply, endpoint, forward
+from services.gateway.api import Reply, endpoint, forward, parse_json
 from services.gateway.rights import AUTHENTICATED, PUBLIC, STAFF
 from services.gateway.routes.catalog import company_currency
 from services.gateway.routes.orders import Empty
@@ -77,7 +77,7 @@ def _form_fields(request, raw: bytes) -> dict:
     if request.method == "POST" and raw:
         if (request.mimetype or "") == "application/json":
             try:
-                body = json.loads(raw)
+                body = parse_json(raw)
             except ValueError:
                 body = {}
             fields.update({str(k): str(v) for k, v in (body or {}).items()}
