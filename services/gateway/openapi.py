@@ -127,7 +127,14 @@ def build_spec(endpoints):
                                         "`Accept-Encoding` allows gzip; every such reply "
                                         "carries `Vary: Accept-Encoding`.\n\n"
                                         "No string holds the NUL character (U+0000): a "
-                                        "request with one is a 422 `nul_character`."})
+                                        "request with one is a 422 `nul_character`. No "
+                                        "number in a JSON body is beyond 64 bits (a whole "
+                                        "number outside -(2^63-1) to 2^63-1) or too large "
+                                        "for a double: a request with one is a 422 "
+                                        "`number_out_of_range`. A JSON body that nests about "
+                                        "a thousand levels deep, holds NaN or Infinity, or "
+                                        "text that is not Unicode (a lone surrogate escape) "
+                                        "is a 400 `malformed_json`."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
     plugin.converter.add_attribute_function(field_truth)

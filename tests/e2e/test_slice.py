@@ -50,6 +50,22 @@ def test_errors_are_problem_json(system, company):
     r = requests.post(system.api + "/auth/login", data=deep,
                       headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["code"] == "malformed_json"
+    # text no database or email can keep is refused before any service sees it: an order
+    # taken with it would have been lost by the services that report and email it
+    r = requests.post(system.api + "/auth/login",
+                      data='{"username": "\\ud800", "password": "x"}',
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["code"] == "malformed_json"
+    checkout = {"cart_id": 1, "payment": {"method": "purchase_order", "po_number": "PO-1"},
+                "shipping_address": {"name": "HQ\x00", "line1": "1 Main", "city": "Ottawa",
+                                     "postal_code": "K1A 0A1", "country": "CA"}}
+    r = admin.post(system.api + "/orders", json=checkout,
+                   headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert r.status_code == 422 and r.json()["code"] == "nul_character", r.text
+    assert "name" in r.json()["errors"]["shipping_address"]
+    r = admin.post(system.api + "/carts", json={"name": "x", "n": 10 ** 40})
+    assert r.status_code == 422 and r.json()["code"] == "number_out_of_range"
+    assert r.json()["errors"] == {"n": ["a whole number beyond 64 bits"]}
     # PunchOut's OCI login reads what fields it can: none in it, as in an empty body
     empty = requests.post(system.api + "/punchout/oci", data="{}",
                           headers={"Content-Type": "application/json"}, allow_redirects=False)

@@ -133,6 +133,8 @@ class PortalRoutes:
                 raise ValueError
         except ValueError:
             return _json_problem(request, 400, "malformed_json", None)
+        except DomainError as exc:  # a value no request can mean
+            return problem_from_error(exc, _locale(request), None)
         try:
             body = LoginSchema().load(payload)
         except ValidationError as exc:

@@ -78,7 +78,7 @@ def _form_fields(request, raw: bytes) -> dict:
         if (request.mimetype or "") == "application/json":
             try:
                 body = parse_json(raw)
-            except ValueError:
+            except (ValueError, DomainError):  # read as no fields, like any unusable body
                 body = {}
             fields.update({str(k): str(v) for k, v in (body or {}).items()}
                           if isinstance(body, dict) else {})
