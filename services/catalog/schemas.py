@@ -67,7 +67,7 @@ class SearchCriteria(Schema):
 
 
 class ProductSearchQuery(SearchCriteria, PageQuery):
-    catalog_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    catalog_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
 
 
 class ProductOut(Schema):

@@ -6,7 +6,7 @@ catalog (the service layer asks for them), so nothing here talks to another serv
 """
 from decimal import Decimal
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -546,7 +546,8 @@ def list_orders(session, ctx, status=None, limit=50, cursor=None, date_from=None
     if date_from:
         query = query.where(Order.placed_at >= datetime.combine(date_from, time.min))
     if date_to:
-        query = query.where(Order.placed_at < datetime.combine(date_to + timedelta(days=1), time.min))
+        # to the day's end: the day after may not exist (9999-12-31)
+        query = query.where(Order.placed_at <= datetime.combine(date_to, time.max))
     if q:
         like = f"%{q.strip()}%"
         lines = select(OrderLine.order_id).where(or_(OrderLine.part_number.ilike(like),

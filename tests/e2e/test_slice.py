@@ -73,6 +73,18 @@ def test_errors_are_problem_json(system, company):
                       headers={"Content-Type": "application/json"}, allow_redirects=False)
     assert r.status_code == empty.status_code == 422
     assert r.headers["Content-Type"] == empty.headers["Content-Type"]
+    # ids, cursors and dates at the ends of their ranges
+    r = admin.get(system.api + "/products", params={"catalog_id": 2 ** 63})
+    assert r.status_code == 422 and "catalog_id" in r.json()["errors"], r.text
+    for key in ("orders_summary", "order_lines"):
+        r = admin.get(system.api + f"/reports/{key}", params={"cursor": str(2 ** 63)})
+        assert r.status_code == 422 and r.json()["code"] == "invalid_cursor", r.text
+        r = admin.get(system.api + f"/reports/{key}", params={"to": "9999-12-31"})
+        assert r.status_code == 200, r.text
+    r = admin.get(system.api + "/assets", params={"cursor": str(2 ** 63)})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_cursor", r.text
+    r = admin.get(system.api + "/orders", params={"to": "9999-12-31"})
+    assert r.status_code == 200, r.text
     r = admin.post(system.api + "/carts", json={"name": ""})
     assert r.status_code == 422 and "name" in r.json()["errors"]
     r = admin.post(system.api + "/carts", data="x" * (1024 * 1024 + 10),

@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select
 from services.common.csvout import CsvWriter
 from services.common.clock import utcnow
 from services.common.errors import Invalid, NotFound
+from services.common.paging import cursor_id
 from services.reporting.models import Asset
 
 COLUMNS = ("id", "origin", "name", "manufacturer", "part_number", "category", "serial_number",
@@ -112,9 +113,7 @@ def search(session, ctx, q=None, filters=None, limit=50, cursor=None):
     """A page of the inventory, by id: {items, next_cursor}."""
     query = _query(ctx, q, filters).order_by(Asset.id)
     if cursor:
-        if not str(cursor).isdigit():
-            raise Invalid("not a cursor", code="invalid_cursor", errors={"cursor": ["unknown"]})
-        query = query.where(Asset.id > int(cursor))
+        query = query.where(Asset.id > cursor_id(cursor))
     rows = session.scalars(query.limit(limit + 1)).all()
     items = [view(a) for a in rows[:limit]]
     return {"items": items, "next_cursor": str(rows[limit - 1].id) if len(rows) > limit else None}

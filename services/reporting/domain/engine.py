@@ -30,6 +30,7 @@ from sqlalchemy.sql import visitors
 
 from services.common.csvout import FORMULA_STARTS, CsvWriter
 from services.common.errors import Invalid
+from services.common.paging import cursor_id
 from services.reporting.domain.cells import RS, US, has_cell, row_text
 
 MAX_YEARS = 3
@@ -89,6 +90,8 @@ class Report:
 # ---- report windows ---------------------------------------------------------------------
 
 def years_before(day, years):
+    if day.year - years < 1:  # before the calendar's first year: as far back as it goes
+        return date.min
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
@@ -107,6 +110,8 @@ def window(date_from, date_to, today):
         raise Invalid("at most 3 years between from and to", code="range_too_long",
                       errors={"to": ["at most 3 years after from"]})
     start = datetime.combine(date_from, datetime.min.time())
+    if date_to == date.max:  # the calendar's last day has no next one
+        return start, datetime.max
     return start, datetime.combine(date_to + timedelta(days=1), datetime.min.time())
 
 
@@ -316,11 +321,11 @@ class ReportQuery:
             if not self.grouped:
                 stmt = stmt.where(self.date_column >= self.start)
             return stmt.limit(limit + 1)
+        if self.grouped:  # the offset of the next group: a row count, as an id is
+            return stmt.offset(cursor_id(cursor)).limit(limit + 1)
         try:
-            if self.grouped:
-                return stmt.offset(int(cursor)).limit(limit + 1)
             at, last_id = cursor.split("|")
-            at, last_id = datetime.fromisoformat(at), int(last_id)
+            at, last_id = datetime.fromisoformat(at), cursor_id(last_id)
         except ValueError:
             raise Invalid("not a cursor of this report", code="invalid_cursor",
                           errors={"cursor": ["unknown cursor"]})

@@ -143,6 +143,12 @@ def test_a_bad_cursor_is_a_validation_error(db):
             domain.list_invoices(db, BUYER, cursor=bad)
 
 
+def test_the_calendars_first_and_last_days_are_a_window_like_any_other(db):
+    from datetime import date
+    assert domain.list_orders(db, BUYER, date_from=date.min, date_to=date.max)[0] == []
+    assert domain.list_orders(db, BUYER, date_to=date.min)[0] == []
+
+
 def test_a_quote_converts_once_at_its_prices_until_it_expires(db):
     from datetime import date, timedelta
     today = date(2026, 11, 29)

@@ -288,3 +288,14 @@ def test_custom_reports(loaded, history):
         reports.run(loaded, ctx, saved["key"], TODAY)
     with pytest.raises(NotFound):
         reports.delete_custom(loaded, ctx, "order_lines")
+
+
+def test_the_calendars_first_and_last_days_and_cursors_beyond_64_bits_are_no_500(loaded):
+    ctx = caller()
+    for key in ("orders_summary", "order_lines"):
+        assert reports.run(loaded, ctx, key, TODAY, date(9997, 1, 1), date.max)["items"] == []
+        assert reports.run(loaded, ctx, key, TODAY, None, date(1, 1, 1))["items"] == []
+        for cursor in ("9223372036854775808", "-1", "2025-01-01T00:00:00|99999999999999999999"):
+            with pytest.raises(Invalid) as refused:
+                reports.run(loaded, ctx, key, TODAY, cursor=cursor)
+            assert refused.value.code == "invalid_cursor"

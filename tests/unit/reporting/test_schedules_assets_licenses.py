@@ -184,6 +184,10 @@ def test_delivered_lines_become_assets_and_others_are_entered_by_hand(loaded, hi
         if not cursor:
             break
     assert len(seen) == len(purchased) + 1 == len(set(seen))
+    for bad in ("x", "-1", "9223372036854775808"):
+        with pytest.raises(Invalid) as refused:
+            assets.search(loaded, ctx, cursor=bad)
+        assert refused.value.code == "invalid_cursor"
     rows = parse_csv(assets.csv_page(loaded, ctx)["csv"])
     assert rows[0][0] == "id" and len(rows) == len(seen) + 1
     notes = rows[0].index("notes")
