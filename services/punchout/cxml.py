@@ -133,7 +133,7 @@ def parse_xml(data: bytes):
         raise CxmlError(400, "external references are not accepted")
     except defusedxml.DefusedXmlException as exc:
         raise CxmlError(400, f"the document is refused: {type(exc).__name__}")
-    except (ET.ParseError, ValueError) as exc:
+    except (ET.ParseError, ValueError, LookupError) as exc:  # LookupError: an unknown encoding
         raise CxmlError(400, f"the document is not well-formed XML: {exc}")
 
 
@@ -151,6 +151,9 @@ def _required(el, path, what):
     return value
 
 
+MAX_DIGITS = 12  # whole digits of a quantity or an amount
+
+
 def _decimal(value, what):
     try:
         amount = Decimal(str(value).strip())
@@ -158,6 +161,9 @@ def _decimal(value, what):
         raise CxmlError(400, f"{what} is not a number: {str(value)[:40]!r}")
     if not amount.is_finite():
         raise CxmlError(400, f"{what} is not a number")
+    # no quantity or price reaches a trillion; 1E+999999 would take seconds to make whole
+    if amount and amount.adjusted() >= MAX_DIGITS:
+        raise CxmlError(400, f"{what} is out of range")
     return amount
 
 

@@ -84,6 +84,24 @@ def test_a_bad_quantity_or_price_is_400():
         cxml.read_request(text.encode(), "OrderRequest")
 
 
+@pytest.mark.parametrize("quantity, price, words", [
+    ("1E+999999", "1.00", "no valid quantity"), ("9" * 5000, "1.00", "no valid quantity"),
+    (1, "1E+30", "UnitPrice is out of range")])
+def test_a_quantity_or_price_beyond_a_trillion_is_400_at_once(quantity, price, words):
+    # 1E+999999 made whole would hold the service for many seconds
+    text = docs.order_request(CREDS, order_id="P", total="1.00",
+                              items=[docs.item_out("A", quantity, price)])
+    with pytest.raises(cxml.CxmlError, match=words) as caught:
+        cxml.read_request(text.encode(), "OrderRequest")
+    assert caught.value.code == 400
+
+
+def test_a_document_in_an_unknown_encoding_is_400():
+    with pytest.raises(cxml.CxmlError, match="well-formed") as caught:
+        cxml.read_request(b'<?xml version="1.0" encoding="x-bogus"?><cXML/>', "OrderRequest")
+    assert caught.value.code == 400
+
+
 def _parsed(document: bytes):
     text = document.decode()
     assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE cXML SYSTEM '
