@@ -33,6 +33,8 @@ class Directory(Protocol):
 
     def group_ids(self, company_id, user_id) -> list: ...
 
+    def company_group_ids(self, company_id, group_ids) -> list: ...
+
     def pas_admins(self, company_id) -> list: ...
 
 
@@ -155,6 +157,35 @@ def _check_definition(ctx: CallerContext, definition: dict):
         if not (approvers.get("user_ids") or approvers.get("group_ids")):
             raise Invalid("each step names approvers", code="validation_failed",
                           errors={"steps": {str(i): {"approvers": ["name at least one user or group"]}}})
+
+
+def check_people(directory: Directory, company_id, definition: dict):
+    """The users and groups a workflow names (its buyers and each step's approvers) are
+    active users and groups of the company: an id of another company's, or of nobody, would
+    leave the company's orders waiting for approvers who never see them."""
+    places = [(("buyers",), definition.get("buyers"))] + [
+        (("steps", str(i), "approvers"), step.get("approvers"))
+        for i, step in enumerate(definition.get("steps") or ())]
+    named = [(path, people or {}) for path, people in places if people is not None]
+    user_ids = {u for _, people in named for u in people.get("user_ids") or ()}
+    group_ids = {g for _, people in named for g in people.get("group_ids") or ()}
+    users = {p["user_id"] for p in directory.people(company_id, user_ids=sorted(user_ids))} \
+        if user_ids else set()
+    groups = set(directory.company_group_ids(company_id, sorted(group_ids))) \
+        if group_ids else set()
+    errors = {}
+    for path, people in named:
+        for key, known, what in (("user_ids", users, "active users"),
+                                 ("group_ids", groups, "groups")):
+            unknown = sorted(set(people.get(key) or ()) - known)
+            if unknown:
+                node = errors
+                for part in path:
+                    node = node.setdefault(part, {})
+                node[key] = [f"not {what} of your company: {', '.join(map(str, unknown))}"]
+    if errors:
+        raise Invalid("a workflow names only active users and groups of your company",
+                      code="people_not_found", errors=errors)
 
 
 def _definition(data: dict) -> dict:

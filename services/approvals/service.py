@@ -34,6 +34,9 @@ class IdentityDirectory:
     def group_ids(self, company_id, user_id):
         return self.identity.group_ids_of(self._ctx(company_id), user_id)
 
+    def company_group_ids(self, company_id, group_ids):
+        return self.identity.company_group_ids(self._ctx(company_id), list(group_ids))
+
     def pas_admins(self, company_id):
         return self.identity.people_with_role(self._ctx(company_id), "pas_admin")
 
@@ -91,14 +94,17 @@ class ApprovalsService(ServiceBase, name="approvals", models=Base,
     @rpc
     def create_workflow(self, ctx, data):
         require_role(ctx, "pas_admin")
-        wf = domain.create_workflow(self.db, ctx, _json(s.WorkflowIn(), data))
+        data = _json(s.WorkflowIn(), data)
+        domain.check_people(self.directory, ctx.company_id, data)
+        wf = domain.create_workflow(self.db, ctx, data)
         return s.WorkflowOut().dump(wf)
 
     @rpc
     def update_workflow(self, ctx, workflow_id, changes):
         require_role(ctx, "pas_admin")
-        wf = domain.update_workflow(self.db, ctx, workflow_id,
-                                    _json(s.WorkflowPatch(), changes))
+        changes = _json(s.WorkflowPatch(), changes)
+        domain.check_people(self.directory, ctx.company_id, changes)
+        wf = domain.update_workflow(self.db, ctx, workflow_id, changes)
         return s.WorkflowOut().dump(wf)
 
     @rpc

@@ -223,6 +223,11 @@ class IdentityService(ServiceBase, name="identity", models=Base):
 
     @rpc
     @localized
+    def company_group_ids(self, ctx, group_ids):
+        return directory.company_group_ids(self.db, ctx, group_ids)
+
+    @rpc
+    @localized
     def group_ids_of(self, ctx, user_id):
         return directory.group_ids_of(self.db, ctx, user_id)
 

@@ -103,6 +103,18 @@ def test_only_pas_admins_manage_workflows_and_bad_ones_are_refused(org):
         r = org.admin.post(api + "/approval-workflows", json=bad)
         assert r.status_code == 422, (bad, r.text)
         assert r.headers["Content-Type"] == "application/problem+json" and field in r.json()["errors"]
+    # users and groups of another company (the first company's, ids 1) or of nobody: the
+    # company's orders would wait for approvers who never see them
+    for people in ({"user_ids": [1]}, {"group_ids": [1]}, {"user_ids": [999999]},
+                   {"user_ids": [org.id("david")], "group_ids": [999999]}):
+        r = org.admin.post(api + "/approval-workflows", json={**good, "steps": [
+            {"approvers": people}]})
+        assert r.status_code == 422 and r.json()["code"] == "people_not_found", r.text
+        assert "approvers" in r.json()["errors"]["steps"]["0"]
+    wf = org.workflow["id"]
+    r = org.admin.patch(api + f"/approval-workflows/{wf}", json={"buyers": {"group_ids": [1]}})
+    assert r.status_code == 422 and r.json()["errors"] == {
+        "buyers": {"group_ids": ["not groups of your company: 1"]}}
     listed = org.admin.get(api + "/approval-workflows").json()["items"]
     assert [w["name"] for w in listed] == ["Over 2,000"]
     assert org.admin.get(api + "/approval-workflows/999999").status_code == 404

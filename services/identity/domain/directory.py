@@ -3,6 +3,7 @@ the groups a buyer belongs to, the holders of a role."""
 from sqlalchemy import select
 
 from services.common.context import CallerContext
+from services.common.paging import MAX_ID
 from services.identity.models import Group, GroupMember, GroupRight, User, UserRight
 
 
@@ -18,6 +19,15 @@ def people(session, ctx: CallerContext, user_ids=(), group_ids=()) -> list:
         return []
     return session.scalars(select(User).where(User.id.in_(ids), User.company_id == ctx.company_id,
                                               User.status == "active").order_by(User.id)).all()
+
+
+def company_group_ids(session, ctx: CallerContext, group_ids) -> list:
+    """Those of `group_ids` that are groups of the caller's company."""
+    wanted = [int(g) for g in group_ids or () if 0 < int(g) <= MAX_ID]
+    if not wanted:
+        return []
+    return list(session.scalars(select(Group.id).where(
+        Group.company_id == ctx.company_id, Group.id.in_(wanted)).order_by(Group.id)).all())
 
 
 def group_ids_of(session, ctx: CallerContext, user_id) -> list:

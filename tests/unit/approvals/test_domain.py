@@ -28,10 +28,14 @@ class Directory:
         ids = set(user_ids)
         for g in group_ids:
             ids |= set(self.groups.get(g, []))
-        return [person(u, "fr" if u == 4 else "en") for u in sorted(ids) if company_id == 1]
+        return [person(u, "fr" if u == 4 else "en") for u in sorted(ids)
+                if company_id == 1 and 1 <= u <= 9]
 
     def group_ids(self, company_id, user_id):
         return [g for g, members in self.groups.items() if user_id in members]
+
+    def company_group_ids(self, company_id, group_ids):
+        return [g for g in group_ids if g in self.groups and company_id == 1]
 
     def pas_admins(self, company_id):
         return [person(9)]
@@ -255,3 +259,23 @@ def test_requests_of_other_companies_are_not_found(db):
     with pytest.raises(NotFound):
         domain.decide(db, other, request.id, True, None, DIR, now=T0)
     assert db.scalar(select(ApprovalRequest.status).where(ApprovalRequest.id == request.id)) == "pending"
+
+
+def test_a_workflow_names_only_active_users_and_groups_of_the_company():
+    steps = [{"approvers": {"user_ids": [3], "group_ids": [10]}},
+             {"approvers": {"user_ids": [5, 77], "group_ids": [10, 99]}}]
+    domain.check_people(DIR, 1, {"buyers": {"user_ids": [1], "group_ids": [20]},
+                                 "steps": steps[:1]})
+    with pytest.raises(Invalid) as refused:
+        domain.check_people(DIR, 1, {"buyers": {"user_ids": [], "group_ids": [21]},
+                                     "steps": steps})
+    assert refused.value.code == "people_not_found"
+    assert refused.value.errors == {
+        "buyers": {"group_ids": ["not groups of your company: 21"]},
+        "steps": {"1": {"approvers": {"user_ids": ["not active users of your company: 77"],
+                                      "group_ids": ["not groups of your company: 99"]}}}}
+    # another company's directory knows none of them
+    with pytest.raises(Invalid):
+        domain.check_people(DIR, 2, {"steps": steps[:1]})
+    # a change that names nobody asks identity nothing
+    domain.check_people(None, 1, {"name": "Renamed", "rules": []})
