@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from services.common.config import database_url
-from services.common.errors import Invalid
+from services.common.errors import nul_character
 
 
 def normalise_url(url: str) -> str:
@@ -33,8 +33,7 @@ def refuse_nul(conn, cursor, statement, parameters, context, executemany):
         value = pending.pop()
         if isinstance(value, str):
             if "\x00" in value:
-                raise Invalid("text cannot hold the NUL character (U+0000)",
-                              code="nul_character")
+                raise nul_character()
         elif isinstance(value, dict):
             pending.extend(value.values())
         elif isinstance(value, (list, tuple)):

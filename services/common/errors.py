@@ -70,3 +70,8 @@ Gone = _kind("Gone", 410, "gone")
 Locked = _kind("Locked", 423, "account_locked")
 RateLimited = _kind("RateLimited", 429, "rate_limited")
 Unavailable = _kind("Unavailable", 503, "service_unavailable")
+
+
+def nul_character() -> "DomainError":
+    """Text holding the NUL character (U+0000), which PostgreSQL cannot keep: bad input."""
+    return Invalid("text cannot hold the NUL character (U+0000)", code="nul_character")

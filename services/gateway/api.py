@@ -17,7 +17,6 @@ where it consumes a value itself (a card number it turns into a token, `format`)
 import functools
 import json
 import logging
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -31,6 +30,7 @@ from services.common.idempotency import check_key
 from services.common.paging import MAX_ID
 from services.common.http import HttpEntrypoint
 from services.common.tokens import InvalidToken, context_from_claims
+from services.gateway.json_body import parse_json
 from services.gateway.rights import Right
 from services.gateway.session import CsrfFailure, request_token
 
@@ -128,68 +128,6 @@ class Endpoint:
             conv, name = match.group(1), match.group(2)
             return str(values.get(name, 999999 if conv == "int:" else "NOPE-0"))
         return re.sub(r"<(int:|\w+:)?(\w+)>", fill, API_PREFIX + self.path)
-
-
-def _not_json(constant):
-    raise ValueError(f"{constant} is not a JSON value")
-
-
-def parse_json(raw):
-    """A request body's JSON (bytes or str). ValueError if it is not JSON as RFC 8259 has it
-    (NaN and Infinity are not), nests so deep that the parser would run out of stack (about
-    a thousand levels: a body of a few kilobytes), or holds text that is not Unicode (a lone
-    surrogate escape such as \\ud800, which no database or email can keep). `Invalid` (422,
-    naming the field) for a value no request of the contract can mean: text with the NUL
-    character (`nul_character`), a whole number beyond 64 bits or a number too large for a
-    float (`number_out_of_range`)."""
-    try:
-        payload = json.loads(raw, parse_constant=_not_json)
-    except RecursionError:
-        raise ValueError("the JSON nests too deeply") from None
-    _check_values(payload)
-    return payload
-
-
-MAX_JSON_INT = 2 ** 63 - 1  # the databases' largest integer
-
-
-def _check_values(payload):
-    # iterative: a body that parsed may still nest deeper than Python's recursion allows
-    pending = [(payload, ())]
-    while pending:
-        value, path = pending.pop()
-        if isinstance(value, str):
-            _check_text(value, path)
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                _check_text(key, path)
-                pending.append((item, path + (key,)))
-        elif isinstance(value, list):
-            pending.extend((item, path + (str(n),)) for n, item in enumerate(value))
-        elif isinstance(value, bool):
-            continue
-        elif isinstance(value, int):
-            if not -MAX_JSON_INT <= value <= MAX_JSON_INT:
-                _refuse(path, "number_out_of_range", "a whole number beyond 64 bits")
-        elif isinstance(value, float) and not math.isfinite(value):
-            _refuse(path, "number_out_of_range", "a number too large")
-
-
-def _check_text(text, path):
-    if "\x00" in text:
-        _refuse(path, "nul_character", "text cannot hold the NUL character (U+0000)")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("the JSON holds text that is not Unicode (a lone surrogate)") from None
-
-
-def _refuse(path, code, detail):
-    """Invalid, with the field named as marshmallow names it ({"lines": {"0": {...}}})."""
-    errors = [detail]
-    for key in reversed(path or ("_schema",)):
-        errors = {key: errors}
-    raise Invalid(detail, code=code, errors=errors)
 
 
 def problem(status, code, detail, errors=None, headers=None, locale="en", request_id=None):

@@ -27,7 +27,8 @@ from werkzeug.wrappers import Response
 from services.common.context import CallerContext, new_request_id
 from services.common.errors import DomainError
 from services.common.http import http
-from services.gateway.api import _locale, parse_json, problem, problem_from_error
+from services.gateway.api import _locale, problem, problem_from_error
+from services.gateway.json_body import parse_json
 from services.gateway.routes.identity import client_address
 from services.gateway.session import (CSRF_COOKIE, REFRESH_COOKIE, clear_session_cookies,
                                       csrf_ok, set_session_cookies)

@@ -29,7 +29,8 @@ from urllib.parse import parse_qsl, urlsplit
 from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError, Invalid, NotFound
-from services.gateway.api import Reply, endpoint, forward, parse_json
+from services.gateway.api import Reply, endpoint, forward
+from services.gateway.json_body import parse_json
 from services.gateway.rights import AUTHENTICATED, PUBLIC, STAFF
 from services.gateway.routes.catalog import company_currency
 from services.gateway.routes.orders import Empty

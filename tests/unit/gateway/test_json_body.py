@@ -6,7 +6,7 @@ that is not Unicode. Values no request can mean (NUL in text, numbers beyond 64 
 import pytest
 
 from services.common.errors import Invalid
-from services.gateway.api import parse_json
+from services.gateway.json_body import parse_json
 
 
 def test_a_json_body_is_read():
